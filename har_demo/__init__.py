@@ -1,0 +1,15 @@
+"""har-demo: video human-activity recognition with the ConvLSTM and LRCN models of the report.
+
+Importing the package is cheap (no TensorFlow): heavy modules load when first used.
+
+    from har_demo.inference import Predictor
+    predictor = Predictor.from_ref("weights")          # or "owner/name@revision" on the Hub
+    prediction = predictor.predict_path("clip.avi")
+    print(prediction.verdict, prediction.to_dict())
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of the CLI
+
+__version__ = "0.1.0"
