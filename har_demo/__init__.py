@@ -10,6 +10,7 @@ Importing the package is cheap (no TensorFlow): heavy modules load when first us
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of the CLI
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # less TensorFlow start-up chatter
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # bad uploads are reported by us, once
 
 __version__ = "0.1.0"
