@@ -283,3 +283,26 @@ def read_clip(
         decode_seconds=time.perf_counter() - started,
         notes=notes,
     )
+
+
+def decode_all(
+    path: str | os.PathLike, settings: ClipSettings | None = None, *, max_frames: int | None = None
+) -> tuple[np.ndarray, float]:
+    """Every frame of a video, prepared as in `read_clip`: (count, H, W, 3) uint8 and the fps.
+
+    For sliding-window views over long videos; `max_frames` bounds memory and time.
+    """
+    settings = settings or ClipSettings()
+    path = Path(path)
+    _check_file(path)
+    cap = _open(path)
+    try:
+        fps = _fps(cap)
+        kept, decoded = _decode_pass(cap, None, settings, max_frames, path.name)
+    except cv2.error as exc:
+        raise VideoError(f"{path.name} could not be decoded: {exc.msg or exc}") from exc
+    finally:
+        cap.release()
+    if not kept:
+        raise VideoError(f"{path.name} has no frames that can be decoded (corrupt or truncated).")
+    return np.stack([kept[i] for i in sorted(kept)]), fps
