@@ -149,6 +149,17 @@ def new_manifest(
     return manifest
 
 
+def _inference_copy(model):
+    """The model without its optimizer state, which would triple the file for nothing."""
+    if getattr(model, "optimizer", None) is None:
+        return model
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def save_models(folder: Path, models: dict) -> dict[str, dict]:
     """Save each keras model as <name>.keras; return the manifest's `models` entry."""
     folder = Path(folder)
@@ -156,7 +167,7 @@ def save_models(folder: Path, models: dict) -> dict[str, dict]:
     entries = {}
     for name, model in models.items():
         filename = f"{name}.keras"
-        model.save(folder / filename)
+        _inference_copy(model).save(folder / filename)
         entries[name] = {"file": filename, "params": int(model.count_params())}
     return entries
 
