@@ -1,0 +1,367 @@
+"""The Hub round trip with the REAL huggingface_hub client against tests/hub_server.py on loopback.
+
+Push a bundle, load it by repo id, pin an older revision, load from the cache with the server
+gone, refuse damaged files, explain missing repos and bad tokens, and run the two CLIs end to end.
+har_demo.hub reads HF_ENDPOINT / HF_HUB_OFFLINE / HF_HUB_CACHE when it runs, so in-process tests
+set them with monkeypatch; the CLI tests run subprocesses with the environment set from the start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hub_server import HubServer
+
+REPO = Path(__file__).resolve().parents[1]
+CLASSES = ["WalkingWithDog", "TaiChi", "Swing", "HorseRace"]
+TOKEN = "hf_alice_SECRET_test_token_0123456789"
+BOB = "hf_bob_SECRET_test_token_9876543210"
+METRICS = {"convlstm": {"accuracy": 0.8125, "loss": 0.5432, "macro_f1": 0.8011},
+           "lrcn": {"accuracy": 0.6875, "loss": 0.9012, "macro_f1": 0.6502}}
+
+
+# --------------------------------------------------------------------------- fixtures
+def _write_bundle(out: Path, models: dict, *, name: str = "test-bundle", images: int = 2) -> Path:
+    import cv2
+    import numpy as np
+
+    from har_demo.bundle import REPORT_NAME, new_manifest, save_models, write_manifest
+    from har_demo.clip import ClipSettings
+
+    entries = save_models(out, models)
+    split = {"kind": "group", "test_fraction": 0.25, "val_fraction": 0.2, "seed": 27}
+    report = {"split": split, "models": {
+        m: {"test": {**METRICS.get(m, METRICS["convlstm"]), "macro_precision": 0.8, "macro_recall": 0.8,
+                     "per_class": {c: {"precision": 0.8, "recall": 0.8, "f1": 0.8, "support": 4} for c in CLASSES},
+                     "confusion": [[4, 0, 0, 0]] * 4}} for m in entries}}
+    (out / REPORT_NAME).write_text(json.dumps(report))
+    (out / "misclassified").mkdir(exist_ok=True)
+    for i in range(images):
+        cv2.imwrite(str(out / "misclassified" / f"convlstm_{i}.png"), np.full((8, 40, 3), 40 * i, np.uint8))
+    manifest = new_manifest(name=name, classes=CLASSES, settings=ClipSettings(), models=entries, source="trained",
+                            dataset={"name": "synthetic-4-class", "synthetic": True, "clips": 64, "root": "/home/x"},
+                            split=split, training={"epochs": 30, "batch_size": 4, "patience": 5, "optimizer": "adam"})
+    write_manifest(out, manifest)
+    return out
+
+
+@pytest.fixture(scope="module")
+def bundle_dir(tmp_path_factory) -> Path:
+    """A real bundle: the report's two models (untrained), a report, two misclassified strips."""
+    from har_demo.models import build_convlstm, build_lrcn
+
+    return _write_bundle(tmp_path_factory.mktemp("bundle") / "b", {"convlstm": build_convlstm(4), "lrcn": build_lrcn(4)})
+
+
+def _variant(src: Path, dst: Path, *, name: str, drop: list[str] = ()) -> Path:
+    """A copy of a bundle with another name and some files removed, re-hashed."""
+    from har_demo.bundle import read_manifest, write_manifest
+
+    shutil.copytree(src, dst)
+    for relative in drop:
+        (dst / relative).unlink()
+    manifest = read_manifest(dst)
+    manifest["name"] = name
+    write_manifest(dst, manifest)
+    return dst
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    """A fresh loopback Hub, and the environment pointing the client at it with an empty cache."""
+    server = HubServer(tokens={TOKEN: "alice", BOB: "bob"}, page_size=3).start()  # page_size: tree paging is used
+    monkeypatch.setenv("HF_ENDPOINT", server.url)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-home" / "hub"))
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    yield server
+    server.stop()
+    assert server.unknown == [], f"the client called endpoints the test server does not implement: {server.unknown}"
+
+
+def _cli_env(hub: HubServer, home: Path, **extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
+    env.update(HF_ENDPOINT=hub.url, HF_HOME=str(home), HF_HUB_DISABLE_PROGRESS_BARS="1", HF_TOKEN=TOKEN,
+               PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="3")
+    for key, value in extra.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def _cli(args: list[str], env: dict, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def _all_stored_bytes(hub: HubServer) -> list[bytes]:
+    return [data for repo in hub.repos.values() for commit in repo.commits.values() for data in commit.files.values()]
+
+
+def _front_matter(text: str) -> dict:
+    assert text.startswith("---\n")
+    return yaml.safe_load(text.split("---\n", 2)[1])
+
+
+# --------------------------------------------------------------------------- push and load
+def test_push_then_load_by_repo_id(hub, bundle_dir):
+    from har_demo.bundle import load_bundle
+    from har_demo.hub import push_bundle, resolve_bundle, snapshot_commit
+
+    pushed = push_bundle(bundle_dir, "alice/har-demo")
+    assert pushed.commit == hub.head("alice/har-demo") and pushed.revision == "main"
+    stored = hub.files("alice/har-demo")
+    local = {p.relative_to(bundle_dir).as_posix() for p in bundle_dir.rglob("*") if p.is_file()}
+    assert set(stored) == local | {"README.md", ".gitattributes"}  # ONE repo: both models, report, images, card
+    assert all(stored[p] == (bundle_dir / p).read_bytes() for p in local)
+
+    folder = resolve_bundle("alice/har-demo")
+    assert snapshot_commit(folder) == pushed.commit
+    assert folder.is_relative_to(Path(os.environ["HF_HUB_CACHE"]))  # the standard HF cache
+    assert ".gitattributes" not in {p.name for p in folder.iterdir()}  # only the bundle's files
+
+    bundle = load_bundle("alice/har-demo")  # the lead's loader goes through hub.resolve_bundle
+    assert bundle.classes == CLASSES and set(bundle.models) == {"convlstm", "lrcn"}
+    assert bundle.models["convlstm"].count_params() == 44524 and bundle.models["lrcn"].count_params() == 73060
+
+
+def test_second_push_and_pinned_older_revision(hub, bundle_dir, tmp_path):
+    from har_demo.bundle import read_manifest
+    from har_demo.hub import push_bundle, resolve_bundle
+
+    first = push_bundle(bundle_dir, "alice/har-pin")
+    v2 = _variant(bundle_dir, tmp_path / "v2", name="second", drop=["misclassified/convlstm_1.png"])
+    second = push_bundle(v2, "alice/har-pin", commit_message="Second run")
+    assert second.commit != first.commit
+    assert "misclassified/convlstm_1.png" not in hub.files("alice/har-pin")  # stale bundle files are deleted
+
+    latest = resolve_bundle("alice/har-pin")
+    pinned = resolve_bundle(f"alice/har-pin@{first.commit}")
+    assert read_manifest(latest)["name"] == "second" and read_manifest(pinned)["name"] == "test-bundle"
+    assert (pinned / "misclassified" / "convlstm_1.png").is_file()
+    assert not (latest / "misclassified" / "convlstm_1.png").exists()
+
+    # A branch: --revision creates it from main and leaves main alone.
+    branch = push_bundle(bundle_dir, "alice/har-pin", revision="experiments")
+    assert hub.head("alice/har-pin", "experiments") == branch.commit != hub.head("alice/har-pin")
+    assert read_manifest(resolve_bundle("alice/har-pin@experiments"))["name"] == "test-bundle"
+
+
+def test_offline_from_cache_when_server_is_down_or_hf_hub_offline(hub, bundle_dir, monkeypatch):
+    from har_demo.hub import HubError, push_bundle, resolve_bundle
+
+    pushed = push_bundle(bundle_dir, "alice/har-off")
+    online = resolve_bundle("alice/har-off")
+    assert resolve_bundle(f"alice/har-off@{pushed.commit}") == online
+
+    calls = len(hub.requests)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # read when resolve_bundle runs
+    assert resolve_bundle("alice/har-off") == online
+    assert len(hub.requests) == calls, "HF_HUB_OFFLINE=1 must not touch the network"
+    with pytest.raises(HubError, match="not in the local Hugging Face cache and HF_HUB_OFFLINE=1"):
+        resolve_bundle("alice/never-fetched")
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+
+    hub.stop()  # now a plain network failure: connection refused
+    started = time.perf_counter()
+    assert resolve_bundle("alice/har-off") == online
+    assert resolve_bundle(f"alice/har-off@{pushed.commit}") == online
+    with pytest.raises(HubError, match="Could not reach the Hub .* not in the local cache"):
+        resolve_bundle("alice/never-fetched")
+    assert time.perf_counter() - started < 10, "falling back to the cache must not sit in retries"
+
+
+def test_damaged_cache_heals_online_and_tampered_server_file_is_refused(hub, bundle_dir, monkeypatch, tmp_path, caplog):
+    from har_demo.hub import HubError, push_bundle, resolve_bundle
+
+    push_bundle(bundle_dir, "alice/har-hash")
+    folder = resolve_bundle("alice/har-hash")
+    blob = (folder / "lrcn.keras").resolve()  # the snapshot entry links to a blob in the cache
+    blob.write_bytes(b"bit rot")
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(HubError, match="lrcn.keras does not match the hash"):
+        resolve_bundle("alice/har-hash")
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+
+    with caplog.at_level("WARNING", logger="har_demo.hub"):
+        assert resolve_bundle("alice/har-hash") == folder  # online: fetched again, verified
+    assert "Fetching the files again" in caplog.text
+    assert (folder / "lrcn.keras").read_bytes() == (bundle_dir / "lrcn.keras").read_bytes()
+
+    hub.tamper("alice/har-hash", "convlstm.keras", b"not the file the manifest describes")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "fresh-cache"))
+    with pytest.raises(HubError, match=r"alice/har-hash .* convlstm.keras does not match the hash"):
+        resolve_bundle("alice/har-hash")
+
+
+def test_missing_repo_revision_private_and_gated(hub, bundle_dir, monkeypatch):
+    from har_demo.hub import HubError, push_bundle, resolve_bundle
+
+    with pytest.raises(HubError, match="No repo alice/nothing-here on http://127.0.0.1"):
+        resolve_bundle("alice/nothing-here")
+    pushed = push_bundle(bundle_dir, "alice/har-priv", private=True)
+    with pytest.raises(HubError, match="has no revision 'v9'"):
+        resolve_bundle("alice/har-priv@v9")
+    with pytest.raises(HubError, match="has no revision"):
+        resolve_bundle("alice/har-priv@" + "0" * 40)
+    with pytest.raises(HubError, match="not a Hub bundle reference"):
+        resolve_bundle("not a ref")
+
+    monkeypatch.delenv("HF_TOKEN")  # anonymous: a private repo looks like a missing one, and says so
+    with pytest.raises(HubError, match="or it is private and no token"):
+        resolve_bundle("alice/har-priv")
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    assert resolve_bundle("alice/har-priv").name == pushed.commit
+
+    hub.create_repo("alice/har-gated", gated=True)
+    push_bundle(bundle_dir, "alice/har-gated")
+    monkeypatch.setenv("HF_TOKEN", BOB)
+    with pytest.raises(HubError, match="gated repo"):
+        resolve_bundle("alice/har-gated")
+
+
+def test_lambda_model_is_refused_after_download(hub, tmp_path):
+    import keras
+
+    from har_demo.bundle import BundleError, load_bundle
+    from har_demo.hub import push_bundle
+
+    inputs = keras.Input((20, 64, 64, 3))
+    x = keras.layers.Lambda(lambda t: t * 2.0)(inputs)  # arbitrary code inside the file
+    x = keras.layers.GlobalAveragePooling3D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(4, activation="softmax")(x))
+    push_bundle(_write_bundle(tmp_path / "lam", {"convlstm": model}, images=0), "alice/har-lambda")
+    with pytest.raises(BundleError, match="Lambda"):
+        load_bundle("alice/har-lambda")
+
+
+def test_model_card_has_metrics_classes_and_synthetic_warning(hub, bundle_dir):
+    from huggingface_hub import ModelCard
+
+    from har_demo.hub import push_bundle
+
+    push_bundle(bundle_dir, "alice/har-card")
+    text = hub.files("alice/har-card")["README.md"].decode()
+    meta = _front_matter(text)
+    assert meta["library_name"] == "keras" and meta["pipeline_tag"] == "video-classification"
+    assert {"video-classification", "action-recognition", "synthetic-data"} <= set(meta["tags"])
+    [entry] = meta["model-index"]
+    assert entry["name"] == "test-bundle"
+    [result] = entry["results"]
+    assert result["task"]["type"] == "video-classification"
+    assert result["dataset"]["split"] == "test" and result["dataset"]["args"]["kind"] == "group"
+    found = {(m["config"], m["type"]): m["value"] for m in result["metrics"]}
+    for model, values in METRICS.items():
+        assert found[(model, "accuracy")] == values["accuracy"]
+        assert found[(model, "loss")] == values["loss"]
+        assert found[(model, "f1")] == values["macro_f1"]
+    card = ModelCard(text)  # huggingface_hub reads it back as EvalResults
+    assert len(card.data.eval_results) == 6
+    for word in CLASSES + ["SYNTHETIC", "20 frames of 64×64", "BGR", "group", "Intended use", "alice/har-card"]:
+        assert word in text
+    assert "/home/x" not in text  # the dataset's local root path stays out of the card
+
+
+# --------------------------------------------------------------------------- the push CLI
+def test_push_cli_errors_are_one_clear_line_and_never_show_the_token(hub, bundle_dir, monkeypatch, capsys):
+    from training.__main__ import main
+
+    def push(*extra: str) -> tuple[int, str]:
+        code = main(["push", "--bundle", str(bundle_dir), "--repo", "alice/har-cli", *extra])
+        out, err = capsys.readouterr()
+        assert TOKEN not in out + err and BOB not in out + err
+        return code, out + err
+
+    code, text = push()
+    assert code == 0 and "alice/har-cli@" + hub.head("alice/har-cli") in text
+
+    monkeypatch.setenv("HF_TOKEN", "hf_wrong_token")
+    code, text = push()
+    assert code == 2 and "refused the token (401" in text and "hf_wrong_token" not in text
+
+    monkeypatch.setenv("HF_TOKEN", BOB)
+    code, text = push()  # bob may not write into alice's repo
+    assert code == 2 and "may not write to alice/har-cli (403)" in text
+    code, text = main(["push", "--bundle", str(bundle_dir), "--repo", "alice/har-new"]), capsys.readouterr()
+    assert code == 2 and "(403)" in "".join(text) and "alice/har-new" not in hub.repos
+
+    monkeypatch.setenv("BOB_TOKEN", BOB)
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    code, text = push("--token-env", "BOB_TOKEN")
+    assert code == 2 and "(403)" in text
+
+    hub.stop()
+    code, text = push()
+    assert code == 2 and "Could not reach the Hub" in text
+
+    for data in _all_stored_bytes(hub):
+        assert TOKEN.encode() not in data and BOB.encode() not in data
+
+
+def test_push_cli_without_token_and_dry_run(hub, bundle_dir, tmp_path):
+    env = _cli_env(hub, tmp_path / "empty-home", HF_TOKEN=None)  # no HF_TOKEN, no login cache
+    result = _cli(["-m", "training", "push", "--bundle", str(bundle_dir), "--repo", "alice/har-dry"], env)
+    assert result.returncode == 2, result.stderr
+    assert "No Hugging Face token" in result.stderr and "hf auth login" in result.stderr
+    assert "Traceback" not in result.stderr
+
+    out = tmp_path / "review"
+    result = _cli(["-m", "training", "push", "--bundle", str(bundle_dir), "--repo", "alice/har-dry",
+                   "--dry-run", str(out)], _cli_env(hub, tmp_path / "home"))
+    assert result.returncode == 0, result.stderr
+    files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    local = {p.relative_to(bundle_dir).as_posix() for p in bundle_dir.rglob("*") if p.is_file()}
+    assert files == local | {"README.md"}
+    assert "Nothing was uploaded" in result.stdout
+    assert hub.requests == [] and hub.repos == {}
+    assert all(TOKEN.encode() not in p.read_bytes() for p in out.rglob("*") if p.is_file())
+    assert _front_matter((out / "README.md").read_text())["library_name"] == "keras"
+
+
+def test_cli_push_then_predict_then_offline(hub, bundle_dir, tmp_path):
+    """push (CLI) -> predict --bundle OWNER/NAME (CLI, real download) -> the cache alone, offline."""
+    import cv2
+    import numpy as np
+
+    clip = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), 25, (96, 72))
+    for i in range(30):
+        writer.write(np.full((72, 96, 3), (i * 8) % 255, np.uint8))
+    writer.release()
+    home = tmp_path / "home"
+
+    result = _cli(["-m", "training", "push", "--bundle", str(bundle_dir), "--repo", "alice/har-e2e"],
+                  _cli_env(hub, home))
+    assert result.returncode == 0, result.stderr
+    commit = hub.head("alice/har-e2e")
+    assert f"--bundle alice/har-e2e@{commit}" in result.stdout and TOKEN not in result.stdout + result.stderr
+
+    result = _cli(["-m", "har_demo", "predict", str(clip), "--bundle", "alice/har-e2e", "--json"],
+                  _cli_env(hub, home, HF_TOKEN=None), timeout=240)
+    assert result.returncode == 0, result.stdout + result.stderr
+    document = json.loads(result.stdout[result.stdout.index("{"):])
+    [prediction] = document["clips"]
+    assert document["bundle"] == "alice/har-e2e" and prediction["classes"] == CLASSES
+    assert set(prediction["models"]) == {"convlstm", "lrcn"}
+    assert all(abs(sum(m["probabilities"].values()) - 1) < 1e-3 for m in prediction["models"].values())
+    assert any(path.startswith("/api/models/alice/har-e2e/tree/") for _, path, _ in hub.requests)
+
+    hub.stop()
+    probe = ("from har_demo.hub import resolve_bundle; from har_demo.bundle import load_bundle;"
+             "print(resolve_bundle('alice/har-e2e')); print(resolve_bundle('alice/har-e2e@" + commit + "'))")
+    result = _cli(["-c", probe], _cli_env(hub, home, HF_HUB_OFFLINE="1"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(home / "hub" / "models--alice--har-e2e" / "snapshots" / commit)] * 2
