@@ -140,7 +140,7 @@ def resolve_bundle(
             manifest = read_manifest(folder)
         except BundleError as exc:
             raise HubError(f"{where}: {exc}") from exc
-        wanted = [MANIFEST_NAME, CARD_NAME, *(_literal(path) for path in manifest["files"])]
+        wanted = [MANIFEST_NAME, *(_literal(path) for path in manifest["files"])]  # not the card, not .gitattributes
         folder = Path(snapshot_download(revision=commit, allow_patterns=wanted, **common))
         try:
             verify_files(folder, manifest)
