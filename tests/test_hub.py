@@ -219,6 +219,9 @@ def test_missing_repo_revision_private_and_gated(hub, bundle_dir, monkeypatch):
         resolve_bundle("alice/har-priv@" + "0" * 40)
     with pytest.raises(HubError, match="not a Hub bundle reference"):
         resolve_bundle("not a ref")
+    hub.create_repo("alice/just-a-repo")  # exists, but holds only .gitattributes
+    with pytest.raises(HubError, match="has no manifest.json: it is not a har-demo bundle"):
+        resolve_bundle("alice/just-a-repo")
 
     monkeypatch.delenv("HF_TOKEN")  # anonymous: a private repo looks like a missing one, and says so
     with pytest.raises(HubError, match="or it is private and no token"):
