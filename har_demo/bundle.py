@@ -234,17 +234,23 @@ class Bundle:
 
 
 def resolve_bundle_path(ref: str | Path) -> tuple[Path, str]:
-    """A local folder, or a Hub reference `OWNER/NAME[@REVISION]` fetched into the HF cache."""
+    """A local folder, or a Hub reference `OWNER/NAME[@REVISION]` fetched into the HF cache.
+
+    Returns the folder and where it came from in words (the Hub commit pinned, when from the Hub).
+    """
     path = Path(ref).expanduser()
     if path.is_dir():
         return path, str(ref)
     text = str(ref)
     if path.exists():
         raise BundleError(f"{text} is a file; a bundle is a folder with {MANIFEST_NAME}.")
-    if text.count("/") == 1 and not text.startswith((".", "/", "~")):
-        from har_demo import hub
+    from har_demo import hub
 
-        return hub.resolve_bundle(text), text
+    if hub.is_hub_ref(text):
+        folder = hub.resolve_bundle(text)
+        commit = hub.snapshot_commit(folder)
+        repo_id, _ = hub.parse_bundle_ref(text)
+        return folder, f"{repo_id}@{commit[:7]}" if commit else text
     raise BundleError(f"No bundle folder at {text} (and it is not an OWNER/NAME Hub repo id).")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import os
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         predictor = Predictor.from_ref(args.bundle)
     except BundleError as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     results, failures = [], 0
     for path in args.clips:

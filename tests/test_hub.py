@@ -357,7 +357,7 @@ def test_cli_push_then_predict_then_offline(hub, bundle_dir, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     document = json.loads(result.stdout[result.stdout.index("{"):])
     [prediction] = document["clips"]
-    assert document["bundle"] == "alice/har-e2e" and prediction["classes"] == CLASSES
+    assert document["bundle"] == f"alice/har-e2e@{commit[:7]}" and prediction["classes"] == CLASSES
     assert set(prediction["models"]) == {"convlstm", "lrcn"}
     assert all(abs(sum(m["probabilities"].values()) - 1) < 1e-3 for m in prediction["models"].values())
     assert any(path.startswith("/api/models/alice/har-e2e/tree/") for _, path, _ in hub.requests)

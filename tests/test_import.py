@@ -67,7 +67,7 @@ def test_import_refuses_wrong_files_with_a_message(tmp_path):
         [sys.executable, "-m", "training", "import", str(not_a_model), "--out", str(tmp_path / "b")],
         capture_output=True, text=True,
     )
-    assert result.returncode == 2 and "error:" in result.stdout
+    assert result.returncode == 2 and "error:" in result.stderr and "not an HDF5" in result.stderr
 
 
 def test_single_model_import_serves(tmp_path, tutorial_weights, real_clips):

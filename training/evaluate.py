@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -124,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         bundle = load_bundle(args.bundle)
     except BundleError as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     cache = build_cache(args.data, bundle.classes, bundle.settings, args.cache_dir, args.workers)
     split_info = dict(bundle.manifest.get("split") or {})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import shutil
 from pathlib import Path
 
@@ -159,12 +160,12 @@ def run(args: argparse.Namespace) -> int:
     settings = TUTORIAL_SETTINGS.with_(sampling=args.sampling, color_order=args.color_order)
     explicit = {kind: getattr(args, kind) for kind in ("convlstm", "lrcn") if getattr(args, kind)}
     if explicit and args.files:
-        print("error: give the files either positionally or with --convlstm/--lrcn, not both.")
+        print("error: give the files either positionally or with --convlstm/--lrcn, not both.", file=sys.stderr)
         return 2
     try:
         out = import_bundle(args.out, explicit or list(args.files), classes, settings, name=args.name)
     except BundleError as exc:
-        print(f"error: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     kinds = ", ".join(json.loads((out / "manifest.json").read_text())["models"])
     print(f"Wrote bundle {out} with {kinds} for classes {', '.join(classes)}")

@@ -165,8 +165,7 @@ def train_bundle(
 
     shutil.rmtree(checkpoint_dir)  # the bundle now holds the best weights
     dataset = {
-        "name": cache.name,
-        "root": str(cache.root),
+        "name": cache.name,  # not the local path: bundles get published
         "synthetic": cache.synthetic,
         "clips": int(len(cache.labels)),
         "classes": cache.classes,
