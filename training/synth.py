@@ -43,6 +43,7 @@ MARGIN = 8  # background drawn this many px beyond every frame edge, room for ca
 FOURCCS = {  # tried in order: the first codec whose writer opens wins
     ".avi": ("XVID", "MJPG"),  # XVID is what UCF50 ships
     ".mp4": ("mp4v",),
+    ".mov": ("mp4v",),
     ".webm": ("VP90", "VP80"),  # browsers play VP9/VP8 WebM
     ".mkv": ("XVID", "MJPG"),
 }
