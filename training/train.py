@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -118,7 +119,7 @@ def train_one(name: str, cache: FrameCache, splits, config: TrainConfig, checkpo
         validation_data=make_batches(cache, splits.val, config.batch_size, False, config.seed) if has_val else None,
         epochs=config.epochs,
         callbacks=callbacks if has_val else [],
-        verbose=1,
+        verbose=1 if sys.stdout.isatty() else 2,  # a live bar in a terminal, a line per epoch in logs
     )
     seconds = time.perf_counter() - started
     curves = {k: [round(float(v), 5) for v in values] for k, values in history.history.items()}
