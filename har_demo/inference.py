@@ -3,12 +3,20 @@
 Models are loaded once and warmed; every call goes through the compiled `predict_on_batch`
 path (no per-call `model.predict` set-up), batching as many clips as it is given. Only Keras 3
 APIs are used, so the same code runs on TensorFlow or, with KERAS_BACKEND=jax, on JAX.
+
+Each model is served through `inference_model(model)`: the same function and the same weight
+variables, rebuilt so a clip costs a few large ops instead of hundreds of tiny ones (Keras runs
+TimeDistributed as a Python loop over the 20 frames, and ConvLSTM2D as eight small convolutions
+per time step). That makes both models together about 2x faster per clip on a 2-core CPU (see
+docs/performance.md). `warm_up` checks the rebuilt model against the original and
+serves the original if they ever disagree.
 """
 
 from __future__ import annotations
 
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,16 +106,134 @@ def describe_device() -> str:
     return f"CPU ({os.cpu_count()} cores, {backend})"
 
 
-class Predictor:
-    """A bundle's models, loaded once, warmed, and called on batches of clips."""
+def _framewise(wrapper):
+    """TimeDistributed(layer) as one call on (batch * time) frames instead of a loop over time."""
+    import keras
+    from keras import ops
 
-    def __init__(self, bundle: Bundle, warm: bool = True) -> None:
+    inner = wrapper.layer
+    if isinstance(inner, keras.layers.Dropout):
+        return None  # identity at inference
+
+    class Framewise(keras.layers.Layer):
+        def __init__(self) -> None:
+            super().__init__(name=wrapper.name)
+            self.inner = inner  # the same layer object: weights are shared, not copied
+
+        def call(self, x):
+            steps = x.shape[1]
+            y = self.inner(ops.reshape(x, (-1, *x.shape[2:])))
+            return ops.reshape(y, (-1, steps, *y.shape[1:]))
+
+    return Framewise()
+
+
+def _fused_convlstm(source):
+    """ConvLSTM2D for inference: the input convolution for all time steps in one call, and one
+    recurrent convolution per step for the four gates together (Keras does 8 per step)."""
+    import keras
+    from keras import ops
+
+    cell = source.cell
+    if (
+        source.stateful or source.go_backwards or source.return_state or getattr(source, "zero_output_for_mask", False)
+        or cell.data_format != "channels_last" or cell.rank != 2
+    ):
+        return source  # not the plain case: keep Keras's own layer
+
+    class FusedConvLSTM2D(keras.layers.Layer):
+        def __init__(self) -> None:
+            super().__init__(name=source.name)
+            self.cell = cell  # shared weights
+
+        def call(self, x):
+            steps, n = x.shape[1], cell.filters
+            z = ops.conv(
+                ops.reshape(x, (-1, *x.shape[2:])), cell.kernel, strides=cell.strides,
+                padding=cell.padding, dilation_rate=cell.dilation_rate,
+            )
+            if cell.use_bias:
+                z = z + cell.bias
+            z = ops.reshape(z, (-1, steps, *z.shape[1:]))
+            h = c = ops.zeros_like(z[:, 0, :, :, :n])
+            outputs = []
+            for t in range(steps):
+                g = z[:, t] + ops.conv(h, cell.recurrent_kernel, strides=1, padding="same")
+                i = cell.recurrent_activation(g[..., :n])
+                f = cell.recurrent_activation(g[..., n : 2 * n])
+                o = cell.recurrent_activation(g[..., 3 * n :])
+                c = f * c + i * cell.activation(g[..., 2 * n : 3 * n])
+                h = o * cell.activation(c)
+                outputs.append(h)
+            return ops.stack(outputs, axis=1) if source.return_sequences else h
+
+    return FusedConvLSTM2D()
+
+
+def inference_model(model, jit_compile: bool | None = None):
+    """`model` rebuilt for fast inference: same outputs, same (shared) weight variables.
+
+    TimeDistributed layers run on all frames at once, dropout is dropped and ConvLSTM2D is fused
+    (see above). Layers it does not know are kept as they are; a model it cannot rebuild comes
+    back unchanged. `jit_compile=None` keeps Keras's "auto" choice: XLA on JAX and on GPUs, not
+    for TensorFlow on a CPU, where XLA took 25-40 s to compile ConvLSTM and ran no faster.
+    """
+    import keras
+
+    def rebuild(layer):
+        if isinstance(layer, keras.layers.TimeDistributed):
+            return _framewise(layer) or keras.layers.Identity(name=layer.name)
+        if isinstance(layer, keras.layers.ConvLSTM2D):
+            return _fused_convlstm(layer)
+        if isinstance(layer, keras.layers.Dropout):
+            return keras.layers.Identity(name=layer.name)
+        return layer
+
+    try:
+        fast = keras.models.clone_model(model, clone_function=rebuild)
+    except Exception as exc:  # an unusual architecture: serve it as it is
+        warnings.warn(f"{model.name}: serving the model as loaded ({exc})")
+        return model
+    if jit_compile is not None:
+        fast.jit_compile = jit_compile
+    return fast
+
+
+class Predictor:
+    """A bundle's models, loaded once, warmed, and called on batches of clips.
+
+    `models` are the bundle's models as loaded; `runners` are what actually runs on each call
+    (`inference_model` of each, or the model itself with `fast=False`).
+    """
+
+    def __init__(self, bundle: Bundle, warm: bool = True, fast: bool = True) -> None:
         self.bundle = bundle
         self.classes = bundle.classes
         self.settings: ClipSettings = bundle.settings
         self.models = bundle.models
+        self.runners = {name: inference_model(m) if fast else m for name, m in self.models.items()}
+        self._checked = not fast
         if warm:
             self.warm_up()
+
+    def _check_runners(self) -> None:
+        """Serve the loaded model wherever the rebuilt one disagrees with it (it never should)."""
+        s = self.settings
+        x = np.random.default_rng(0).random((1, s.frames, s.height, s.width, 3), dtype=np.float32)
+        for name, model in self.models.items():
+            runner = self.runners[name]
+            if runner is model:
+                continue
+            try:
+                error = float(np.max(np.abs(runner.predict_on_batch(x) - model.predict_on_batch(x))))
+            except Exception as exc:
+                error, reason = np.inf, f"{type(exc).__name__}: {exc}"
+            else:
+                reason = f"outputs differ by {error:.2g}"
+            if not error <= 1e-4:
+                warnings.warn(f"{name}: the fast inference model failed its check ({reason}); serving the original")
+                self.runners[name] = model
+        self._checked = True
 
     @classmethod
     def from_ref(cls, ref: str | Path, **kwargs) -> "Predictor":
@@ -115,6 +241,8 @@ class Predictor:
 
     def warm_up(self, batch_sizes: tuple[int, ...] = (1,)) -> None:
         """Trace and compile each model once, so the first real request is not the slow one."""
+        if not self._checked:
+            self._check_runners()
         s = self.settings
         for batch in batch_sizes:
             dummy = np.zeros((batch, s.frames, s.height, s.width, 3), dtype=np.uint8)
@@ -127,9 +255,11 @@ class Predictor:
             frames = frames[None]
         x = to_model_input(frames, self.settings)
         probabilities, seconds = {}, {}
-        for name, model in self.models.items():
+        if not self._checked:
+            self._check_runners()
+        for name, runner in self.runners.items():
             started = time.perf_counter()
-            probabilities[name] = np.asarray(model.predict_on_batch(x), dtype=np.float32)
+            probabilities[name] = np.asarray(runner.predict_on_batch(x), dtype=np.float32)
             seconds[name] = time.perf_counter() - started
         return probabilities, seconds
 
