@@ -166,8 +166,15 @@ def _check_file(path: Path) -> None:
         raise VideoError(f"{path.name} is empty (0 bytes).")
 
 
+# FFmpeg decoder threads per video (0 = FFmpeg's choice). One: clips are small (UCF50 is
+# 320x240) and the app and the cache builder already run one decode per request / per core. On
+# the shared 2-core machine of docs/performance.md FFmpeg's threads cost 1.45x the CPU time per
+# clip, for wall-clock times from 1.5x slower (idle box) to 1.25x faster (busy box).
+DECODE_THREADS = int(os.environ.get("HAR_DEMO_DECODE_THREADS", "1"))
+
+
 def _open(path: Path) -> cv2.VideoCapture:
-    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG, [cv2.CAP_PROP_N_THREADS, DECODE_THREADS])
     if not cap.isOpened():
         cap.release()
         cap = cv2.VideoCapture(str(path))  # other backends read a few formats FFmpeg will not
