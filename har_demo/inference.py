@@ -106,6 +106,20 @@ def describe_device() -> str:
     return f"CPU ({os.cpu_count()} cores, {backend})"
 
 
+def _passthrough(source):
+    """Dropout (or TimeDistributed(Dropout)) at inference: the identity."""
+    import keras
+
+    class Passthrough(keras.layers.Layer):
+        def __init__(self) -> None:
+            super().__init__(name=source.name)
+
+        def call(self, x, mask=None, training=None):
+            return x
+
+    return Passthrough()
+
+
 def _framewise(wrapper):
     """TimeDistributed(layer) as one call on (batch * time) frames instead of a loop over time."""
     import keras
@@ -113,14 +127,16 @@ def _framewise(wrapper):
 
     inner = wrapper.layer
     if isinstance(inner, keras.layers.Dropout):
-        return None  # identity at inference
+        return _passthrough(wrapper)
 
     class Framewise(keras.layers.Layer):
         def __init__(self) -> None:
             super().__init__(name=wrapper.name)
             self.inner = inner  # the same layer object: weights are shared, not copied
 
-        def call(self, x):
+        def call(self, x, mask=None, training=None):
+            if mask is not None:
+                raise NotImplementedError("masked TimeDistributed")
             steps = x.shape[1]
             y = self.inner(ops.reshape(x, (-1, *x.shape[2:])))
             return ops.reshape(y, (-1, steps, *y.shape[1:]))
@@ -146,7 +162,9 @@ def _fused_convlstm(source):
             super().__init__(name=source.name)
             self.cell = cell  # shared weights
 
-        def call(self, x):
+        def call(self, x, mask=None, training=None, initial_state=None):
+            if mask is not None or initial_state is not None:
+                raise NotImplementedError("masked ConvLSTM2D or one with an initial state")
             steps, n = x.shape[1], cell.filters
             z = ops.conv(
                 ops.reshape(x, (-1, *x.shape[2:])), cell.kernel, strides=cell.strides,
@@ -182,11 +200,11 @@ def inference_model(model, jit_compile: bool | None = None):
 
     def rebuild(layer):
         if isinstance(layer, keras.layers.TimeDistributed):
-            return _framewise(layer) or keras.layers.Identity(name=layer.name)
+            return _framewise(layer)
         if isinstance(layer, keras.layers.ConvLSTM2D):
             return _fused_convlstm(layer)
         if isinstance(layer, keras.layers.Dropout):
-            return keras.layers.Identity(name=layer.name)
+            return _passthrough(layer)
         return layer
 
     try:
