@@ -1,0 +1,258 @@
+"""Plotly figures for the app: probability bars, confusion matrices, training curves, timelines.
+
+Plain functions of plain data (no Gradio here), so each figure is testable on its own and the
+same figures can go into a notebook. Colours: one per model (bars, curves), one per class
+(timeline), the same everywhere on the page.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from har_demo.models import DISPLAY_NAMES
+
+MODEL_COLOURS = {"convlstm": "#1f6fb4", "lrcn": "#d9661f"}
+MODEL_LIGHT = {"convlstm": "#b7d3ec", "lrcn": "#f3cdb3"}
+OTHER_COLOURS = ["#2a9d5b", "#8b4fb3", "#b33b5a", "#4a7f8c"]
+CLASS_COLOURS = [
+    "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4",
+    "#b2df8a", "#fb9a99", "#cab2d6", "#6a3d9a", "#ff7f00", "#b15928", "#999999",
+]
+TOP_K = 8  # bars shown per model when a bundle has more classes than this
+FONT = dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=15)
+
+
+def display(model: str) -> str:
+    return DISPLAY_NAMES.get(model, model)
+
+
+def model_colour(model: str, index: int = 0, light: bool = False) -> str:
+    if light:
+        return MODEL_LIGHT.get(model, "#d0d0d0")
+    return MODEL_COLOURS.get(model, OTHER_COLOURS[index % len(OTHER_COLOURS)])
+
+
+def class_colour(index: int) -> str:
+    return CLASS_COLOURS[index % len(CLASS_COLOURS)]
+
+
+def _layout(fig: go.Figure, height: int, **extra) -> go.Figure:
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=20, t=60, b=40),
+        font=FONT,
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        **extra,
+    )
+    return fig
+
+
+def message_figure(text: str, height: int = 220) -> go.Figure:
+    """An empty figure that says why it is empty."""
+    fig = go.Figure()
+    fig.add_annotation(text=text, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font=dict(size=16))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, height)
+
+
+def shown_classes(classes: list[str], probabilities: dict[str, np.ndarray], top_k: int = TOP_K) -> list[int]:
+    """Indices of the classes to draw, in the bundle's order: all of them, or the union of each
+    model's top_k (then the highest by the best model probability, at most 2 * top_k)."""
+    n = len(classes)
+    if n <= top_k:
+        return list(range(n))
+    keep: set[int] = set()
+    for probs in probabilities.values():
+        keep.update(int(i) for i in np.argsort(-np.asarray(probs))[:top_k])
+    if len(keep) > 2 * top_k:
+        best = np.max(np.stack([np.asarray(p) for p in probabilities.values()]), axis=0)
+        keep = {i for i in keep if best[i] >= np.sort(best[list(keep)])[-2 * top_k]}
+    return sorted(keep)
+
+
+def probability_bars(classes: list[str], probabilities: dict[str, np.ndarray], top_k: int = TOP_K) -> go.Figure:
+    """ONE figure: for each class (in the bundle's order, top to bottom) one bar per model side by
+    side, so the two models compare class by class; each model's top class is marked with ★.
+
+    With more than `top_k` classes only the classes in some model's top_k are drawn (the title
+    says so). One shared axis reads on a phone as well as on a projector.
+    """
+    models = list(probabilities)
+    if not models:
+        return message_figure("No prediction yet.")
+    keep = shown_classes(classes, probabilities, top_k)
+    names = [classes[i] for i in keep]
+    fig = go.Figure()
+    for index, model in enumerate(models):
+        probs = np.asarray(probabilities[model], dtype=float)
+        top = int(np.argmax(probs))
+        values = [probs[i] for i in keep]
+        colour = model_colour(model, index)
+        fig.add_trace(
+            go.Bar(
+                x=values,
+                y=names,
+                orientation="h",
+                name=f"{display(model)}: {classes[top]} {probs[top]:.0%}",
+                marker=dict(
+                    color=[colour if i == top else model_colour(model, index, light=True) for i in keep],
+                    line=dict(color=colour, width=1.5),
+                ),
+                text=[f"<b>{p:.0%} ★</b>" if i == top else f"{p:.0%}" for i, p in zip(keep, values)],
+                textposition="outside",
+                cliponaxis=False,
+                hovertemplate="%{y}: %{x:.1%}<extra>" + display(model) + "</extra>",
+                showlegend=False,
+            )
+        )
+        # The legend swatch in the model's full colour (a bar trace would show its first bar's).
+        fig.add_trace(
+            go.Scatter(
+                x=[None], y=[None], mode="markers", name=f"{display(model)}: {classes[top]} {probs[top]:.0%}",
+                marker=dict(symbol="square", size=15, color=colour),
+            )
+        )
+    fig.update_xaxes(range=[0, 1.18], tickformat=".0%", tickvals=[0, 0.5, 1], gridcolor="#e5e5e5")
+    fig.update_yaxes(autorange="reversed", automargin=True, ticksuffix=" ")
+    title = "★ = each model's top class"
+    if len(keep) < len(classes):
+        title = f"Top {len(keep)} of {len(classes)} classes · " + title
+    _layout(
+        fig,
+        height=130 + (26 * len(models) + 14) * len(names),
+        barmode="group",
+        bargap=0.22,
+        bargroupgap=0.05,
+        legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom", font=dict(size=15)),
+        title=dict(text=title, x=0, xanchor="left", xref="paper", y=1, yref="container", yanchor="top",
+                   font=dict(size=12, color="#666")),
+    )
+    fig.update_layout(margin=dict(l=10, r=10, t=70, b=30))
+    return fig
+
+
+def confusion_heatmap(confusion, classes: list[str], model: str, split: str = "") -> go.Figure:
+    """Counts in the cells; colour is the share of each true class (row), so rare classes show too."""
+    counts = np.asarray(confusion, dtype=float)
+    totals = counts.sum(axis=1, keepdims=True)
+    share = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    text = [[f"{int(c)}" for c in row] for row in counts]
+    fig = go.Figure(
+        go.Heatmap(
+            z=share,
+            x=classes,
+            y=classes,
+            text=text,
+            texttemplate="%{text}",
+            textfont=dict(size=16),
+            colorscale="Blues",
+            zmin=0,
+            zmax=1,
+            showscale=False,
+            hovertemplate="true %{y}<br>predicted %{x}<br>%{text} clips (%{z:.0%} of the row)<extra></extra>",
+        )
+    )
+    suffix = f" ({split})" if split else ""
+    fig.update_xaxes(title="predicted", side="bottom", tickangle=-30)
+    fig.update_yaxes(title="true", autorange="reversed")
+    return _layout(fig, height=150 + 45 * len(classes), title=dict(text=f"{display(model)}{suffix}", x=0.5))
+
+
+def training_curves(histories: dict[str, dict], best_epochs: dict[str, int] | None = None) -> go.Figure:
+    """Loss and accuracy per epoch, training (solid) and validation (dashed), per model."""
+    best_epochs = best_epochs or {}
+    if not any(histories.values()):
+        return message_figure("No training history in this bundle.")
+    fig = make_subplots(rows=1, cols=2, subplot_titles=["Loss", "Accuracy"], horizontal_spacing=0.1)
+    for index, (model, history) in enumerate(histories.items()):
+        colour = model_colour(model, index)
+        for col, metric in ((1, "loss"), (2, "accuracy")):
+            for key, dash, label in ((metric, "solid", "train"), (f"val_{metric}", "dash", "validation")):
+                values = history.get(key) or []
+                if not values:
+                    continue
+                fig.add_trace(
+                    go.Scatter(
+                        x=list(range(1, len(values) + 1)),
+                        y=values,
+                        mode="lines+markers",
+                        line=dict(color=colour, dash=dash, width=2),
+                        marker=dict(size=5),
+                        name=f"{display(model)} {label}",
+                        legendgroup=f"{model}{label}",
+                        showlegend=col == 1,
+                    ),
+                    row=1,
+                    col=col,
+                )
+            best = best_epochs.get(model)
+            values = history.get(f"val_{metric}") or []
+            if best and 1 <= best <= len(values):
+                fig.add_trace(
+                    go.Scatter(
+                        x=[best], y=[values[best - 1]], mode="markers",
+                        marker=dict(symbol="star", size=14, color=colour, line=dict(color="black", width=1)),
+                        name=f"{display(model)} best epoch", legendgroup=f"{model}best", showlegend=col == 1,
+                    ),
+                    row=1,
+                    col=col,
+                )
+    epochs = max((len(h.get("loss") or []) for h in histories.values()), default=1)
+    fig.update_xaxes(title="epoch", gridcolor="#e5e5e5", tick0=1, dtick=max(1, -(-epochs // 10)))
+    fig.update_yaxes(gridcolor="#e5e5e5")
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=2)
+    return _layout(fig, height=400, legend=dict(orientation="h", y=-0.25, x=0))
+
+
+def timeline_figure(timeline) -> go.Figure:
+    """One row per model: each class's probability over time (at window centres), with the
+    segments (runs of the same top class) shaded and labelled."""
+    models = timeline.models
+    if not models or timeline.windows == 0:
+        return message_figure("No windows.")
+    titles = [f"<b>{display(m)}</b>" for m in models]
+    fig = make_subplots(rows=len(models), cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.12)
+    centers = timeline.centers
+    starts, ends = timeline.starts, timeline.ends
+    hover_time = [f"{s:.1f}-{e:.1f} s" for s, e in zip(starts, ends)]
+    for row, model in enumerate(models, start=1):
+        probs = timeline.probabilities[model]
+        for c, name in enumerate(timeline.classes):
+            fig.add_trace(
+                go.Scatter(
+                    x=centers,
+                    y=probs[:, c],
+                    customdata=hover_time,
+                    mode="lines+markers" if timeline.windows < 60 else "lines",
+                    marker=dict(size=4),
+                    line=dict(color=class_colour(c), width=2),
+                    name=name,
+                    legendgroup=name,
+                    showlegend=row == 1,
+                    hovertemplate=f"{name}: %{{y:.0%}}<br>window %{{customdata}}<extra>{display(model)}</extra>",
+                ),
+                row=row,
+                col=1,
+            )
+        span = max(timeline.duration, 1e-6)
+        for segment in timeline.segments(model):
+            c = timeline.classes.index(segment.label)
+            fig.add_vrect(
+                x0=segment.start_s, x1=segment.end_s, fillcolor=class_colour(c), opacity=0.13,
+                line_width=0, layer="below", row=row, col=1,
+            )
+            fig.add_vline(x=segment.start_s, line=dict(color="#888", width=1, dash="dot"), row=row, col=1)
+            if (segment.end_s - segment.start_s) / span > 0.07:
+                axis = "" if row == 1 else str(row)
+                fig.add_annotation(
+                    x=(segment.start_s + segment.end_s) / 2, y=1.08, xref=f"x{axis}", yref=f"y{axis}",
+                    text=segment.label, showarrow=False, font=dict(size=12, color=class_colour(c)),
+                )
+        fig.update_yaxes(range=[0, 1.15], tickformat=".0%", tickvals=[0, 0.5, 1], gridcolor="#e5e5e5", row=row, col=1)
+    fig.update_xaxes(range=[0, timeline.duration], gridcolor="#e5e5e5")
+    fig.update_xaxes(title="time (s)", row=len(models), col=1)
+    return _layout(fig, height=120 + 230 * len(models), legend=dict(orientation="h", y=-0.18, x=0), hovermode="x unified")
