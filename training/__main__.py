@@ -18,6 +18,7 @@ VERBS: dict[str, tuple[str, str]] = {
     "summary": ("training.summary", "print both models' layer tables and parameter counts"),
     "import": ("training.import_weights", "turn tutorial .h5/.keras files into a bundle"),
     "push": ("training.push", "publish a bundle to the Hugging Face Hub"),
+    "export": ("training.export", "write TensorFlow Lite models for a bundle"),
 }
 
 
