@@ -48,7 +48,7 @@ ALL_CLASSES = "All classes"
 class Limits:
     """What one request may ask of the server. Stated on the page and in docs/app.md."""
 
-    max_upload_mb: int = 200  # also Gradio's max_file_size, so bigger uploads never arrive
+    max_upload_mb: float = 200  # also Gradio's max_file_size, so bigger uploads never arrive
     predict_seconds: float = 120.0  # longest video for a prediction (2 minutes)
     timeline_seconds: float = 600.0  # longest video for the timeline (10 minutes)
     min_window_s: float = 1.0
@@ -59,7 +59,7 @@ class Limits:
 
     def describe(self) -> str:
         return (
-            f"Videos up to {self.max_upload_mb} MB; up to {fmt_duration(self.predict_seconds)} for a "
+            f"Videos up to {self.max_upload_mb:g} MB; up to {fmt_duration(self.predict_seconds)} for a "
             f"prediction and {fmt_duration(self.timeline_seconds)} for the timeline."
         )
 
@@ -139,9 +139,9 @@ class Engine:
     tens of milliseconds (timelines go in batches), so no request waits long behind another.
     """
 
-    def __init__(self, predictor, limits: Limits | None = None, notice: str = "") -> None:
+    def __init__(self, predictor, limits: Limits | None = None, notice: str = "", bundle: Bundle | None = None) -> None:
         self.predictor = predictor
-        self.bundle: Bundle = predictor.bundle
+        self.bundle: Bundle = bundle or predictor.bundle  # what the page describes (the predictor's by default)
         self.limits = limits or Limits()
         self.notice = notice  # e.g. the Hub bundle could not be loaded; shown at the top of the page
         self.device = describe_device()
@@ -198,7 +198,7 @@ def check_video(path, limit_seconds: float, limits: Limits) -> VideoInfo:
         raise VideoError(f"{path.name} is empty (0 bytes).")
     if size > limits.max_upload_mb * 1024 * 1024:
         raise VideoError(
-            f"{path.name} is {size / 2**20:.0f} MB; the limit is {limits.max_upload_mb} MB. "
+            f"{path.name} is {size / 2**20:.1f} MB; the limit is {limits.max_upload_mb:g} MB. "
             "Trim or compress it and try again."
         )
     import cv2

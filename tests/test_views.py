@@ -1,0 +1,249 @@
+"""The functions behind each tab of the app, on real clips and real models; bad input of every kind."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from har_demo import plots, views
+from har_demo.bundle import BundleError
+from har_demo.examples import EXAMPLES_DIR as EXAMPLES
+
+CLASSES = ["WalkingWithDog", "TaiChi", "Swing", "HorseRace"]
+
+pytest_plugins = ["tests.app_fixtures"]  # its session fixtures, shared by every module that asks
+
+
+# --------------------------------------------------------------------------- Predict
+def test_analyse_real_clip_shows_verdict_bars_frames_timing_device(engine, real_clips):
+    a = views.analyse_video(engine, real_clips / "v_TaiChi_g01_c02.avi")
+    assert a.ok, a.message
+    assert "Both models: TaiChi" in a.verdict  # the seed models agree on this clip
+    # 20 frames, in sampling order, RGB, captioned "frame N · T s"
+    assert len(a.gallery) == 20
+    image, caption = a.gallery[-1]
+    assert image.shape == (64, 64, 3) and image.dtype == np.uint8
+    assert caption == "frame 152 · 6.08 s"  # tutorial sampling: i * (168 // 20), 25 fps
+    assert [c for _, c in a.gallery][:2] == ["frame 0 · 0.00 s", "frame 8 · 0.32 s"]
+    from har_demo.clip import read_clip
+
+    clip = read_clip(real_clips / "v_TaiChi_g01_c02.avi", engine.settings)
+    np.testing.assert_array_equal(a.gallery[3][0], clip.frames[3][..., ::-1])  # BGR model input shown as RGB
+    # one figure, both models, the same class order, the top class marked
+    assert isinstance(a.figure, go.Figure)
+    bars = [t for t in a.figure.data if t.type == "bar"]
+    assert [list(t.y) for t in bars] == [CLASSES, CLASSES]
+    assert all(sum("★" in text for text in t.text) == 1 for t in bars)
+    assert "★" in bars[0].text[1] and "★" in bars[1].text[1]  # TaiChi is index 1
+    assert "decoding" in a.timing and "ConvLSTM" in a.timing and "LRCN" in a.timing and "total" in a.timing
+    assert a.device.startswith(("CPU", "GPU"))
+    assert "synthetic" in a.message  # the bundle is marked synthetic-trained: the page says so
+    assert a.result["models"]["convlstm"]["top"] == "TaiChi" and len(a.result["frame_times"]) == 20
+
+
+def test_analyse_synthetic_example(engine):
+    a = views.analyse_video(engine, EXAMPLES / "synthetic_Swing.webm")
+    assert a.ok, a.message
+    assert len(a.gallery) == 20 and a.verdict
+    assert "80 frames at 25 fps" in a.message
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("not_a_video", "could not be opened as a video"),
+        ("empty", "empty (0 bytes)"),
+        ("corrupt", "truncated"),
+        ("garbage", "could not be opened as a video"),
+    ],
+)
+def test_bad_input_is_a_message_not_a_crash(engine, bad_videos, name, expected):
+    a = views.analyse_video(engine, bad_videos[name])
+    assert not a.ok
+    assert expected in a.message, a.message
+    assert a.message.startswith("⚠️") and a.gallery == [] and a.figure is None
+
+
+def test_no_video_and_missing_file(engine, tmp_path):
+    assert "No video yet" in views.analyse_video(engine, None).message
+    assert "No such file" in views.analyse_video(engine, tmp_path / "gone.mp4").message
+
+
+def test_too_short_clip_is_served_with_repeated_frames_and_a_notice(engine, bad_videos):
+    a = views.analyse_video(engine, bad_videos["short"])
+    assert a.ok, a.message
+    assert len(a.gallery) == 20
+    assert "Short clip" in a.message and "only 3 frames" in a.message
+    assert {caption.split(" · ")[0] for _, caption in a.gallery} == {"frame 0", "frame 1", "frame 2"}
+
+
+def test_size_and_duration_limits(engine, real_clips):
+    clip = real_clips / "v_TaiChi_g01_c02.avi"  # 6.7 s, about 0.5 MB
+    small = views.Engine(engine.predictor, limits=views.Limits(max_upload_mb=0.1), bundle=engine.bundle)
+    a = views.analyse_video(small, clip)
+    assert not a.ok and "the limit is 0.1 MB" in a.message
+    short = views.Engine(engine.predictor, limits=views.Limits(predict_seconds=5))
+    a = views.analyse_video(short, clip)
+    assert not a.ok and "too long" in a.message and "5 s" in a.message
+    t = views.timeline_view(views.Engine(engine.predictor, limits=views.Limits(timeline_seconds=3)), clip, 2, 1)
+    assert not t.ok and "too long" in t.message
+    assert "200 MB" in views.Limits().describe() and "2 minutes" in views.Limits().describe()
+
+
+def test_preview_for_a_browser_and_back_to_the_original(engine, real_clips, tmp_path):
+    temp = views.TempFiles(tmp_path / "temp")
+    avi = real_clips / "v_Swing_g01_c05.avi"  # XVID: browsers cannot play it
+    assert not views.browser_playable(avi)
+    assert views.browser_playable(EXAMPLES / "synthetic_Swing.webm")
+    assert temp.preview(EXAMPLES / "synthetic_Swing.webm") is None
+    preview = temp.preview(avi)
+    if preview is None:
+        pytest.skip("ffmpeg is not installed")
+    assert preview.suffix == ".mp4" and views.video_codec(preview) == "h264"
+    # gradio copies the preview into its cache: the name is what maps it back
+    copied = tmp_path / "gradio-cache" / preview.name
+    copied.parent.mkdir()
+    copied.write_bytes(preview.read_bytes())
+    assert temp.original_of(copied) == avi
+    a = views.analyse_video(engine, copied, temp)
+    assert a.ok and "v_Swing_g01_c05.avi" in a.message  # the original was analysed
+
+
+# --------------------------------------------------------------------------- Timeline
+def test_timeline_view_on_the_long_real_video(engine, real_clips, tmp_path):
+    temp = views.TempFiles(tmp_path / "exports")
+    t = views.timeline_view(engine, real_clips / "long_mixed_activities.mp4", 4, 2, exports=temp)
+    assert t.ok, t.message
+    assert t.timeline.windows == 14  # 866 frames at 27.9 fps: starts every 56 frames while a 112-frame window fits
+    csv_path, json_path = t.files
+    assert csv_path.suffix == ".csv" and json_path.suffix == ".json"
+    assert csv_path.read_text().splitlines()[0].startswith("window,start_s,end_s,convlstm_WalkingWithDog")
+    assert len(json.loads(json_path.read_text())["windows"]) == 14
+    assert "ConvLSTM" in t.segments and "| time | activity |" in t.segments
+    assert "31.0 s" in t.summary and "windows of 4 s every 2 s" in t.summary
+    assert isinstance(t.figure, go.Figure) and len(t.figure.data) == 2 * len(CLASSES)
+
+
+def test_timeline_view_refuses_bad_settings_and_bad_video(engine, real_clips, bad_videos):
+    long_clip = real_clips / "long_mixed_activities.mp4"
+    assert "window between" in views.timeline_view(engine, long_clip, 0.2, 1).message
+    assert "stride between" in views.timeline_view(engine, long_clip, 4, 60).message
+    assert "numbers of seconds" in views.timeline_view(engine, long_clip, "four", 1).message
+    assert "could not be opened" in views.timeline_view(engine, bad_videos["not_a_video"], 4, 1).message
+    assert "No video yet" in views.timeline_view(engine, None, 4, 1).message
+
+
+def test_temp_files_are_pruned(tmp_path):
+    temp = views.TempFiles(tmp_path / "t", max_age_s=60)
+    old = temp.write("a", {".csv": "x"})[0].parent
+    os.utime(old, (0, 0))
+    new = temp.write("b", {".csv": "y"})[0].parent
+    assert not old.exists() and new.exists()
+
+
+# --------------------------------------------------------------------------- Misclassifications
+def test_misclassified_gallery_with_filters(reported):
+    bundle = reported
+    items, message = views.misclassified_view(bundle)
+    report = bundle.report["models"]
+    total = sum(len(r["misclassified"]) for r in report.values())
+    assert total > 0 and len(items) == total
+    assert "group split" in message
+    image, caption = items[0]
+    assert image.ndim == 3 and image.shape[1] > image.shape[0]  # a frame strip
+    assert "true " in caption and "predicted" in caption and "%" in caption
+    lrcn_items, _ = views.misclassified_view(bundle, "LRCN", views.ALL_CLASSES)
+    assert len(lrcn_items) == len(report["lrcn"]["misclassified"])
+    assert all(c.startswith("LRCN") for _, c in lrcn_items)
+    wrong_class = report["lrcn"]["misclassified"][0]["true"]
+    filtered, _ = views.misclassified_view(bundle, views.ALL_MODELS, wrong_class)
+    assert filtered and all(f"true {wrong_class} " in c for _, c in filtered)
+    right = next(c for c in CLASSES if all(e["true"] != c for r in report.values() for e in r["misclassified"]))
+    none, message = views.misclassified_view(bundle, views.ALL_MODELS, right)
+    assert none == [] and "No misclassified clips match" in message
+    assert views.model_choices(bundle) == [views.ALL_MODELS, "ConvLSTM", "LRCN"]
+    assert views.class_choices(bundle) == [views.ALL_CLASSES] + CLASSES
+
+
+def test_misclassified_when_there_are_none_or_no_report(reported, imported):
+    bundle = reported
+    perfect = replace(bundle, report={**bundle.report, "models": {
+        m: {**r, "misclassified": []} for m, r in bundle.report["models"].items()}})
+    items, message = views.misclassified_view(perfect)
+    assert items == [] and "No misclassified test clips" in message
+    items, message = views.misclassified_view(imported)
+    assert items == [] and "no evaluation report" in message
+
+
+# --------------------------------------------------------------------------- Models
+def test_models_view_with_a_report(reported):
+    bundle = reported
+    m = views.models_view(bundle)
+    assert "trained on synthetic clips" in m.banner and "HAR_DEMO_BUNDLE" in m.banner
+    assert "| ConvLSTM |" in m.table1 and "| LRCN |" in m.table1 and "group split" in m.table1
+    assert "44,524" in m.table1 and "73,060" in m.table1
+    assert all(f"| {c} |" in m.per_class for c in CLASSES)
+    assert len(m.confusions) == 2 and all(isinstance(f, go.Figure) for f in m.confusions)
+    assert isinstance(m.curves, go.Figure)
+    assert len(m.layers) == 2 and "44,524 parameters" in m.layers[0] and "| ConvLSTM2D |" in m.layers[0]
+    assert "73,060 parameters" in m.layers[1] and "| LSTM |" in m.layers[1]
+
+
+def test_models_view_without_a_report(imported):
+    bundle = imported
+    m = views.models_view(bundle, notice="the Hub was unreachable")
+    assert "No evaluation report" in m.table1 and m.per_class == "" and m.confusions == [] and m.curves is None
+    assert "seed_convlstm_keras3.h5" in m.banner and "the Hub was unreachable" in m.banner
+    assert "synthetic" not in m.banner
+    assert len(m.layers) == 2
+
+
+# --------------------------------------------------------------------------- choosing the bundle
+def test_choose_bundle_default_env_and_fallback(imported_bundle, imported, reported_bundle, reported, tmp_path):
+    loaded = {str(imported_bundle): imported, str(reported_bundle): reported}
+
+    def loader(ref):
+        if str(ref) not in loaded:  # a Hub id while the Hub is down and nothing is cached
+            raise BundleError("The Hub could not be reached and nothing is cached.")
+        return loaded[str(ref)]
+
+    bundle, notice = views.choose_bundle(default=imported_bundle, env={}, loader=loader)
+    assert bundle is imported and notice == ""
+    bundle, notice = views.choose_bundle(default=imported_bundle, env={"HAR_DEMO_BUNDLE": str(reported_bundle)}, loader=loader)
+    assert bundle is reported and notice == ""
+    bundle, notice = views.choose_bundle("someone/unreachable@main", default=imported_bundle, env={}, loader=loader)
+    assert bundle is imported
+    assert "someone/unreachable@main" in notice and "could not be reached" in notice
+    with pytest.raises(BundleError, match="HAR_DEMO_BUNDLE"):  # no weights/ and nothing else: say what to do
+        views.choose_bundle(default=tmp_path / "no-weights", env={})
+    with pytest.raises(BundleError, match="fallback"):
+        views.choose_bundle("someone/unreachable", default=tmp_path / "no-weights", env={}, loader=loader)
+
+
+# --------------------------------------------------------------------------- figures
+def test_probability_bars_top_k_with_many_classes():
+    classes = [f"class{i:02d}" for i in range(50)]
+    rng = np.random.default_rng(0)
+    probs = {m: rng.dirichlet(np.ones(50)) for m in ("convlstm", "lrcn")}
+    fig = plots.probability_bars(classes, probs, top_k=5)
+    bars = [t for t in fig.data if t.type == "bar"]
+    shown = list(bars[0].y)
+    assert 5 <= len(shown) <= 10 and shown == sorted(shown)  # bundle order kept
+    for model, trace in zip(probs, bars):
+        assert classes[int(np.argmax(probs[model]))] in shown
+    assert "Top" in fig.layout.title.text
+
+
+def test_training_curves_and_confusion():
+    fig = plots.training_curves({"lrcn": {"loss": [1, 0.5], "val_loss": [1.1, 0.7], "accuracy": [0.5, 0.8],
+                                          "val_accuracy": [0.4, 0.7]}}, {"lrcn": 2})
+    assert any(t.name == "LRCN best epoch" for t in fig.data)
+    fig = plots.confusion_heatmap([[2, 0], [1, 1]], ["a", "b"], "convlstm", "group split")
+    assert fig.data[0].z[1][0] == 0.5 and "group split" in fig.layout.title.text
+    assert plots.training_curves({}).layout.annotations  # an empty figure that says why
