@@ -46,6 +46,7 @@ def launch_options(engine) -> dict:
     return dict(
         theme=ui.THEME,
         css=ui.CSS,
+        js=ui.JS,
         max_file_size=int(engine.limits.max_upload_mb * 1024 * 1024),
         footer_links=["api", "gradio"],
     )

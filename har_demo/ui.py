@@ -49,7 +49,17 @@ CSS = """
 }
 """
 
-PREDICT_OUTPUTS = 5  # verdict, bars, frames, info, raw JSON
+# Browsers cannot play XVID .avi (UCF50's codec) and the player says "Video not playable" in an
+# error toast; the app answers with an H.264 preview a moment later (views.TempFiles.preview) and
+# explains real problems in the page, so that one toast is closed as soon as it appears.
+JS = """
+() => {
+  const close = () => document.querySelectorAll('[data-testid="toast-body"]').forEach((toast) => {
+    if (toast.innerText.includes('Video not playable')) toast.querySelector('[data-testid="toast-close"]')?.click();
+  });
+  new MutationObserver(close).observe(document.body, { childList: true, subtree: true });
+}
+"""
 
 
 def _predict_outputs(analysis: views.Analysis):
@@ -92,7 +102,7 @@ def build_demo(engine: views.Engine, temp: views.TempFiles | None = None) -> gr.
             gr.Markdown(views.warning(engine.notice), elem_id="notice")
         if bundle.synthetic:
             gr.Markdown(
-                "⚠️ Weights trained on **synthetic clips**: fine for the examples, often wrong on real "
+                "⚠ Weights trained on **synthetic clips**: fine for the examples, often wrong on real "
                 "videos. See the **Models** tab for how to serve a UCF50-trained bundle.",
                 elem_id="synthetic-banner",
             )

@@ -266,14 +266,14 @@ def timing_text(seconds: dict[str, float]) -> str:
 def verdict_markdown(prediction: Prediction) -> str:
     tops = {m: prediction.top(m) for m in prediction.probabilities}
     if len(set(tops.values())) == 1 and len(tops) > 1:
-        return f"✅ **{prediction.verdict}**"
+        return f"✓ **{prediction.verdict}**"
     if len(tops) > 1:
-        return f"⚖️ **{prediction.verdict}**"
+        return f"≠ **{prediction.verdict}**"
     return f"**{prediction.verdict}**"
 
 
 def warning(text: str) -> str:
-    return f"⚠️ {text}"
+    return f"⚠ {text}"
 
 
 def analyse_video(engine: Engine, path, temp: "TempFiles | None" = None) -> Analysis:
@@ -310,11 +310,11 @@ def analyse_video(engine: Engine, path, temp: "TempFiles | None" = None) -> Anal
     notes += [warning(n) for n in clip.notes[1:]]
     if engine.bundle.synthetic:
         notes.append(
-            "ℹ️ These models were trained on synthetic clips: expect them to be wrong on real videos "
+            "ℹ These models were trained on synthetic clips: expect them to be wrong on real videos "
             "(see the Models tab)."
         )
     notes.append(
-        f"ℹ️ The models only know {len(engine.classes)} activities ({', '.join(engine.classes)}); "
+        f"ℹ The models only know {len(engine.classes)} activities ({', '.join(engine.classes)}); "
         "any other activity is still given one of these names."
     )
     clip_line = (
@@ -585,7 +585,7 @@ def misclassified_view(bundle: Bundle, model: str | None = ALL_MODELS, true_clas
     report = bundle.report or {}
     if not report.get("models"):
         return [], (
-            "ℹ️ This bundle has no evaluation report (it was imported from weight files, not trained "
+            "ℹ This bundle has no evaluation report (it was imported from weight files, not trained "
             "here), so there are no test clips to show. Train a bundle with `python -m training train` "
             "to get one."
         )
@@ -595,7 +595,7 @@ def misclassified_view(bundle: Bundle, model: str | None = ALL_MODELS, true_clas
     total_wrong = {m: len(r.get("misclassified", [])) for m, r in report["models"].items()}
     if not any(total_wrong.values()):
         clips = max((r.get("test", {}).get("clips", 0) for r in report["models"].values()), default=0)
-        return [], f"✅ No misclassified test clips: every model got all {clips} test clips right ({split})."
+        return [], f"✓ No misclassified test clips: every model got all {clips} test clips right ({split})."
     items, missing = [], 0
     for name, result in report["models"].items():
         if wanted_model and name != wanted_model:
@@ -636,7 +636,7 @@ class ModelsView:
 
 
 SYNTHETIC_BANNER = (
-    "⚠️ **These weights were trained on synthetic clips** (drawn figures walking a dog, doing tai chi, "
+    "⚠ **These weights were trained on synthetic clips** (drawn figures walking a dog, doing tai chi, "
     "swinging, racing horses), not on UCF50. They show how the two models work, but on real videos "
     "they will often be wrong. For real videos use a UCF50-trained bundle: download UCF50, run "
     "`python -m training train UCF50/ --split group --out runs/ucf50`, then start the app with "
@@ -682,7 +682,7 @@ def table1_markdown(bundle: Bundle) -> str:
     report = bundle.report or {}
     if not report.get("models"):
         return (
-            "ℹ️ No evaluation report in this bundle (imported weights): no test accuracy or loss to show. "
+            "ℹ No evaluation report in this bundle (imported weights): no test accuracy or loss to show. "
             "A bundle trained with `python -m training train` carries one."
         )
     lines = [

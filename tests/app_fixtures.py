@@ -151,3 +151,28 @@ def bad_videos(tmp_path_factory, real_clips) -> dict[str, Path]:
     writer.release()
     files["short"] = short
     return files
+
+
+@pytest.fixture(scope="session")
+def app_server(reported_bundle, tmp_path_factory):
+    """`app.py`'s own start-up (bundle from a reference, load, warm, build, queue) launched on a
+    free local port. Yields an object with .url, .demo, .engine and .startup_seconds."""
+    import os
+    import time
+    from types import SimpleNamespace
+
+    os.environ["GRADIO_EXAMPLES_CACHE"] = str(tmp_path_factory.mktemp("gradio-examples"))
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    import app
+
+    started = time.perf_counter()
+    demo, engine = app.create_demo(str(reported_bundle))
+    port = free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
+                **app.launch_options(engine))
+    server = SimpleNamespace(url=f"http://127.0.0.1:{port}/", demo=demo, engine=engine,
+                             startup_seconds=time.perf_counter() - started)
+    try:
+        yield server
+    finally:
+        demo.close()

@@ -67,7 +67,7 @@ def test_bad_input_is_a_message_not_a_crash(engine, bad_videos, name, expected):
     a = views.analyse_video(engine, bad_videos[name])
     assert not a.ok
     assert expected in a.message, a.message
-    assert a.message.startswith("⚠️") and a.gallery == [] and a.figure is None
+    assert a.message.startswith("⚠") and a.gallery == [] and a.figure is None
 
 
 def test_no_video_and_missing_file(engine, tmp_path):

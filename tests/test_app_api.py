@@ -1,0 +1,104 @@
+"""The app's API through gradio_client, against `app.py`'s start-up launched in the test."""
+
+from __future__ import annotations
+
+import csv
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from gradio_client import Client, handle_file
+
+from har_demo.examples import EXAMPLES_DIR
+
+pytest_plugins = ["tests.app_fixtures"]
+
+
+@pytest.fixture(scope="module")
+def client(app_server):
+    client = Client(app_server.url, verbose=False)
+    yield client
+    client.close()
+
+
+def predict(client, path):
+    return client.predict(handle_file(str(path)), api_name="/predict")
+
+
+def test_start_up_serves_the_bundle_it_was_given(app_server, reported_bundle):
+    assert app_server.engine.bundle.path == reported_bundle
+    assert app_server.engine.notice == ""
+    print(f"\nstart-up (load, warm, build, launch): {app_server.startup_seconds:.1f} s")
+
+
+def test_predict_a_real_clip(client, real_clips):
+    started = time.perf_counter()
+    verdict, plot, gallery, info, result = predict(client, real_clips / "v_TaiChi_g01_c02.avi")
+    elapsed = time.perf_counter() - started
+    assert "Both models: TaiChi" in verdict
+    assert plot["type"] == "plotly" and "TaiChi" in plot["plot"]
+    assert len(gallery) == 20 and gallery[0]["caption"] == "frame 0 · 0.00 s"
+    assert gallery[-1]["caption"] == "frame 152 · 6.08 s"
+    assert "Time:" in info and "Device:" in info
+    assert result["models"]["lrcn"]["top"] == "TaiChi" and result["frame_indices"][1] == 8
+    s = result["seconds"]
+    print(f"\nend to end {elapsed * 1000:.0f} ms; decode {s['decode'] * 1000:.0f} ms, "
+          f"ConvLSTM {s['convlstm'] * 1000:.0f} ms, LRCN {s['lrcn'] * 1000:.0f} ms")
+
+
+def test_bad_input_gets_a_message_and_the_app_keeps_serving(client, tmp_path, real_clips):
+    not_a_video = tmp_path / "homework.mp4"
+    not_a_video.write_text("not a video at all\n" * 100)
+    verdict, plot, gallery, info, result = predict(client, not_a_video)
+    assert verdict == "" and gallery == [] and "could not be opened as a video" in info
+    assert "error" in result
+    verdict, *_ = predict(client, real_clips / "v_Swing_g01_c05.avi")
+    assert "Swing" in verdict
+
+
+def test_several_users_at_once(client, real_clips):
+    clips = [real_clips / f"v_{c}.avi" for c in ("TaiChi_g01_c02", "Swing_g01_c05", "WalkingWithDog_g01_c03")]
+    clips += sorted(EXAMPLES_DIR.glob("synthetic_[A-Z]*.webm"))[:3]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(len(clips)) as pool:
+        results = list(pool.map(lambda p: predict(client, p), clips))
+    elapsed = time.perf_counter() - started
+    for path, (verdict, plot, gallery, info, result) in zip(clips, results):
+        assert len(gallery) == 20 and verdict, path
+        assert result["source"] == path.name
+    assert "Both models: TaiChi" in results[0][0]
+    print(f"\n{len(clips)} concurrent predictions in {elapsed:.2f} s")
+
+
+def test_a_long_timeline_does_not_block_a_prediction(client, real_clips):
+    long_job = client.submit(handle_file(str(real_clips / "long_mixed_activities.mp4")), 2.0, 0.25, api_name="/timeline")
+    time.sleep(0.3)
+    started = time.perf_counter()
+    verdict, *_ = predict(client, real_clips / "v_WalkingWithDog_g01_c03.avi")
+    predict_seconds = time.perf_counter() - started
+    predict_done_first = not long_job.done()
+    summary, plot, files, segments = long_job.result(timeout=300)
+    timeline_seconds = time.perf_counter() - started
+    assert "WalkingWithDog" in verdict
+    assert "windows of 2 s every 0.25 s" in summary
+    print(f"\nprediction {predict_seconds:.2f} s while a {timeline_seconds:.1f} s timeline ran")
+    assert predict_done_first or predict_seconds < timeline_seconds
+
+
+def test_timeline_api_exports(client, real_clips):
+    summary, plot, files, segments = client.predict(
+        handle_file(str(real_clips / "long_mixed_activities.mp4")), 4.0, 1.0, api_name="/timeline")
+    assert "27 windows of 4 s every 1 s" in summary
+    assert plot["type"] == "plotly"
+    by_suffix = {str(f).rsplit(".", 1)[-1]: f for f in files}
+    rows = list(csv.reader(open(by_suffix["csv"])))
+    assert rows[0][:4] == ["window", "start_s", "end_s", "convlstm_WalkingWithDog"]
+    assert rows[0][-2:] == ["convlstm_top", "lrcn_top"] and len(rows) == 28
+    assert "| time | activity |" in segments
+
+
+def test_misclassified_api_filters(client, reported):
+    gallery, message = client.predict("LRCN", "All classes", api_name="/misclassified")
+    assert len(gallery) == len(reported.report["models"]["lrcn"]["misclassified"])
+    assert all(item["caption"].startswith("LRCN") for item in gallery)
+    assert "group split" in message
