@@ -47,6 +47,7 @@ def launch_options(engine) -> dict:
         theme=ui.THEME,
         css=ui.CSS,
         js=ui.JS,
+        allowed_paths=[str(engine.bundle.path)],  # the misclassified strips are served from the bundle
         max_file_size=int(engine.limits.max_upload_mb * 1024 * 1024),
         footer_links=["api", "gradio"],
     )

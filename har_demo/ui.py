@@ -183,7 +183,7 @@ def build_demo(engine: views.Engine, temp: views.TempFiles | None = None) -> gr.
                 )
 
             # ---------------------------------------------------------------- Misclassifications
-            with gr.Tab("Misclassifications", id="misclassified"):
+            with gr.Tab("Misclassifications", id="misclassified") as misclassified_tab:
                 with gr.Row():
                     model_filter = gr.Dropdown(views.model_choices(bundle), value=views.ALL_MODELS, label="Model")
                     class_filter = gr.Dropdown(views.class_choices(bundle), value=views.ALL_CLASSES, label="True class")
@@ -191,8 +191,9 @@ def build_demo(engine: views.Engine, temp: views.TempFiles | None = None) -> gr.
                 wrong = gr.Gallery(label="Frame strips (20 frames, in order)", columns=2, height="auto",
                                    object_fit="contain", format="png", interactive=False, elem_id="misclassified")
                 filters = [model_filter, class_filter]
-                gr.on(triggers=[demo.load, model_filter.change, class_filter.change], fn=misclassified,
-                      inputs=filters, outputs=[wrong, wrong_message], api_name="misclassified", queue=False)
+                # filled when the tab is opened, not on every page load (a class opening the link at once)
+                gr.on(triggers=[misclassified_tab.select, model_filter.change, class_filter.change], fn=misclassified,
+                      inputs=filters, outputs=[wrong, wrong_message], api_name="misclassified")
 
             # ---------------------------------------------------------------- Models
             with gr.Tab("Models", id="models"):

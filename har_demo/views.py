@@ -558,13 +558,6 @@ def _model_key(bundle: Bundle, choice: str | None) -> str | None:
     return choice
 
 
-def _read_rgb(path: Path) -> np.ndarray | None:
-    import cv2
-
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    return None if image is None else np.ascontiguousarray(image[..., ::-1])
-
-
 def split_words(split: dict) -> str:
     """'group split (no UCF group on both sides)' and its sizes, for every number we show."""
     kind = split.get("kind", "")
@@ -580,8 +573,8 @@ def split_words(split: dict) -> str:
     return words
 
 
-def misclassified_view(bundle: Bundle, model: str | None = ALL_MODELS, true_class: str | None = ALL_CLASSES) -> tuple[list[tuple[np.ndarray, str]], str]:
-    """Gallery items (frame strip, caption) of the bundle's misclassified test clips, and a message."""
+def misclassified_view(bundle: Bundle, model: str | None = ALL_MODELS, true_class: str | None = ALL_CLASSES) -> tuple[list[tuple[Path, str]], str]:
+    """Gallery items (frame strip PNG in the bundle, caption) of the misclassified test clips, and a message."""
     report = bundle.report or {}
     if not report.get("models"):
         return [], (
@@ -603,16 +596,15 @@ def misclassified_view(bundle: Bundle, model: str | None = ALL_MODELS, true_clas
         for entry in result.get("misclassified", []):
             if wanted_class and entry.get("true") != wanted_class:
                 continue
-            image = entry.get("image")
-            rgb = _read_rgb(bundle.path / image) if image else None
-            if rgb is None:
+            image = bundle.path / entry["image"] if entry.get("image") else None
+            if image is None or not image.is_file():
                 missing += 1
                 continue
             caption = (
                 f"{display(name)} · true {entry['true']} → predicted {entry['predicted']} "
                 f"({entry['confidence']:.0%}) · {Path(entry['clip']).stem}"
             )
-            items.append((rgb, caption))
+            items.append((image, caption))
     counts = ", ".join(f"{display(m)} {n}" for m, n in total_wrong.items())
     message = f"Misclassified test clips ({split}): {counts}."
     if not items and not missing:
@@ -655,7 +647,7 @@ def provenance_markdown(bundle: Bundle, notice: str = "") -> str:
         lines.append(SYNTHETIC_BANNER)
     source = m.get("source", "?")
     what = {"trained": "trained with `python -m training train`", "imported": "imported from weight files"}.get(source, source)
-    lines.append(f"**Bundle:** {m.get('name', '?')} — loaded from `{bundle.origin or bundle.path}`; {what}, {m.get('created', '?')}.")
+    lines.append(f"**Bundle:** {m.get('name', '?')}, loaded from `{where(bundle)}`; {what}, {m.get('created', '?')}.")
     if dataset:
         data = f"**Data:** {dataset.get('name', '?')}"
         if dataset.get("clips"):
@@ -760,12 +752,25 @@ def models_view(bundle: Bundle, notice: str = "") -> ModelsView:
     )
 
 
+def where(bundle: Bundle) -> str:
+    """Where a bundle was loaded from, for people: a Hub reference as given, a folder relative to
+    the working directory when it is inside it."""
+    origin = str(bundle.origin or bundle.path)
+    path = Path(origin).expanduser()
+    if not path.is_dir():
+        return origin
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve())) + "/"
+    except ValueError:
+        return str(path)
+
+
 def header_markdown(engine: Engine) -> str:
     b = engine.bundle
     names = " and ".join(display(m) for m in b.model_names)
     trained = "synthetic clips" if b.synthetic else (b.manifest.get("dataset", {}) or {}).get("name", "?")
     line = (
-        f"{names} from **{b.manifest.get('name', b.path.name)}** (`{b.origin or b.path}`, trained on {trained}) · "
+        f"{names} from **{b.manifest.get('name', b.path.name)}** (`{where(b)}`, trained on {trained}) · "
         f"{len(b.classes)} classes: {', '.join(b.classes)} · running on {engine.device}"
     )
     return line
