@@ -35,11 +35,13 @@ CSS = """
   border: none; border-radius: 0; font-size: 0.9rem; }
 #header p { margin: 0.1em 0; }
 .small-note { font-size: 0.9rem; opacity: 0.85; }
-.prose table { display: block; overflow-x: auto; max-width: calc(100vw - 72px); }
-#layers { flex-wrap: wrap; }
-#layers > * { flex: 1 1 340px; min-width: min(340px, 100%); }
+.prose table { display: block; overflow-x: auto; width: max-content; max-width: calc(100vw - 72px); }
+.prose table th, .prose table td { white-space: nowrap; }
+#layers .prose table { font-size: 0.9rem; }
+#layers, #segments { flex-wrap: wrap; }
+#layers > *, #segments > * { flex: 1 1 340px; min-width: min(340px, 100%); }
 @media (max-width: 700px) {
-  .prose table th, .prose table td { white-space: nowrap; padding: 4px 8px; }
+  .prose table th, .prose table td { padding: 4px 8px; }
   #verdict, #verdict p, #verdict strong { font-size: 1.25rem; }
   h1 { font-size: 1.5rem !important; }
   .tab-container button { padding: 0 0.4rem !important; font-size: 0.9rem !important; }
@@ -89,8 +91,8 @@ def build_demo(engine: views.Engine, temp: views.TempFiles | None = None) -> gr.
             progress=lambda fraction, desc: progress(fraction, desc=desc),
         )
         if not result.ok:
-            return result.message, None, None, ""
-        return result.summary, result.figure, [str(p) for p in result.files], result.segments
+            return result.message, None, None, *[""] * len(segment_boxes)
+        return result.summary, result.figure, [str(p) for p in result.files], *result.segments
 
     def misclassified(model, true_class):
         return views.misclassified_view(bundle, model, true_class)
@@ -174,11 +176,12 @@ def build_demo(engine: views.Engine, temp: views.TempFiles | None = None) -> gr.
                                             interactive=False, elem_id="downloads")
                         summary = gr.Markdown(elem_id="timeline-summary")
                 timeline_plot = gr.Plot(show_label=False, elem_id="timeline-plot")
-                segments = gr.Markdown(elem_id="segments")
+                with gr.Row(elem_id="segments"):
+                    segment_boxes = [gr.Markdown(min_width=280) for _ in bundle.model_names]
                 long_video.upload(preview, inputs=[long_video], outputs=[long_video], api_visibility="private",
                                   show_progress="hidden", concurrency_limit=2, concurrency_id="preview")
                 run_timeline.click(
-                    timeline, inputs=[long_video, window, stride], outputs=[summary, timeline_plot, downloads, segments],
+                    timeline, inputs=[long_video, window, stride], outputs=[summary, timeline_plot, downloads, *segment_boxes],
                     api_name="timeline", concurrency_limit=2, concurrency_id="timeline",
                 )
 

@@ -449,20 +449,18 @@ class TimelineView:
     message: str = ""
     figure: Any = None
     summary: str = ""  # markdown: what was run, notices, timing
-    segments: str = ""  # markdown: one table of segments per model
+    segments: list[str] = field(default_factory=list)  # markdown: one table of segments per model
     files: list[Path] = field(default_factory=list)  # CSV, JSON
     timeline: Any = None
 
 
-def segments_markdown(timeline) -> str:
-    lines = []
-    for model, segments in timeline.all_segments().items():
-        lines.append(f"**{display(model)}** — {len(segments)} segment{'s' if len(segments) != 1 else ''}\n")
-        lines.append("| time | activity | windows | confidence |")
-        lines.append("|:---|:---|---:|---:|")
-        for s in segments:
-            lines.append(f"| {s.start_s:.1f}–{s.end_s:.1f} s | {s.label} | {s.windows} | {s.mean_confidence:.0%} |")
-        lines.append("")
+def segment_table(timeline, model: str) -> str:
+    """One model's segments as a markdown table (time span, activity, windows, mean confidence)."""
+    segments = timeline.segments(model)
+    lines = [f"**{display(model)}**: {len(segments)} segment{'s' if len(segments) != 1 else ''}\n",
+             "| time | activity | windows | confidence |", "|:---|:---|---:|---:|"]
+    for s in segments:
+        lines.append(f"| {s.start_s:.1f}–{s.end_s:.1f} s | {s.label} | {s.windows} | {s.mean_confidence:.0%} |")
     return "\n".join(lines)
 
 
@@ -522,7 +520,7 @@ def timeline_view(
     summary = "\n\n".join(p for p in (head, notes, timing) if p)
     return TimelineView(
         ok=True, figure=plots.timeline_figure(timeline), summary=summary,
-        segments=segments_markdown(timeline), files=files, timeline=timeline,
+        segments=[segment_table(timeline, m) for m in timeline.models], files=files, timeline=timeline,
     )
 
 
@@ -723,9 +721,11 @@ def per_class_markdown(bundle: Bundle) -> str:
 def layers_markdown(model, name: str) -> str:
     """One model's layer table (the report's Figures 1 and 2 as a table) and its parameter count."""
     parts = [f"#### {display(name)}: {int(model.count_params()):,} parameters\n",
-             "| Layer | Type | Output shape | Parameters |", "|:---|:---|:---|---:|"]
+             "| Layer | Type | Output per clip | Params |", "|:---|:---|:---|---:|"]
     for r in layer_table(model):
-        shape = "(" + ", ".join("batch" if d is None else str(d) for d in r["output_shape"]) + ")"
+        dims = [str(d) for d in r["output_shape"][1:]] if r["output_shape"] and r["output_shape"][0] is None \
+            else [str(d) for d in r["output_shape"]]
+        shape = " × ".join(dims)
         kind = r["type"].replace("TimeDistributed(", "TimeDistributed(<br>")
         parts.append(f"| {r['name']} | {kind} | {shape} | {r['params']:,} |")
     return "\n".join(parts)

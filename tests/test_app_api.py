@@ -77,7 +77,7 @@ def test_a_long_timeline_does_not_block_a_prediction(client, real_clips):
     verdict, *_ = predict(client, real_clips / "v_WalkingWithDog_g01_c03.avi")
     predict_seconds = time.perf_counter() - started
     predict_done_first = not long_job.done()
-    summary, plot, files, segments = long_job.result(timeout=300)
+    summary, plot, files, *segments = long_job.result(timeout=300)
     timeline_seconds = time.perf_counter() - started
     assert "WalkingWithDog" in verdict
     assert "windows of 2 s every 0.25 s" in summary
@@ -86,7 +86,7 @@ def test_a_long_timeline_does_not_block_a_prediction(client, real_clips):
 
 
 def test_timeline_api_exports(client, real_clips):
-    summary, plot, files, segments = client.predict(
+    summary, plot, files, convlstm_segments, lrcn_segments = client.predict(
         handle_file(str(real_clips / "long_mixed_activities.mp4")), 4.0, 1.0, api_name="/timeline")
     assert "27 windows of 4 s every 1 s" in summary
     assert plot["type"] == "plotly"
@@ -94,7 +94,7 @@ def test_timeline_api_exports(client, real_clips):
     rows = list(csv.reader(open(by_suffix["csv"])))
     assert rows[0][:4] == ["window", "start_s", "end_s", "convlstm_WalkingWithDog"]
     assert rows[0][-2:] == ["convlstm_top", "lrcn_top"] and len(rows) == 28
-    assert "| time | activity |" in segments
+    assert "ConvLSTM" in convlstm_segments and "| time | activity |" in lrcn_segments
 
 
 def test_misclassified_api_filters(client, reported):

@@ -125,7 +125,7 @@ def test_timeline_view_on_the_long_real_video(engine, real_clips, tmp_path):
     assert csv_path.suffix == ".csv" and json_path.suffix == ".json"
     assert csv_path.read_text().splitlines()[0].startswith("window,start_s,end_s,convlstm_WalkingWithDog")
     assert len(json.loads(json_path.read_text())["windows"]) == 14
-    assert "ConvLSTM" in t.segments and "| time | activity |" in t.segments
+    assert len(t.segments) == 2 and "ConvLSTM" in t.segments[0] and "| time | activity |" in t.segments[1]
     assert "31.0 s" in t.summary and "windows of 4 s every 2 s" in t.summary
     assert isinstance(t.figure, go.Figure) and len(t.figure.data) == 2 * len(CLASSES)
 
