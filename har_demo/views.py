@@ -379,8 +379,11 @@ class TempFiles:
             paths.append(path)
         return paths
 
+    PREVIEW_SECONDS = 60  # a preview shows what was uploaded; it need not be all of a long video
+
     def preview(self, path, timeout_s: float = 120.0) -> Path | None:
-        """An H.264 mp4 copy the browser can play, for uploads it cannot (XVID .avi, mp4v, ...).
+        """An H.264 mp4 copy the browser can play, for uploads it cannot (XVID .avi, mp4v, ...):
+        at most 640 px wide and the first PREVIEW_SECONDS, so it stays cheap on a small CPU.
 
         None when the file already plays in a browser, or when ffmpeg is missing or fails (the
         page then shows the player's own message; the analysis is unaffected). The models never
@@ -391,8 +394,8 @@ class TempFiles:
         token = uuid.uuid4().hex[:12]
         out = self.new_folder() / f"{Path(path).stem}.preview-{token}.mp4"
         command = [
-            "ffmpeg", "-v", "error", "-y", "-i", str(path), "-map", "0:v:0",
-            "-vf", "scale=trunc(min(iw\\,854)/2)*2:-2", "-c:v", "libx264", "-preset", "veryfast",
+            "ffmpeg", "-v", "error", "-y", "-i", str(path), "-map", "0:v:0", "-t", str(self.PREVIEW_SECONDS),
+            "-vf", "scale=trunc(min(iw\\,640)/2)*2:-2", "-c:v", "libx264", "-preset", "veryfast",
             "-crf", "23", "-pix_fmt", "yuv420p", "-movflags", "+faststart", "-an", str(out),
         ]
         try:
