@@ -157,9 +157,15 @@ def confusion_heatmap(confusion, classes: list[str], model: str, split: str = ""
         )
     )
     suffix = f" ({split})" if split else ""
-    fig.update_xaxes(title="predicted", side="bottom", tickangle=-30)
+    n = len(classes)
+    if n > 20:  # many classes: no numbers in the cells (hover has them), smaller rows
+        fig.update_traces(texttemplate=None)
+        fig.update_xaxes(tickfont=dict(size=9))
+        fig.update_yaxes(tickfont=dict(size=9))
+    fig.update_xaxes(title="predicted", side="bottom", tickangle=-30 if n <= 20 else -90)
     fig.update_yaxes(title="true", autorange="reversed")
-    return _layout(fig, height=150 + 45 * len(classes), title=dict(text=f"{display(model)}{suffix}", x=0.5))
+    cell = 45 if n <= 20 else max(9, 900 // n)
+    return _layout(fig, height=150 + cell * n, title=dict(text=f"{display(model)}{suffix}", x=0.5))
 
 
 def training_curves(histories: dict[str, dict], best_epochs: dict[str, int] | None = None) -> go.Figure:
@@ -208,20 +214,41 @@ def training_curves(histories: dict[str, dict], best_epochs: dict[str, int] | No
     return _layout(fig, height=400, legend=dict(orientation="h", y=-0.25, x=0))
 
 
+def timeline_classes(timeline, limit: int = TOP_K) -> list[int]:
+    """The classes worth a line: every class that is some model's top class in some window, then
+    (up to `limit` in all) the highest peaks; all of them when there are few classes."""
+    n = len(timeline.classes)
+    if n <= limit:
+        return list(range(n))
+    keep = set()
+    for model in timeline.models:
+        keep.update(int(i) for i in timeline.top_indices(model))
+    peak = np.max(np.stack([timeline.probabilities[m].max(axis=0) for m in timeline.models]), axis=0)
+    for i in np.argsort(-peak):
+        if len(keep) >= limit:
+            break
+        keep.add(int(i))
+    return sorted(keep)
+
+
 def timeline_figure(timeline) -> go.Figure:
     """One row per model: each class's probability over time (at window centres), with the
     segments (runs of the same top class) shaded and labelled."""
     models = timeline.models
     if not models or timeline.windows == 0:
         return message_figure("No windows.")
+    shown = timeline_classes(timeline)
     titles = [f"<b>{display(m)}</b>" for m in models]
+    if len(shown) < len(timeline.classes):
+        titles[0] += f" (the {len(shown)} of {len(timeline.classes)} classes that lead somewhere)"
     fig = make_subplots(rows=len(models), cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.12)
     centers = timeline.centers
     starts, ends = timeline.starts, timeline.ends
     hover_time = [f"{s:.1f}-{e:.1f} s" for s, e in zip(starts, ends)]
     for row, model in enumerate(models, start=1):
         probs = timeline.probabilities[model]
-        for c, name in enumerate(timeline.classes):
+        for c in shown:
+            name = timeline.classes[c]
             fig.add_trace(
                 go.Scatter(
                     x=centers,

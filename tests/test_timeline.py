@@ -139,3 +139,23 @@ def test_long_real_video_windows(engine, real_clips):
         assert p.shape == (tl.windows, len(CLASSES))
         np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-4)
     assert tl.seconds["decode"] > 0 and tl.seconds["convlstm"] > 0
+
+
+def test_timeline_figure_with_many_classes(dark_then_bright):
+    from har_demo import plots
+
+    class ManyClasses(BrightnessPredictor):
+        classes = [f"class{i:02d}" for i in range(40)]
+
+        def predict_frames(self, frames):
+            rng = np.random.default_rng(len(frames))
+            p = rng.dirichlet(np.ones(40) * 0.3, size=len(frames)).astype(np.float32)
+            return {"a": p}, {"a": 0.001}
+
+    tl = compute_timeline(dark_then_bright, ManyClasses(), window_s=2.0, stride_s=1.0)
+    fig = plots.timeline_figure(tl)
+    leaders = {tl.classes[i] for i in tl.top_indices("a")}
+    drawn = {t.name for t in fig.data}
+    assert leaders <= drawn and len(drawn) < 40
+    heat = plots.confusion_heatmap(np.eye(40, dtype=int) * 3, tl.classes, "a")
+    assert heat.layout.height < 1200
