@@ -124,9 +124,10 @@ def _same_place(ref: str, default) -> bool:
 
 
 def _short(path) -> str:
-    path = Path(path)
+    """A folder relative to the working directory when it is inside it, else as it is."""
+    path = Path(path).expanduser()
     try:
-        return str(path.resolve().relative_to(Path.cwd())) + "/"
+        return str(path.resolve().relative_to(Path.cwd().resolve())) + "/"
     except ValueError:
         return str(path)
 
@@ -300,7 +301,10 @@ def analyse_video(engine: Engine, path, temp: "TempFiles | None" = None) -> Anal
     except Exception as exc:  # a decoder crash we did not foresee: the page must keep serving
         return Analysis(ok=False, message=warning(f"This video could not be read ({type(exc).__name__}: {exc})."))
 
-    prediction = engine.predict_clip(clip, source=Path(path).name)
+    try:
+        prediction = engine.predict_clip(clip, source=Path(path).name)
+    except Exception as exc:  # a model failure is a bug, but the page keeps serving and says so
+        return Analysis(ok=False, message=warning(f"The models failed on this clip ({type(exc).__name__}: {exc})."))
     notes = []
     if clip.repeated:
         notes.append(
@@ -313,8 +317,9 @@ def analyse_video(engine: Engine, path, temp: "TempFiles | None" = None) -> Anal
             "ℹ These models were trained on synthetic clips: expect them to be wrong on real videos "
             "(see the Models tab)."
         )
+    known = ", ".join(engine.classes) if len(engine.classes) <= 8 else "listed on the Models tab"
     notes.append(
-        f"ℹ The models only know {len(engine.classes)} activities ({', '.join(engine.classes)}); "
+        f"ℹ The models only know {len(engine.classes)} activities ({known}); "
         "any other activity is still given one of these names."
     )
     clip_line = (
@@ -759,13 +764,7 @@ def where(bundle: Bundle) -> str:
     """Where a bundle was loaded from, for people: a Hub reference as given, a folder relative to
     the working directory when it is inside it."""
     origin = str(bundle.origin or bundle.path)
-    path = Path(origin).expanduser()
-    if not path.is_dir():
-        return origin
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve())) + "/"
-    except ValueError:
-        return str(path)
+    return _short(origin) if Path(origin).expanduser().is_dir() else origin
 
 
 def header_markdown(engine: Engine) -> str:
