@@ -145,8 +145,8 @@ def _framewise(wrapper):
 
 
 def _fused_convlstm(source):
-    """ConvLSTM2D for inference: the input convolution for all time steps in one call, and one
-    recurrent convolution per step for the four gates together (Keras does 8 per step)."""
+    """ConvLSTM2D for inference: one input and one recurrent convolution per step for the four
+    gates together (Keras does 8 per step), and none on the all-zero state of the first step."""
     import keras
     from keras import ops
 
@@ -165,22 +165,20 @@ def _fused_convlstm(source):
         def call(self, x, mask=None, training=None, initial_state=None):
             if mask is not None or initial_state is not None:
                 raise NotImplementedError("masked ConvLSTM2D or one with an initial state")
-            steps, n = x.shape[1], cell.filters
-            z = ops.conv(
-                ops.reshape(x, (-1, *x.shape[2:])), cell.kernel, strides=cell.strides,
-                padding=cell.padding, dilation_rate=cell.dilation_rate,
-            )
-            if cell.use_bias:
-                z = z + cell.bias
-            z = ops.reshape(z, (-1, steps, *z.shape[1:]))
-            h = c = ops.zeros_like(z[:, 0, :, :, :n])
+            n = cell.filters
+            h = c = None
             outputs = []
-            for t in range(steps):
-                g = z[:, t] + ops.conv(h, cell.recurrent_kernel, strides=1, padding="same")
+            for t in range(x.shape[1]):
+                g = ops.conv(x[:, t], cell.kernel, strides=cell.strides, padding=cell.padding,
+                             dilation_rate=cell.dilation_rate)
+                if cell.use_bias:
+                    g = g + cell.bias
+                if h is not None:  # the state starts at zero: its convolution would add nothing
+                    g = g + ops.conv(h, cell.recurrent_kernel, strides=1, padding="same")
                 i = cell.recurrent_activation(g[..., :n])
-                f = cell.recurrent_activation(g[..., n : 2 * n])
                 o = cell.recurrent_activation(g[..., 3 * n :])
-                c = f * c + i * cell.activation(g[..., 2 * n : 3 * n])
+                candidate = i * cell.activation(g[..., 2 * n : 3 * n])
+                c = candidate if c is None else cell.recurrent_activation(g[..., n : 2 * n]) * c + candidate
                 h = o * cell.activation(c)
                 outputs.append(h)
             return ops.stack(outputs, axis=1) if source.return_sequences else h
