@@ -166,14 +166,22 @@ def make_strategy(name: str):
         return None
     import tensorflow as tf
 
+    if name == "multiworker":  # reads TF_CONFIG; must come before anything starts TensorFlow
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        if getattr(strategy.extended, "_num_workers", 1) > 1:
+            print(
+                "warning: Keras 3 (3.15 and before) cannot yet fit() under MultiWorkerMirroredStrategy with "
+                "more than one worker (keras-team/keras#20585; reproduced here with two workers on one "
+                "machine). Single-machine --strategy mirrored works; see docs/future_work.md.",
+                file=sys.stderr,
+            )
+        return strategy
     gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
     cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
     if name == "one-device":
         return tf.distribute.OneDeviceStrategy((gpus or cpus)[0])
     if name == "mirrored":
         return tf.distribute.MirroredStrategy(gpus or cpus)
-    if name == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()  # reads TF_CONFIG
     raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, not {name!r}")
 
 
@@ -292,11 +300,17 @@ def train_bundle(
     settings=None,
     cache_dir: Path | None = None,
     workers: int | None = None,
+    strategy=None,
 ) -> Path:
-    """The whole run: cache -> splits -> train each model -> evaluate -> bundle at `out`."""
+    """The whole run: cache -> splits -> train each model -> evaluate -> bundle at `out`.
+
+    `strategy`: the tf.distribute strategy named by `config.strategy`, if the caller made it
+    already (MultiWorkerMirroredStrategy must be made before TensorFlow runs anything).
+    """
     from har_demo.bundle import REPORT_NAME, new_manifest, save_models, write_manifest
 
-    strategy = make_strategy(config.strategy)  # first: MultiWorkerMirroredStrategy insists
+    if strategy is None:
+        strategy = make_strategy(config.strategy)
     check_clip_shape(config.models, settings)  # before a long cache build, not after
     seed_everything(config.seed)
     cache = build_cache(data, classes, settings, cache_dir, workers)
@@ -413,6 +427,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     configure_cpu_devices(args.cpu_devices)
+    strategy = make_strategy(args.strategy)  # before TensorFlow runs anything (multiworker insists)
     settings = settings_from_args(args)
     try:
         augment = AugmentConfig.parse(args.augment, crop_min=args.crop_min, jitter_factor=args.jitter_factor)
@@ -434,5 +449,7 @@ def run(args: argparse.Namespace) -> int:
         augment_ablation=args.augment_ablation,
         strategy=args.strategy,
     )
-    train_bundle(args.data, args.out, config, parse_classes(args.classes), settings, args.cache_dir, args.workers)
+    train_bundle(
+        args.data, args.out, config, parse_classes(args.classes), settings, args.cache_dir, args.workers, strategy
+    )
     return 0
