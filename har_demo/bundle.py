@@ -6,7 +6,7 @@ A bundle is a plain folder a person can open:
     convlstm.keras       Keras 3 native format (one or both models)
     lrcn.keras
     report.json          test metrics, confusion matrices, training curves, misclassified clips
-    misclassified/*.png  frame strips of the misclassified test clips
+    misclassified/*.jpg  frame strips of the misclassified test clips
 
 Every file except manifest.json (and a Hub model card README.md) is listed with its sha256, so a
 bundle that changed after it was written is refused rather than silently served.
@@ -150,12 +150,13 @@ def new_manifest(
 
 
 def _inference_copy(model):
-    """The model without its optimizer state, which would triple the file for nothing."""
+    """The model without its optimizer state, which would triple the file for nothing.
+
+    Rebuilt from its config: keras.models.clone_model would carry the compiled optimizer along.
+    """
     if getattr(model, "optimizer", None) is None:
         return model
-    import keras
-
-    copy = keras.models.clone_model(model)
+    copy = type(model).from_config(model.get_config())
     copy.set_weights(model.get_weights())
     return copy
 

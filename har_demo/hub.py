@@ -1,7 +1,7 @@
 """The Hugging Face Hub round trip: publish a bundle with its model card, fetch one back by repo id.
 
 A bundle on the Hub is the bundle folder itself at the root of ONE model repo (manifest.json,
-convlstm.keras, lrcn.keras, report.json, misclassified/*.png) plus a README.md model card. Keras 3's
+convlstm.keras, lrcn.keras, report.json, misclassified/*.jpg) plus a README.md model card. Keras 3's
 `hf://` saving holds one model per repo and cannot pin a revision, and huggingface_hub 2.x dropped
 the Keras mixins, so this module uses the plain client: `create_repo` + `upload_folder` to publish,
 `snapshot_download` to fetch.
@@ -344,7 +344,7 @@ def _card_body(manifest: dict, report: dict, name: str, repo_id: str | None) -> 
         out += ["No test report in this bundle (imported weights are not evaluated here)."]
     out += [""]
 
-    strips = sorted(p for p in manifest.get("files", {}) if p.startswith("misclassified/") and p.endswith(".png"))
+    strips = sorted(p for p in manifest.get("files", {}) if p.startswith("misclassified/") and p.endswith((".jpg", ".png")))
     if strips:
         out += ["Some misclassified test clips (sampled frames):", ""]
         out += [f"![{p}]({p})" for p in strips[:6]] + [""]

@@ -23,9 +23,13 @@ def frame_strip(frames: np.ndarray, color_order: str = "bgr", columns: int = 10,
     return sheet
 
 
-def write_png(path, rgb: np.ndarray) -> None:
-    """Write an RGB image as PNG (OpenCV writes BGR, hence the flip)."""
+def write_image(path, rgb: np.ndarray, jpeg_quality: int = 90) -> None:
+    """Write an RGB image; the extension picks the format (OpenCV writes BGR, hence the flip).
+
+    Frame strips are JPEG: video frames are noisy and a PNG of one is 5-8x larger.
+    """
     import cv2
 
-    if not cv2.imwrite(str(path), np.ascontiguousarray(rgb[..., ::-1])):
+    params = [cv2.IMWRITE_JPEG_QUALITY, jpeg_quality] if str(path).lower().endswith((".jpg", ".jpeg")) else []
+    if not cv2.imwrite(str(path), np.ascontiguousarray(rgb[..., ::-1]), params):
         raise OSError(f"could not write {path}")

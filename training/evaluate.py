@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from har_demo.clip import to_model_input
-from har_demo.images import frame_strip, write_png
+from har_demo.images import frame_strip, write_image
 
 MAX_MISCLASSIFIED_IMAGES = 48  # per model: enough for the gallery, small enough for the Hub
 
@@ -90,9 +90,9 @@ def evaluate_model(
             "probabilities": {c: round(float(p), 4) for c, p in zip(cache.classes, probs[row])},
         }
         if image_dir is not None and len(wrong) < MAX_MISCLASSIFIED_IMAGES:
-            image = image_dir / f"{name}_{Path(clip_path).stem}.png"
+            image = image_dir / f"{name}_{Path(clip_path).stem}.jpg"
             image.parent.mkdir(parents=True, exist_ok=True)
-            write_png(image, frame_strip(frames[row], cache.settings.color_order))
+            write_image(image, frame_strip(frames[row], cache.settings.color_order))
             entry["image"] = f"{image_dir.name}/{image.name}"
         wrong.append(entry)
     return {"test": metrics, "misclassified": wrong}
