@@ -13,6 +13,7 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -31,6 +32,12 @@ def create_demo(bundle_ref: str | None = None, limits: Limits | None = None):
     from har_demo.timeline import BATCH_SIZE
 
     bundle, notice = views.choose_bundle(bundle_ref)
+    # Example results are cached lazily on disk; one folder per bundle, so a cache made with
+    # other weights is never served as this bundle's answer.
+    cache = Path(os.environ.get("GRADIO_EXAMPLES_CACHE", ".gradio/cached_examples"))
+    fingerprint = views.bundle_fingerprint(bundle)
+    if cache.name != fingerprint:
+        os.environ["GRADIO_EXAMPLES_CACHE"] = str(cache / fingerprint)
     predictor = Predictor(bundle, warm=False)
     predictor.warm_up((1, BATCH_SIZE))  # a clip, and a full batch of timeline windows
     engine = views.Engine(predictor, limits=limits, notice=notice)

@@ -103,7 +103,11 @@ def probability_bars(classes: list[str], probabilities: dict[str, np.ndarray], t
                     line=dict(color=colour, width=1.5),
                 ),
                 text=[f"<b>{p:.0%} ★</b>" if i == top else f"{p:.0%}" for i, p in zip(keep, values)],
-                textposition="outside",
+                # inside long bars (a narrow phone screen would clip the label), outside short ones
+                textposition=["inside" if p >= 0.4 else "outside" for p in values],
+                insidetextanchor="end",
+                insidetextfont=dict(color="white"),
+                outsidetextfont=dict(color="#222"),
                 cliponaxis=False,
                 hovertemplate="%{y}: %{x:.1%}<extra>" + display(model) + "</extra>",
                 showlegend=False,
@@ -116,7 +120,7 @@ def probability_bars(classes: list[str], probabilities: dict[str, np.ndarray], t
                 marker=dict(symbol="square", size=15, color=colour),
             )
         )
-    fig.update_xaxes(range=[0, 1.18], tickformat=".0%", tickvals=[0, 0.5, 1], gridcolor="#e5e5e5")
+    fig.update_xaxes(range=[0, 1.12], tickformat=".0%", tickvals=[0, 0.5, 1], gridcolor="#e5e5e5")
     fig.update_yaxes(autorange="reversed", automargin=True, ticksuffix=" ")
     title = "★ = each model's top class"
     if len(keep) < len(classes):
@@ -128,10 +132,10 @@ def probability_bars(classes: list[str], probabilities: dict[str, np.ndarray], t
         bargap=0.22,
         bargroupgap=0.05,
         legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom", font=dict(size=15)),
-        title=dict(text=title, x=0, xanchor="left", xref="paper", y=1, yref="container", yanchor="top",
-                   font=dict(size=12, color="#666")),
+        title=dict(text=title, x=0, xanchor="left", xref="paper", y=0.995, yref="container", yanchor="top",
+                   pad=dict(t=4), font=dict(size=12, color="#666")),
     )
-    fig.update_layout(margin=dict(l=10, r=10, t=70, b=30))
+    fig.update_layout(margin=dict(l=10, r=10, t=76, b=30))
     return fig
 
 

@@ -35,7 +35,7 @@ CSS = """
   border: none; border-radius: 0; font-size: 0.9rem; }
 #header p { margin: 0.1em 0; }
 .small-note { font-size: 0.9rem; opacity: 0.85; }
-.prose table { display: block; overflow-x: auto; width: max-content; max-width: calc(100vw - 72px); }
+.prose table { display: block; overflow-x: auto; width: max-content; max-width: calc(100vw - 72px); border: none; }
 .prose table th, .prose table td { white-space: nowrap; }
 #layers .prose table { font-size: 0.9rem; }
 #layers, #segments { flex-wrap: wrap; }

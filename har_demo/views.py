@@ -132,6 +132,17 @@ def _short(path) -> str:
         return str(path)
 
 
+def bundle_fingerprint(bundle: Bundle) -> str:
+    """12 hex digits that change whenever the bundle's files or clip settings do (for caches of
+    results, such as Gradio's cached examples, which must never outlive the models they came from)."""
+    import hashlib
+    import json
+
+    payload = json.dumps({"files": bundle.manifest.get("files", {}), "clip": bundle.manifest.get("clip", {}),
+                          "models": sorted(bundle.models)}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
 class Engine:
     """The served bundle's predictor, the limits and the device: built once at start-up.
 
@@ -580,7 +591,7 @@ def split_words(split: dict) -> str:
 
 
 def misclassified_view(bundle: Bundle, model: str | None = ALL_MODELS, true_class: str | None = ALL_CLASSES) -> tuple[list[tuple[Path, str]], str]:
-    """Gallery items (frame strip PNG in the bundle, caption) of the misclassified test clips, and a message."""
+    """Gallery items (frame strip image in the bundle, caption) of the misclassified test clips, and a message."""
     report = bundle.report or {}
     if not report.get("models"):
         return [], (

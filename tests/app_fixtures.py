@@ -64,7 +64,7 @@ def reported_bundle(tmp_path_factory, imported_bundle, imported, predictor, real
     """A bundle with a report.json in the format training.evaluate writes (see its docstring)."""
     from har_demo.bundle import REPORT_NAME, read_manifest, write_manifest
     from har_demo.clip import read_clip
-    from har_demo.images import frame_strip, write_png
+    from har_demo.images import frame_strip, write_image
     from training.evaluate import compute_metrics
 
     out = tmp_path_factory.mktemp("bundles") / "reported"
@@ -80,9 +80,9 @@ def reported_bundle(tmp_path_factory, imported_bundle, imported, predictor, real
         metrics = compute_metrics(np.array(labels), p, CLASSES)
         wrong = []
         for row in np.flatnonzero(p.argmax(axis=1) != np.array(labels)):
-            image = out / "misclassified" / f"{name}_{clips[row].stem}.png"
+            image = out / "misclassified" / f"{name}_{clips[row].stem}.jpg"
             image.parent.mkdir(exist_ok=True)
-            write_png(image, frame_strip(frames[row], settings.color_order))
+            write_image(image, frame_strip(frames[row], settings.color_order))
             wrong.append({
                 "clip": f"{CLASSES[labels[row]]}/{clips[row].name}",
                 "true": CLASSES[labels[row]],

@@ -250,3 +250,8 @@ def test_training_curves_and_confusion():
     fig = plots.confusion_heatmap([[2, 0], [1, 1]], ["a", "b"], "convlstm", "group split")
     assert fig.data[0].z[1][0] == 0.5 and "group split" in fig.layout.title.text
     assert plots.training_curves({}).layout.annotations  # an empty figure that says why
+
+
+def test_bundle_fingerprint_follows_the_files(reported, imported):
+    assert views.bundle_fingerprint(reported) != views.bundle_fingerprint(imported)
+    assert views.bundle_fingerprint(reported) == views.bundle_fingerprint(reported)
