@@ -135,3 +135,28 @@ def test_cpu_devices_must_come_before_tensorflow_starts():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert "refused: --cpu-devices must be set before TensorFlow starts" in result.stdout
+
+
+def test_batches_split_evenly_over_replicas():
+    """Under a strategy the last batch is cut to a multiple of the replica count (Keras 3.15
+    fails on an empty or uneven replica share); without one nothing changes."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from har_demo.clip import ClipSettings
+    from training.dataset import FrameCache
+    from training.train import make_batches
+
+    n = 7
+    cache = FrameCache(
+        folder=Path("."), frames=np.zeros((n, 2, 8, 8, 3), np.uint8), labels=np.arange(n) % 2, classes=["a", "b"],
+        paths=[str(i) for i in range(n)], groups=[str(i) for i in range(n)],
+        settings=ClipSettings(frames=2, height=8, width=8), root=Path("."),
+    )
+    plain = make_batches(cache, np.arange(n), 4, True, 27)
+    assert len(plain) == 2 and [len(plain[i][0]) for i in range(2)] == [4, 3]
+    even = make_batches(cache, np.arange(n), 4, True, 27, replicas=2)
+    assert len(even) == 2 and [len(even[i][0]) for i in range(2)] == [4, 2]
+    three = make_batches(cache, np.arange(n), 3, False, 27, replicas=3)
+    assert len(three) == 2 and [len(three[i][0]) for i in range(2)] == [3, 3]

@@ -84,12 +84,16 @@ def make_batches(
     seed: int,
     augment: AugmentConfig | None = None,
     dense: FrameCache | None = None,
+    replicas: int = 1,
 ):
     """A Keras PyDataset reading batches straight from the memory-mapped cache.
 
     Only one batch is ever converted to float32, so the full UCF50 cache never has to fit in RAM.
     With `augment` (training only), each batch is augmented on the fly; temporal jitter reads
     the clip's frames from `dense`, the denser cache (see training/augment.py).
+    With `replicas` > 1 (tf.distribute), the last batch is cut to a multiple of `replicas`, so
+    every replica gets the same number of clips (an empty or uneven share breaks Keras 3.15's
+    distributed step); at most replicas - 1 clips per pass are left out.
     """
     import cv2
     import keras
@@ -115,7 +119,8 @@ def make_batches(
                 self.rng.shuffle(self.order)
 
         def __len__(self) -> int:
-            return max(1, -(-len(self.order) // batch_size))
+            usable = len(self.order) - len(self.order) % replicas if replicas > 1 else len(self.order)
+            return max(1, -(-usable // batch_size))
 
         def _frames(self, rows: np.ndarray, i: int) -> np.ndarray:
             if augment is None:
@@ -134,7 +139,10 @@ def make_batches(
             return augment_batch(frames, augment, seed, self.epoch, i, interpolation)
 
         def __getitem__(self, i: int):
-            rows = np.sort(self.order[i * batch_size : (i + 1) * batch_size])
+            rows = self.order[i * batch_size : (i + 1) * batch_size]
+            if replicas > 1:
+                rows = rows[: len(rows) - len(rows) % replicas]
+            rows = np.sort(rows)
             x = to_model_input(self._frames(rows, i), cache.settings)
             y = np.eye(num_classes, dtype=np.float32)[cache.labels[rows]]
             return x, y
@@ -230,6 +238,12 @@ def train_one(
     started = time.perf_counter()
     print(f"\nTraining {name}: {len(splits.train)} train / {len(splits.val)} validation clips")
     fit_options = {}
+    replicas = int(strategy.num_replicas_in_sync) if strategy is not None else 1
+    if strategy is not None and (config.batch_size % replicas or min(len(splits.train), len(splits.val) or replicas) < replicas):
+        raise ValueError(
+            f"--batch-size {config.batch_size} cannot be split evenly over {replicas} replicas (or a split has "
+            f"fewer clips than replicas); use a batch size that is a multiple of {replicas}"
+        )
     if strategy is not None:
         # make_batches already shuffles the clips with its own seed; Keras would also shuffle the
         # batch order from Python's global random state, which it consumes differently with and
@@ -238,8 +252,9 @@ def train_one(
         fit_options["shuffle"] = False
         print(f"Strategy {type(strategy).__name__}: {strategy.num_replicas_in_sync} replica(s)")
     history = model.fit(
-        make_batches(cache, splits.train, config.batch_size, True, config.seed, augment, dense),
-        validation_data=make_batches(cache, splits.val, config.batch_size, False, config.seed) if has_val else None,
+        make_batches(cache, splits.train, config.batch_size, True, config.seed, augment, dense, replicas),
+        validation_data=make_batches(cache, splits.val, config.batch_size, False, config.seed, replicas=replicas)
+        if has_val else None,
         epochs=config.epochs,
         callbacks=callbacks if has_val else [],
         verbose=1 if sys.stdout.isatty() else 2,  # a live bar in a terminal, a line per epoch in logs
