@@ -280,7 +280,14 @@ def test_model_card_has_metrics_classes_and_synthetic_warning(hub, bundle_dir):
 
 # --------------------------------------------------------------------------- the push CLI
 def test_push_cli_errors_are_one_clear_line_and_never_show_the_token(hub, bundle_dir, monkeypatch, capsys):
+    import huggingface_hub.constants
+
     from training.__main__ import main
+
+    # huggingface_hub reads HF_ENDPOINT once, at import (gradio may have imported it first in this
+    # process); har_demo.hub passes the endpoint explicitly, but create_repo's 403 path builds its
+    # RepoUrl from the import-time constant, so point that constant at the server too.
+    monkeypatch.setattr(huggingface_hub.constants, "ENDPOINT", hub.url)
 
     def push(*extra: str) -> tuple[int, str]:
         code = main(["push", "--bundle", str(bundle_dir), "--repo", "alice/har-cli", *extra])
