@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
+
+from har_demo.cli import run_verbs
 
 VERBS: dict[str, tuple[str, str]] = {
     "predict": ("har_demo.predict_cli", "classify video files with a bundle's models"),
@@ -16,18 +16,7 @@ VERBS: dict[str, tuple[str, str]] = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m har_demo", description=__doc__.splitlines()[0])
-    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-    argv = sys.argv[1:] if argv is None else argv
-    chosen = next((a for a in argv if not a.startswith("-")), None)
-    for verb, (module_name, help_text) in VERBS.items():
-        sub = verbs.add_parser(verb, help=help_text, description=help_text)
-        if verb == chosen:
-            module = importlib.import_module(module_name)
-            module.add_arguments(sub)
-            sub.set_defaults(run=module.run)
-    args = parser.parse_args(argv)
-    return int(args.run(args) or 0)
+    return run_verbs("python -m har_demo", __doc__.splitlines()[0], VERBS, argv)
 
 
 if __name__ == "__main__":

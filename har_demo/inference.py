@@ -37,6 +37,19 @@ class Prediction:
     seconds: dict[str, float] = field(default_factory=dict)  # "decode" and one entry per model
     source: str = ""
 
+    @classmethod
+    def for_clip(
+        cls, clip: Clip, classes: list[str], probabilities: dict[str, np.ndarray], seconds: dict[str, float], source: str = ""
+    ) -> "Prediction":
+        """From `predict_frames` output for a batch of one clip."""
+        return cls(
+            clip=clip,
+            classes=classes,
+            probabilities={name: probs[0] for name, probs in probabilities.items()},
+            seconds={"decode": clip.decode_seconds, **seconds},
+            source=source,
+        )
+
     def top(self, model: str) -> str:
         return self.classes[int(np.argmax(self.probabilities[model]))]
 
@@ -280,14 +293,7 @@ class Predictor:
         return probabilities, seconds
 
     def predict_clip(self, clip: Clip, source: str = "") -> Prediction:
-        probabilities, seconds = self.predict_frames(clip.frames)
-        return Prediction(
-            clip=clip,
-            classes=self.classes,
-            probabilities={name: probs[0] for name, probs in probabilities.items()},
-            seconds={"decode": clip.decode_seconds, **seconds},
-            source=source,
-        )
+        return Prediction.for_clip(clip, self.classes, *self.predict_frames(clip.frames), source=source)
 
     def predict_path(self, path: str | os.PathLike, *, max_frames: int | None = None) -> Prediction:
         """Decode a video file with the bundle's clip settings and run every model on it."""

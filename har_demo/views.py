@@ -172,14 +172,7 @@ class Engine:
             return self.predictor.predict_frames(frames)
 
     def predict_clip(self, clip: Clip, source: str = "") -> Prediction:
-        probabilities, seconds = self.predict_frames(clip.frames)
-        return Prediction(
-            clip=clip,
-            classes=self.classes,
-            probabilities={name: probs[0] for name, probs in probabilities.items()},
-            seconds={"decode": clip.decode_seconds, **seconds},
-            source=source,
-        )
+        return Prediction.for_clip(clip, self.classes, *self.predict_frames(clip.frames), source=source)
 
 
 # --------------------------------------------------------------------------- input checks
