@@ -501,7 +501,7 @@ def bench_build(args, work: Path) -> dict:
         ["pipeline", "clips", "seconds", "clips/s", "speedup", "frames held"],
         rows,
         "frames held: the tutorial's float64 array in RAM; the cache's uint8 .npy on disk (memory-mapped "
-        "by training). Times include starting the worker processes.",
+        "by training). Times include starting the decoding threads.",
     )
     return {"clips": clips, "seconds": {k: median(v) for k, v in times.items()}, "bytes": sizes,
             "speedup": baseline / median(times[names[-1]]), "markdown": text}
