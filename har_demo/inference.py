@@ -149,7 +149,7 @@ def _framewise(wrapper):
 
         def call(self, x, mask=None, training=None):
             if mask is not None:
-                raise NotImplementedError("masked TimeDistributed")
+                raise ValueError("the fast path has no masked TimeDistributed; inference_model keeps the original")
             steps = x.shape[1]
             y = self.inner(ops.reshape(x, (-1, *x.shape[2:])))
             return ops.reshape(y, (-1, steps, *y.shape[1:]))
@@ -177,7 +177,7 @@ def _fused_convlstm(source):
 
         def call(self, x, mask=None, training=None, initial_state=None):
             if mask is not None or initial_state is not None:
-                raise NotImplementedError("masked ConvLSTM2D or one with an initial state")
+                raise ValueError("the fast path has no masked ConvLSTM2D or initial state; inference_model keeps the original")
             n = cell.filters
             h = c = None
             outputs = []
