@@ -37,7 +37,6 @@ sys.path.insert(0, str(REPO))
 from har_demo.bench import (  # noqa: E402
     SHARED_DATA,
     describe_machine,
-    gb,
     memory_status,
     synthetic_clip_paths,
     table,
@@ -68,8 +67,12 @@ def default_bundle(work: Path) -> str:
         return str(REPO / "weights")
     seeds = [SHARED_DATA / "tutorial_weights" / f"seed_{n}_keras3.h5" for n in ("convlstm", "lrcn")]
     out = work / "seed_bundle"
-    subprocess.run([sys.executable, "-m", "training", "import", *map(str, seeds), "--out", str(out)],
-                   cwd=REPO, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "har_demo", "import", *map(str, seeds), "--out", str(out)],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
     return str(out)
 
 
@@ -77,9 +80,14 @@ def start_server(bundle: str, port: int, concurrency, queue_size, log: Path) -> 
     """The app in its own process, with its own Gradio upload cache: uploads are stored by content
     hash, so apps sharing /tmp/gradio delete each other's copies of the same clip when they exit."""
     code = SERVER.format(repo=str(REPO), bundle=bundle, port=port, concurrency=concurrency, queue_size=queue_size)
-    env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2", "GRADIO_ANALYTICS_ENABLED": "False",
-                        "GRADIO_TEMP_DIR": str(log.parent / "gradio")}
-    return subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    env = os.environ | {
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "GRADIO_TEMP_DIR": str(log.parent / "gradio"),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", code], cwd=REPO, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
+    )
 
 
 def wait_until_up(url: str, server: subprocess.Popen, log: Path, timeout: float) -> float:
@@ -141,7 +149,9 @@ class Sampler(threading.Thread):
         return [rss for _, p, rss in self.samples if p == phase]
 
 
-def run_phase(url: str, api_name: str, users: int, clips: list[Path], seconds: float, max_requests: int, downloads) -> dict:
+def run_phase(
+    url: str, api_name: str, users: int, clips: list[Path], seconds: float, max_requests: int, downloads
+) -> dict:
     from gradio_client import Client, handle_file
 
     clients = [Client(url, verbose=False, download_files=downloads) for _ in range(users)]
@@ -186,11 +196,19 @@ def run_phase(url: str, api_name: str, users: int, clips: list[Path], seconds: f
         except Exception:
             pass
     return {
-        "users": users, "seconds": wall, "requests": len(latencies) + len(errors), "ok": len(latencies),
-        "errors": len(errors), "error_messages": sorted(set(errors))[:5], "throughput": len(latencies) / wall,
-        "p50": percentile(latencies, 0.50), "p95": percentile(latencies, 0.95), "p99": percentile(latencies, 0.99),
+        "users": users,
+        "seconds": wall,
+        "requests": len(latencies) + len(errors),
+        "ok": len(latencies),
+        "errors": len(errors),
+        "error_messages": sorted(set(errors))[:5],
+        "throughput": len(latencies) / wall,
+        "p50": percentile(latencies, 0.50),
+        "p95": percentile(latencies, 0.95),
+        "p99": percentile(latencies, 0.99),
         "mean": statistics.fmean(latencies) if latencies else float("nan"),
-        "latencies": latencies, "order": time.perf_counter(),
+        "latencies": latencies,
+        "order": time.perf_counter(),
     }
 
 
@@ -229,8 +247,11 @@ class App:
         self.sampler.start()
         self.sampler.phase = "warm-up"
         warm = run_phase(self.url, self.api_name, 2, clips, 120, len(clips), self.downloads(args))  # every clip once
-        print(f"  {self.settings}: up in {seconds:.0f} s, warm-up {warm['ok']} ok, {warm['errors']} errors "
-              f"{warm['error_messages']}", flush=True)
+        print(
+            f"  {self.settings}: up in {seconds:.0f} s, warm-up {warm['ok']} ok, {warm['errors']} errors "
+            f"{warm['error_messages']}",
+            flush=True,
+        )
 
     def downloads(self, args):
         return str(self.folder / "downloads") if args.download else False
@@ -244,19 +265,27 @@ class App:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", default="1,4,16", help="comma list of concurrent users, one phase each (default 1,4,16)")
+    parser.add_argument(
+        "--users", default="1,4,16", help="comma list of concurrent users, one phase each (default 1,4,16)"
+    )
     parser.add_argument("--seconds", type=float, default=60, help="length of each phase (default 60)")
     parser.add_argument("--rounds", type=int, default=1, help="repeat every phase this many times, interleaved")
     parser.add_argument("--max-requests", type=int, default=5000, help="bound on requests per phase")
     parser.add_argument("--bundle", default=None, help="bundle to serve (default weights/, else the seed weights)")
-    parser.add_argument("--concurrency", default=None,
-                        help="override app.CONCURRENCY; a comma list starts one app per value and interleaves them")
+    parser.add_argument(
+        "--concurrency",
+        default=None,
+        help="override app.CONCURRENCY; a comma list starts one app per value and interleaves them",
+    )
     parser.add_argument("--queue-size", type=int, default=None, help="override app.QUEUE_SIZE")
     parser.add_argument("--real-clips", type=Path, default=SHARED_DATA / "real_clips")
     parser.add_argument("--synthetic", type=int, default=4, help="synthetic clips added to the real ones")
-    parser.add_argument("--download", action="store_true",
-                        help="also download the result files (the 20 frame images) in the client, one after "
-                             "another, as gradio_client does; a browser fetches them in parallel, on its own machine")
+    parser.add_argument(
+        "--download",
+        action="store_true",
+        help="also download the result files (the 20 frame images) in the client, one after "
+        "another, as gradio_client does; a browser fetches them in parallel, on its own machine",
+    )
     parser.add_argument("--startup-timeout", type=float, default=600)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args(argv)
@@ -276,40 +305,66 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[tuple[int, int], list[dict]] = {}
         for round_ in range(args.rounds):
             for users in users_list:
-                order = apps[round_ % len(apps):] + apps[: round_ % len(apps)]  # alternate who goes first
+                order = apps[round_ % len(apps) :] + apps[: round_ % len(apps)]  # alternate who goes first
                 for app in order:
                     index = apps.index(app)
                     app.sampler.phase = f"{round_}: N={users}"
-                    result = run_phase(app.url, app.api_name, users, clips, args.seconds, args.max_requests, app.downloads(args))
+                    result = run_phase(
+                        app.url, app.api_name, users, clips, args.seconds, args.max_requests, app.downloads(args)
+                    )
                     rss = app.sampler.of(app.sampler.phase)
-                    result |= {"rss_start": rss[0] if rss else 0, "rss_end": rss[-1] if rss else 0, "settings": app.settings}
+                    result |= {
+                        "rss_start": rss[0] if rss else 0,
+                        "rss_end": rss[-1] if rss else 0,
+                        "settings": app.settings,
+                    }
                     runs.setdefault((index, users), []).append(result)
-                    print(f"  round {round_ + 1}, {app.settings}, {users} users: {result['ok']} ok, {result['errors']} errors, "
-                          f"{result['throughput']:.2f} clips/s, p95 {result['p95']:.2f} s, RSS {result['rss_end'] / 1e6:.0f} MB",
-                          flush=True)
+                    print(
+                        f"  round {round_ + 1}, {app.settings}, {users} users: {result['ok']} ok, {result['errors']} errors, "
+                        f"{result['throughput']:.2f} clips/s, p95 {result['p95']:.2f} s, RSS {result['rss_end'] / 1e6:.0f} MB",
+                        flush=True,
+                    )
                     for message in result["error_messages"]:
                         print(f"    error: {message}", flush=True)
         rows, summary = [], []
         for (index, users), results in runs.items():
             latencies = [x for r in results for x in r["latencies"]]
             row = {
-                "settings": apps[index].settings, "users": users, "requests": sum(r["requests"] for r in results),
+                "settings": apps[index].settings,
+                "users": users,
+                "requests": sum(r["requests"] for r in results),
                 "errors": sum(r["errors"] for r in results),
                 "throughput": statistics.median(r["throughput"] for r in results),
-                "p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95), "p99": percentile(latencies, 0.99),
-                "rss_start": results[0]["rss_start"], "rss_end": results[-1]["rss_end"],
+                "p50": percentile(latencies, 0.5),
+                "p95": percentile(latencies, 0.95),
+                "p99": percentile(latencies, 0.99),
+                "rss_start": results[0]["rss_start"],
+                "rss_end": results[-1]["rss_end"],
             }
             summary.append(row)
-            rows.append([row["settings"], users, row["requests"], row["errors"], f"{row['throughput']:.2f}",
-                         f"{row['p50']:.2f}", f"{row['p95']:.2f}", f"{row['p99']:.2f}"])
+            rows.append(
+                [
+                    row["settings"],
+                    users,
+                    row["requests"],
+                    row["errors"],
+                    f"{row['throughput']:.2f}",
+                    f"{row['p50']:.2f}",
+                    f"{row['p95']:.2f}",
+                    f"{row['p99']:.2f}",
+                ]
+            )
         table(
             f"Load test: /predict, {args.seconds:.0f} s per phase, {args.rounds} round(s)",
             ["app queue", "users", "requests", "errors", "clips/s (median of rounds)", "p50 s", "p95 s", "p99 s"],
             rows,
             f"Each user is a gradio_client uploading {len(clips)} clips in turn (real UCF50 .avi and "
             "synthetic), one request at a time; latency is upload to result"
-            + (", including downloading the 20 frame images" if args.download else
-               " (the 20 frame images are not downloaded: a browser fetches them in parallel, on its own machine)")
+            + (
+                ", including downloading the 20 frame images"
+                if args.download
+                else " (the 20 frame images are not downloaded: a browser fetches them in parallel, on its own machine)"
+            )
             + ". The app and the clients share this machine.",
         )
         memory_rows = []
@@ -319,13 +374,25 @@ def main(argv: list[str] | None = None) -> int:
             warm = app.sampler.of("warm-up")
             first, last = (warm[-1] if warm else 0), max((r["rss_end"] for r in phases), default=0)
             ends = " → ".join(f"{r['rss_end'] / 1e6:.0f}" for r in sorted(phases, key=lambda r: r.get("order", 0)))
-            memory_rows.append([app.settings, served, f"{first / 1e6:.0f} MB", ends + " MB",
-                                f"{(last - first) / 1e6:+.0f} MB"])
-        table("Server memory (RSS) across the run", ["app queue", "requests served", "after warm-up",
-              "at the end of each phase", "growth"], memory_rows)
+            memory_rows.append(
+                [app.settings, served, f"{first / 1e6:.0f} MB", ends + " MB", f"{(last - first) / 1e6:+.0f} MB"]
+            )
+        table(
+            "Server memory (RSS) across the run",
+            ["app queue", "requests served", "after warm-up", "at the end of each phase", "growth"],
+            memory_rows,
+        )
         if args.json:
-            args.json.write_text(json.dumps({"summary": summary, "runs": {f"{k[0]}:{k[1]}": v for k, v in runs.items()},
-                                             "rss": {a.settings: a.sampler.samples for a in apps}}, indent=1))
+            args.json.write_text(
+                json.dumps(
+                    {
+                        "summary": summary,
+                        "runs": {f"{k[0]}:{k[1]}": v for k, v in runs.items()},
+                        "rss": {a.settings: a.sampler.samples for a in apps},
+                    },
+                    indent=1,
+                )
+            )
     finally:
         for app in apps:
             app.stop()

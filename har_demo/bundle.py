@@ -24,6 +24,7 @@ from typing import Any
 
 from har_demo import __version__
 from har_demo.clip import ClipSettings
+from har_demo.shipped import SHIPPED_BUNDLE, SHIPPED_NAME
 
 MANIFEST_NAME = "manifest.json"
 REPORT_NAME = "report.json"
@@ -185,8 +186,7 @@ def check_model_shapes(model, classes: list[str], settings: ClipSettings, label:
     outputs = model.output_shape[-1]
     if outputs != len(classes):
         raise BundleError(
-            f"{label} predicts {outputs} classes, but {len(classes)} class names were given "
-            f"({', '.join(classes)})."
+            f"{label} predicts {outputs} classes, but {len(classes)} class names were given ({', '.join(classes)})."
         )
 
 
@@ -243,6 +243,8 @@ def resolve_bundle_path(ref: str | Path) -> tuple[Path, str]:
     if path.is_dir():
         return path, str(ref)
     text = str(ref)
+    if text == SHIPPED_NAME:  # `--bundle weights` from any folder: the bundle this package ships
+        return SHIPPED_BUNDLE, "the shipped weights"
     if path.exists():
         raise BundleError(f"{text} is a file; a bundle is a folder with {MANIFEST_NAME}.")
     from har_demo import hub

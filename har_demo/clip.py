@@ -69,11 +69,11 @@ class ClipSettings:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "ClipSettings":
+    def from_dict(cls, data: dict) -> ClipSettings:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 
-    def with_(self, **changes) -> "ClipSettings":
+    def with_(self, **changes) -> ClipSettings:
         return replace(self, **changes)
 
 
@@ -141,9 +141,7 @@ def prepare_frame(frame: np.ndarray, settings: ClipSettings) -> np.ndarray:
             new_h = max(1, round(w / target))
             y0 = (h - new_h) // 2
             frame = frame[y0 : y0 + new_h]
-    frame = cv2.resize(
-        frame, (settings.width, settings.height), interpolation=INTERPOLATIONS[settings.interpolation]
-    )
+    frame = cv2.resize(frame, (settings.width, settings.height), interpolation=INTERPOLATIONS[settings.interpolation])
     if settings.color_order == "rgb":
         frame = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
     return frame
@@ -211,9 +209,7 @@ def _decode_pass(
     index = 0
     while cap.grab():
         if max_frames is not None and index >= max_frames:
-            raise VideoError(
-                f"{name} is too long: more than {max_frames} frames. Trim it and try again."
-            )
+            raise VideoError(f"{name} is too long: more than {max_frames} frames. Trim it and try again.")
         if wanted is None or index in wanted:
             ok, frame = cap.retrieve()
             if ok and frame is not None:
@@ -243,9 +239,7 @@ def read_clip(
         size = (int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)))
         reported = _reported_count(cap)
         if max_frames is not None and reported is not None and reported > max_frames * 1.5:
-            raise VideoError(
-                f"{path.name} is too long: about {reported} frames, the limit is {max_frames}."
-            )
+            raise VideoError(f"{path.name} is too long: about {reported} frames, the limit is {max_frames}.")
         wanted = set(sample_indices(reported, settings.frames, settings.sampling)) if reported else None
         kept, decoded = _decode_pass(cap, wanted, settings, max_frames, path.name)
     except cv2.error as exc:  # a decoder that gives up mid-stream

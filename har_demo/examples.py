@@ -38,22 +38,48 @@ def encode_webm(path: Path, frames: np.ndarray, fps: float = FPS) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
-        from training.synth import write_video
+        from har_demo.training.synth import write_video
 
         write_video(path, frames, fps)
         return
     height, width = frames.shape[1:3]
     command = [
-        ffmpeg, "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{width}x{height}",
-        "-r", f"{fps:g}", "-i", "-", "-c:v", "libvpx-vp9", "-crf", "38", "-b:v", "0", "-row-mt", "1",
-        "-deadline", "good", "-cpu-used", "4", "-pix_fmt", "yuv420p", str(path),
+        ffmpeg,
+        "-v",
+        "error",
+        "-y",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "bgr24",
+        "-s",
+        f"{width}x{height}",
+        "-r",
+        f"{fps:g}",
+        "-i",
+        "-",
+        "-c:v",
+        "libvpx-vp9",
+        "-crf",
+        "38",
+        "-b:v",
+        "0",
+        "-row-mt",
+        "1",
+        "-deadline",
+        "good",
+        "-cpu-used",
+        "4",
+        "-pix_fmt",
+        "yuv420p",
+        str(path),
     ]
     subprocess.run(command, input=np.ascontiguousarray(frames).tobytes(), check=True)
 
 
 def make_examples(folder: Path = EXAMPLES_DIR, classes: tuple[str, ...] | None = None) -> list[Path]:
     """Render and encode the example clips into `folder`; returns their paths."""
-    from training.synth import REPORT_CLASSES, render_clip
+    from har_demo.training.synth import REPORT_CLASSES, render_clip
 
     classes = tuple(classes or REPORT_CLASSES)
     folder = Path(folder)
@@ -93,7 +119,7 @@ def find_examples(classes: list[str], folder: Path = EXAMPLES_DIR) -> tuple[list
 
 
 def _known(class_name: str) -> bool:
-    from training.synth import REPORT_CLASSES
+    from har_demo.training.synth import REPORT_CLASSES
 
     return class_name in REPORT_CLASSES
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from har_demo.bundle import MANIFEST_NAME, REPORT_NAME, BundleError, read_manifest, verify_files
+from har_demo.names import display_name
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,16 @@ CARD_NAME = "README.md"
 # The paths a bundle owns in its repo: a re-push deletes stale ones (old misclassified strips, a
 # model the new bundle no longer has) and leaves anything else a person added alone.
 BUNDLE_PATTERNS = [MANIFEST_NAME, CARD_NAME, REPORT_NAME, "*.keras", "misclassified/*"]
-TAGS = ["video-classification", "action-recognition", "human-activity-recognition", "keras",
-        "convlstm", "lrcn", "ucf50", "har-demo"]
-DISPLAY = {"convlstm": "ConvLSTM", "lrcn": "LRCN"}
+TAGS = [
+    "video-classification",
+    "action-recognition",
+    "human-activity-recognition",
+    "keras",
+    "convlstm",
+    "lrcn",
+    "ucf50",
+    "har-demo",
+]
 _NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
 _REF_RE = re.compile(rf"^(?P<repo>{_NAME}/{_NAME})(?:@(?P<revision>[^\s@]+))?$")
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
@@ -128,8 +136,13 @@ def resolve_bundle(
 
     repo_id, revision = parse_bundle_ref(ref)
     offline = _offline()
-    common = dict(repo_id=repo_id, cache_dir=_cache_dir(cache_dir), endpoint=_endpoint(endpoint), token=token,
-                  local_files_only=offline)
+    common = dict(
+        repo_id=repo_id,
+        cache_dir=_cache_dir(cache_dir),
+        endpoint=_endpoint(endpoint),
+        token=token,
+        local_files_only=offline,
+    )
     where = f"{repo_id}@{revision}" if revision else repo_id
     with _hub_errors(where, revision, endpoint, offline, _token_text(token)):
         folder = Path(snapshot_download(revision=revision, allow_patterns=[MANIFEST_NAME], **common))
@@ -146,14 +159,18 @@ def resolve_bundle(
             verify_files(folder, manifest)
         except BundleError as first:
             if offline:
-                raise HubError(f"{where} (commit {commit[:7]}) in the local cache is damaged: {first} "
-                               "Unset HF_HUB_OFFLINE to fetch it again.") from first
+                raise HubError(
+                    f"{where} (commit {commit[:7]}) in the local cache is damaged: {first} "
+                    "Unset HF_HUB_OFFLINE to fetch it again."
+                ) from first
             log.warning("%s: %s Fetching the files again.", where, first)
             snapshot_download(revision=commit, allow_patterns=wanted, force_download=True, **common)
             try:
                 verify_files(folder, manifest)
             except BundleError as exc:
-                raise HubError(f"{where} (commit {commit[:7]}) as served by {_shown_endpoint(endpoint)}: {exc}") from exc
+                raise HubError(
+                    f"{where} (commit {commit[:7]}) as served by {_shown_endpoint(endpoint)}: {exc}"
+                ) from exc
     return folder
 
 
@@ -179,8 +196,15 @@ def _token_text(token: str | bool | None) -> str | None:
 class _hub_errors:
     """Turn huggingface_hub / network exceptions into HubError messages a person can act on."""
 
-    def __init__(self, where: str, revision: str | None, endpoint: str | None, offline: bool, token: str | None,
-                 writing: bool = False):
+    def __init__(
+        self,
+        where: str,
+        revision: str | None,
+        endpoint: str | None,
+        offline: bool,
+        token: str | None,
+        writing: bool = False,
+    ):
         self.where, self.revision, self.endpoint = where, revision, endpoint
         self.offline, self.token, self.writing = offline, token, writing
 
@@ -209,22 +233,32 @@ class _hub_errors:
         hub = _shown_endpoint(self.endpoint)
         status = getattr(getattr(exc, "response", None), "status_code", None)
         if isinstance(exc, GatedRepoError):
-            return (f"{self.where} is a gated repo: accept its conditions on its page at {hub}, then log in "
-                    "(`hf auth login`) or set HF_TOKEN to a token of the account that has access.")
+            return (
+                f"{self.where} is a gated repo: accept its conditions on its page at {hub}, then log in "
+                "(`hf auth login`) or set HF_TOKEN to a token of the account that has access."
+            )
         if isinstance(exc, RepositoryNotFoundError):
             if self.writing:
-                return (f"{self.where} does not exist on {hub} and could not be created with this token; "
-                        "check the OWNER part (your user or an organisation you can write to).")
-            return (f"No repo {self.where} on {hub} (or it is private and no token with access was given). "
-                    "Check the name; for a private repo log in (`hf auth login`) or set HF_TOKEN.")
+                return (
+                    f"{self.where} does not exist on {hub} and could not be created with this token; "
+                    "check the OWNER part (your user or an organisation you can write to)."
+                )
+            return (
+                f"No repo {self.where} on {hub} (or it is private and no token with access was given). "
+                "Check the name; for a private repo log in (`hf auth login`) or set HF_TOKEN."
+            )
         if isinstance(exc, RevisionNotFoundError):
             return f"{self.where}: the repo has no revision {self.revision!r} (no such branch, tag or commit)."
         if isinstance(exc, LocalEntryNotFoundError):  # offline or unreachable, and not in the cache
             if self.offline:
-                return (f"{self.where} is not in the local Hugging Face cache and HF_HUB_OFFLINE=1 forbids "
-                        "downloading it. Load it once online (or set HF_HUB_CACHE to the cache that has it).")
-            return (f"Could not reach the Hub at {hub} and {self.where} is not in the local cache: "
-                    "check the network (or HF_ENDPOINT), then try again.")
+                return (
+                    f"{self.where} is not in the local Hugging Face cache and HF_HUB_OFFLINE=1 forbids "
+                    "downloading it. Load it once online (or set HF_HUB_CACHE to the cache that has it)."
+                )
+            return (
+                f"Could not reach the Hub at {hub} and {self.where} is not in the local cache: "
+                "check the network (or HF_ENDPOINT), then try again."
+            )
         if isinstance(exc, (httpx2.ConnectError, httpx2.TimeoutException, OfflineModeIsEnabled, ConnectionError)):
             if isinstance(exc, OfflineModeIsEnabled) or self.offline:
                 return f"HF_HUB_OFFLINE=1 is set, so {self.where} cannot be {'pushed' if self.writing else 'fetched'}."
@@ -232,11 +266,15 @@ class _hub_errors:
         if isinstance(exc, HfHubHTTPError):
             server = exc.server_message if getattr(exc, "server_message", None) else ""
             if status == 401:
-                return ("The Hub refused the token (401: invalid or expired). Log in again with "
-                        "`hf auth login` or set HF_TOKEN to a valid token." + (f" Server: {server}" if server else ""))
+                return (
+                    "The Hub refused the token (401: invalid or expired). Log in again with "
+                    "`hf auth login` or set HF_TOKEN to a valid token." + (f" Server: {server}" if server else "")
+                )
             if status == 403:
-                return (f"This token may not write to {self.where} (403). Use a token with write access to "
-                        f"that namespace." + (f" Server: {server}" if server else ""))
+                return (
+                    f"This token may not write to {self.where} (403). Use a token with write access to "
+                    f"that namespace." + (f" Server: {server}" if server else "")
+                )
             return f"The Hub at {hub} answered {status} for {self.where}: {server or exc}"
         return None
 
@@ -259,26 +297,35 @@ def build_model_card(folder: str | Path, repo_id: str | None = None):
     split_args = {k: split[k] for k in ("kind", "test_fraction", "val_fraction", "seed") if k in split}
     for model_name in manifest["models"]:
         test = ((report.get("models") or {}).get(model_name) or {}).get("test") or {}
-        shown = DISPLAY.get(model_name, model_name)
-        for metric, value, args in (("accuracy", test.get("accuracy"), None),
-                                    ("f1", test.get("macro_f1"), {"average": "macro"}),
-                                    ("loss", test.get("loss"), {"kind": "categorical cross-entropy"})):
+        shown = display_name(model_name)
+        for metric, value, args in (
+            ("accuracy", test.get("accuracy"), None),
+            ("f1", test.get("macro_f1"), {"average": "macro"}),
+            ("loss", test.get("loss"), {"kind": "categorical cross-entropy"}),
+        ):
             if value is None:
                 continue
-            results.append(EvalResult(
-                task_type="video-classification", task_name="Human activity recognition",
-                dataset_type="synthetic-ucf50-layout" if synthetic else "ucf50",
-                dataset_name=str(dataset.get("name") or "unknown"),
-                dataset_split="test", dataset_args=split_args or None,
-                metric_type=metric, metric_value=round(float(value), 4),
-                metric_name=f"{shown} test {'macro F1' if metric == 'f1' else metric}",
-                metric_config=model_name, metric_args=args,
-            ))
+            results.append(
+                EvalResult(
+                    task_type="video-classification",
+                    task_name="Human activity recognition",
+                    dataset_type="synthetic-ucf50-layout" if synthetic else "ucf50",
+                    dataset_name=str(dataset.get("name") or "unknown"),
+                    dataset_split="test",
+                    dataset_args=split_args or None,
+                    metric_type=metric,
+                    metric_value=round(float(value), 4),
+                    metric_name=f"{shown} test {'macro F1' if metric == 'f1' else metric}",
+                    metric_config=model_name,
+                    metric_args=args,
+                )
+            )
     data = ModelCardData(
         library_name="keras",
         pipeline_tag="video-classification",
-        tags=TAGS + (["synthetic-data"] if synthetic else []) + (["imported-weights"]
-                                                                   if manifest.get("source") == "imported" else []),
+        tags=TAGS
+        + (["synthetic-data"] if synthetic else [])
+        + (["imported-weights"] if manifest.get("source") == "imported" else []),
         metrics=["accuracy", "f1"] if results else None,
         model_name=name,
         eval_results=results or None,
@@ -300,51 +347,80 @@ def _card_body(manifest: dict, report: dict, name: str, repo_id: str | None) -> 
     synthetic = bool(dataset.get("synthetic"))
     imported = manifest.get("source") == "imported"
     ref = repo_id or "OWNER/NAME"
-    shown = " and ".join(DISPLAY.get(m, m) for m in models)
+    shown = " and ".join(display_name(m) for m in models)
     out = [f"# {name}", ""]
-    out += [f"Video human-activity recognition with the {shown} model{'s' if len(models) > 1 else ''} of the "
-            "har-demo project (Keras 3). Give it a short video clip; it answers which of "
-            f"{len(classes)} activities the clip shows, with a probability for each.", ""]
+    out += [
+        f"Video human-activity recognition with the {shown} model{'s' if len(models) > 1 else ''} of the "
+        "har-demo project (Keras 3). Give it a short video clip; it answers which of "
+        f"{len(classes)} activities the clip shows, with a probability for each.",
+        "",
+    ]
     if synthetic:
-        out += ["> **⚠️ Trained on SYNTHETIC data.** These weights were trained and tested on generated "
-                "clips in a UCF50-style folder layout, not on real video. The numbers below say the "
-                "pipeline works end to end; they say nothing about recognising real activities. Use these "
-                "weights for testing the software only.", ""]
+        out += [
+            "> **⚠️ Trained on SYNTHETIC data.** These weights were trained and tested on generated "
+            "clips in a UCF50-style folder layout, not on real video. The numbers below say the "
+            "pipeline works end to end; they say nothing about recognising real activities. Use these "
+            "weights for testing the software only.",
+            "",
+        ]
     if imported:
-        out += ["> These weights were **imported** from tutorial-style model files, not trained by this "
-                "project; there are no test metrics for them here.", ""]
+        out += [
+            "> These weights were **imported** from tutorial-style model files, not trained by this "
+            "project; there are no test metrics for them here.",
+            "",
+        ]
 
     out += ["## Results", ""]
     model_reports = report.get("models") or {}
     if model_reports:
         kind = split.get("kind", "?")
-        out += [f"On the held-out **test** split ({kind} split, "
-                f"{_fmt(split.get('test_fraction'), 2)} of the clips, seed {split.get('seed', '?')}):", "",
-                "| Model | Parameters | Test accuracy | Macro F1 | Test loss |", "|---|---:|---:|---:|---:|"]
+        out += [
+            f"On the held-out **test** split ({kind} split, "
+            f"{_fmt(split.get('test_fraction'), 2)} of the clips, seed {split.get('seed', '?')}):",
+            "",
+            "| Model | Parameters | Test accuracy | Macro F1 | Test loss |",
+            "|---|---:|---:|---:|---:|",
+        ]
         for m, entry in models.items():
             test = (model_reports.get(m) or {}).get("test") or {}
             params = entry.get("params")
-            out.append(f"| {DISPLAY.get(m, m)} | {params:,} | {_fmt(test.get('accuracy'))} | "
-                       f"{_fmt(test.get('macro_f1'))} | {_fmt(test.get('loss'))} |" if isinstance(params, int)
-                       else f"| {DISPLAY.get(m, m)} | – | {_fmt(test.get('accuracy'))} | "
-                       f"{_fmt(test.get('macro_f1'))} | {_fmt(test.get('loss'))} |")
+            out.append(
+                f"| {display_name(m)} | {params:,} | {_fmt(test.get('accuracy'))} | "
+                f"{_fmt(test.get('macro_f1'))} | {_fmt(test.get('loss'))} |"
+                if isinstance(params, int)
+                else f"| {display_name(m)} | – | {_fmt(test.get('accuracy'))} | "
+                f"{_fmt(test.get('macro_f1'))} | {_fmt(test.get('loss'))} |"
+            )
         if kind == "random":
-            out += ["", "A *random* split puts clips of the same UCF50 group (same actor, same scene) on both "
-                    "sides, so these numbers are optimistic; a *group* split does not."]
+            out += [
+                "",
+                "A *random* split puts clips of the same UCF50 group (same actor, same scene) on both "
+                "sides, so these numbers are optimistic; a *group* split does not.",
+            ]
         for m in models:
             per_class = ((model_reports.get(m) or {}).get("test") or {}).get("per_class")
             if isinstance(per_class, dict) and per_class and all(isinstance(v, dict) for v in per_class.values()):
                 keys = [k for k in ("precision", "recall", "f1", "support") if k in next(iter(per_class.values()))]
-                out += ["", f"{DISPLAY.get(m, m)} per class:", "",
-                        "| Class | " + " | ".join(keys) + " |", "|---|" + "---:|" * len(keys)]
+                out += [
+                    "",
+                    f"{display_name(m)} per class:",
+                    "",
+                    "| Class | " + " | ".join(keys) + " |",
+                    "|---|" + "---:|" * len(keys),
+                ]
                 for cls, row in per_class.items():
-                    out.append(f"| {cls} | " + " | ".join(
-                        str(row[k]) if k == "support" else _fmt(row.get(k)) for k in keys) + " |")
+                    out.append(
+                        f"| {cls} | "
+                        + " | ".join(str(row[k]) if k == "support" else _fmt(row.get(k)) for k in keys)
+                        + " |"
+                    )
     else:
         out += ["No test report in this bundle (imported weights are not evaluated here)."]
     out += [""]
 
-    strips = sorted(p for p in manifest.get("files", {}) if p.startswith("misclassified/") and p.endswith((".jpg", ".png")))
+    strips = sorted(
+        p for p in manifest.get("files", {}) if p.startswith("misclassified/") and p.endswith((".jpg", ".png"))
+    )
     if strips:
         out += ["Some misclassified test clips (sampled frames):", ""]
         out += [f"![{p}]({p})" for p in strips[:6]] + [""]
@@ -354,22 +430,32 @@ def _card_body(manifest: dict, report: dict, name: str, repo_id: str | None) -> 
     out += [f"{i}. {c}" for i, c in enumerate(classes)] + [""]
 
     frames, height, width = clip.get("frames", 20), clip.get("height", 64), clip.get("width", 64)
-    sampling = {"tutorial": "frame `i * max(frame_count // N, 1)` for i in 0..N-1 (the tutorial's rule)",
-                "uniform": "N frames spread evenly over the whole clip"}.get(clip.get("sampling"), clip.get("sampling"))
-    out += ["## How frames are made", "",
-            f"A model sees **{frames} frames of {width}×{height} pixels**, shape `(1, {frames}, {height}, {width}, 3)`. "
-            "Frames must be made exactly this way or the predictions drift:", "",
-            f"- sampling: {sampling}",
-            f"- colour order: **{str(clip.get('color_order', 'bgr')).upper()}** (OpenCV's order"
-            f"{'' if clip.get('color_order', 'bgr') == 'bgr' else ', converted'})",
-            f"- resize: {clip.get('interpolation', 'bilinear')} interpolation, crop: {clip.get('crop', 'none')}",
-            f"- scale: {'pixel values / 255 (0..1)' if clip.get('scale', 'unit') == 'unit' else 'raw 0..255'}",
-            "", "`har_demo.clip.read_clip` does all of this from the settings in `manifest.json`.", ""]
+    sampling = {
+        "tutorial": "frame `i * max(frame_count // N, 1)` for i in 0..N-1 (the tutorial's rule)",
+        "uniform": "N frames spread evenly over the whole clip",
+    }.get(clip.get("sampling"), clip.get("sampling"))
+    out += [
+        "## How frames are made",
+        "",
+        f"A model sees **{frames} frames of {width}×{height} pixels**, shape `(1, {frames}, {height}, {width}, 3)`. "
+        "Frames must be made exactly this way or the predictions drift:",
+        "",
+        f"- sampling: {sampling}",
+        f"- colour order: **{str(clip.get('color_order', 'bgr')).upper()}** (OpenCV's order"
+        f"{'' if clip.get('color_order', 'bgr') == 'bgr' else ', converted'})",
+        f"- resize: {clip.get('interpolation', 'bilinear')} interpolation, crop: {clip.get('crop', 'none')}",
+        f"- scale: {'pixel values / 255 (0..1)' if clip.get('scale', 'unit') == 'unit' else 'raw 0..255'}",
+        "",
+        "`har_demo.clip.read_clip` does all of this from the settings in `manifest.json`.",
+        "",
+    ]
 
     out += ["## Models", "", "| Model | File | Parameters |", "|---|---|---:|"]
     for m, entry in models.items():
         params = entry.get("params")
-        out.append(f"| {DISPLAY.get(m, m)} | `{entry.get('file')}` | {f'{params:,}' if isinstance(params, int) else '–'} |")
+        out.append(
+            f"| {display_name(m)} | `{entry.get('file')}` | {f'{params:,}' if isinstance(params, int) else '–'} |"
+        )
     out += ["", "Keras 3 native `.keras` files, loaded with `safe_mode=True` (no Lambda layers, no custom code).", ""]
 
     if training:
@@ -378,37 +464,59 @@ def _card_body(manifest: dict, report: dict, name: str, repo_id: str | None) -> 
         out += [""]
 
     out += ["## Dataset", ""]
-    out += [f"- name: {dataset.get('name', 'unknown')}",
-            f"- synthetic: **{'yes' if synthetic else 'no'}**"]
-    out += [f"- {k}: {v}" for k, v in dataset.items()
-            if k not in ("name", "synthetic", "root") and not isinstance(v, (dict, list))]  # root: a local path
+    out += [f"- name: {dataset.get('name', 'unknown')}", f"- synthetic: **{'yes' if synthetic else 'no'}**"]
+    out += [
+        f"- {k}: {v}"
+        for k, v in dataset.items()
+        if k not in ("name", "synthetic", "root") and not isinstance(v, (dict, list))
+    ]  # root: a local path
     out += [""]
 
     if split:
         out += ["## Split", ""]
         kind = split.get("kind")
-        explain = {"group": "by UCF50 group (`v_Class_gXX_cYY`): no actor/scene is in both train and test",
-                   "random": "random clips (the tutorial's way; groups leak across train and test)"}
+        explain = {
+            "group": "by UCF50 group (`v_Class_gXX_cYY`): no actor/scene is in both train and test",
+            "random": "random clips (the tutorial's way; groups leak across train and test)",
+        }
         out += [f"- kind: **{kind}**" + (f" — {explain[kind]}" if kind in explain else "")]
         out += [f"- {k}: {v}" for k, v in split.items() if k != "kind" and not isinstance(v, (dict, list))]
         out += [""]
 
-    out += ["## Intended use and limitations", "",
-            "- Intended for demos and teaching: recognising the listed activities in short, single-activity "
-            "clips like UCF50's (one person, mostly static camera, a few seconds).",
-            "- It always answers one of the listed classes, even for a clip of something else: read the "
-            "probabilities, not just the top label.",
-            "- Small models on 64×64 frames: accuracy on videos unlike the training data (other cameras, "
-            "several people, long clips with several activities) is much lower than the test numbers.",
-            "- Not for surveillance, identifying people, or any decision about a person.", ""]
+    out += [
+        "## Intended use and limitations",
+        "",
+        "- Intended for demos and teaching: recognising the listed activities in short, single-activity "
+        "clips like UCF50's (one person, mostly static camera, a few seconds).",
+        "- It always answers one of the listed classes, even for a clip of something else: read the "
+        "probabilities, not just the top label.",
+        "- Small models on 64×64 frames: accuracy on videos unlike the training data (other cameras, "
+        "several people, long clips with several activities) is much lower than the test numbers.",
+        "- Not for surveillance, identifying people, or any decision about a person.",
+        "",
+    ]
 
-    out += ["## How to use", "", "With the har-demo project installed (`pip install -r requirements.txt` in its checkout):", "",
-            "```bash", f"python -m har_demo predict clip.avi --bundle {ref}",
-            f"python -m har_demo predict clip.avi --bundle {ref}@<commit sha>   # pinned", "```", "",
-            "```python", "from har_demo.inference import Predictor", "",
-            f'predictor = Predictor.from_ref("{ref}")', 'print(predictor.predict_path("clip.avi").verdict)', "```", "",
-            "The download lands in the standard Hugging Face cache; later runs work offline "
-            "(`HF_HUB_OFFLINE=1`). Every file is checked against the sha256 in `manifest.json`.", ""]
+    out += [
+        "## How to use",
+        "",
+        "With the har-demo project installed (`pip install -r requirements.txt` in its checkout):",
+        "",
+        "```bash",
+        f"har-demo predict clip.avi --bundle {ref}",
+        f"har-demo predict clip.avi --bundle {ref}@<commit sha>   # pinned",
+        "```",
+        "",
+        "```python",
+        "from har_demo.inference import Predictor",
+        "",
+        f'predictor = Predictor.from_ref("{ref}")',
+        'print(predictor.predict_path("clip.avi").verdict)',
+        "```",
+        "",
+        "The download lands in the standard Hugging Face cache; later runs work offline "
+        "(`HF_HUB_OFFLINE=1`). Every file is checked against the sha256 in `manifest.json`.",
+        "",
+    ]
 
     files = manifest.get("files") or {}
     if files:
@@ -416,8 +524,12 @@ def _card_body(manifest: dict, report: dict, name: str, repo_id: str | None) -> 
         out += [f"| `{p}` | `{h[:16]}…` |" for p, h in sorted(files.items())]
         out += [""]
     versions = manifest.get("versions") or {}
-    out += ["## Provenance", "", f"- created: {manifest.get('created', '?')}",
-            f"- source: {manifest.get('source', '?')}"]
+    out += [
+        "## Provenance",
+        "",
+        f"- created: {manifest.get('created', '?')}",
+        f"- source: {manifest.get('source', '?')}",
+    ]
     if versions:
         out += ["- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items())]
     return "\n".join(out) + "\n"
@@ -434,8 +546,11 @@ def stage_upload(folder: str | Path, out: str | Path, repo_id: str | None = None
     manifest = read_manifest(folder)
     verify_files(folder, manifest)
     listed = set(manifest["files"]) | {MANIFEST_NAME}
-    extra = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                   if p.is_file() and p.relative_to(folder).as_posix() not in listed | {CARD_NAME})
+    extra = sorted(
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and p.relative_to(folder).as_posix() not in listed | {CARD_NAME}
+    )
     if extra:
         log.warning("Not uploading files the manifest does not list: %s", ", ".join(extra))
     if out.exists() and any(out.iterdir()):
@@ -473,8 +588,10 @@ def push_bundle(
         raise HubError(f"--revision {revision} is a commit sha; a push goes to a branch (e.g. main, experiments).")
     token = token or get_token()
     if not token:
-        raise HubError("No Hugging Face token: log in with `hf auth login` (or `huggingface-cli login`), or set "
-                       "HF_TOKEN to a token with write access (https://huggingface.co/settings/tokens).")
+        raise HubError(
+            "No Hugging Face token: log in with `hf auth login` (or `huggingface-cli login`), or set "
+            "HF_TOKEN to a token with write access (https://huggingface.co/settings/tokens)."
+        )
     folder = Path(folder)
     manifest = read_manifest(folder)
     where = f"{repo_id}@{revision}" if revision else repo_id
@@ -486,6 +603,11 @@ def push_bundle(
             api.create_repo(repo_id, private=private, exist_ok=True)
             if revision and revision != "main":
                 api.create_branch(repo_id, branch=revision, exist_ok=True)
-            info = api.upload_folder(repo_id=repo_id, folder_path=staged, revision=revision,
-                                     commit_message=message, delete_patterns=BUNDLE_PATTERNS)
+            info = api.upload_folder(
+                repo_id=repo_id,
+                folder_path=staged,
+                revision=revision,
+                commit_message=message,
+                delete_patterns=BUNDLE_PATTERNS,
+            )
     return Pushed(repo_id, revision or "main", info.oid, info.commit_url)

@@ -13,9 +13,7 @@ def frame_strip(frames: np.ndarray, color_order: str = "bgr", columns: int = 10,
     count, height, width, _ = frames.shape
     columns = max(1, min(columns, count))
     rows = -(-count // columns)
-    sheet = np.full(
-        (rows * height + (rows - 1) * gap, columns * width + (columns - 1) * gap, 3), 255, dtype=np.uint8
-    )
+    sheet = np.full((rows * height + (rows - 1) * gap, columns * width + (columns - 1) * gap, 3), 255, dtype=np.uint8)
     for i, frame in enumerate(frames):
         r, c = divmod(i, columns)
         y, x = r * (height + gap), c * (width + gap)

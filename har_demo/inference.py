@@ -24,7 +24,7 @@ import numpy as np
 
 from har_demo.bundle import Bundle, load_bundle
 from har_demo.clip import Clip, ClipSettings, read_clip, to_model_input
-from har_demo.models import DISPLAY_NAMES
+from har_demo.names import DISPLAY_NAMES
 
 
 @dataclass
@@ -39,8 +39,13 @@ class Prediction:
 
     @classmethod
     def for_clip(
-        cls, clip: Clip, classes: list[str], probabilities: dict[str, np.ndarray], seconds: dict[str, float], source: str = ""
-    ) -> "Prediction":
+        cls,
+        clip: Clip,
+        classes: list[str],
+        probabilities: dict[str, np.ndarray],
+        seconds: dict[str, float],
+        source: str = "",
+    ) -> Prediction:
         """From `predict_frames` output for a batch of one clip."""
         return cls(
             clip=clip,
@@ -61,7 +66,7 @@ class Prediction:
         """One line for a person: do the models agree?"""
         tops = {m: self.top(m) for m in self.probabilities}
         if len(tops) == 1:
-            (model, label), = tops.items()
+            ((model, label),) = tops.items()
             return f"{DISPLAY_NAMES.get(model, model)}: {label}"
         if len(set(tops.values())) == 1:
             return f"Both models: {next(iter(tops.values()))}"
@@ -165,8 +170,12 @@ def _fused_convlstm(source):
 
     cell = source.cell
     if (
-        source.stateful or source.go_backwards or source.return_state or getattr(source, "zero_output_for_mask", False)
-        or cell.data_format != "channels_last" or cell.rank != 2
+        source.stateful
+        or source.go_backwards
+        or source.return_state
+        or getattr(source, "zero_output_for_mask", False)
+        or cell.data_format != "channels_last"
+        or cell.rank != 2
     ):
         return source  # not the plain case: keep Keras's own layer
 
@@ -177,13 +186,16 @@ def _fused_convlstm(source):
 
         def call(self, x, mask=None, training=None, initial_state=None):
             if mask is not None or initial_state is not None:
-                raise ValueError("the fast path has no masked ConvLSTM2D or initial state; inference_model keeps the original")
+                raise ValueError(
+                    "the fast path has no masked ConvLSTM2D or initial state; inference_model keeps the original"
+                )
             n = cell.filters
             h = c = None
             outputs = []
             for t in range(x.shape[1]):
-                g = ops.conv(x[:, t], cell.kernel, strides=cell.strides, padding=cell.padding,
-                             dilation_rate=cell.dilation_rate)
+                g = ops.conv(
+                    x[:, t], cell.kernel, strides=cell.strides, padding=cell.padding, dilation_rate=cell.dilation_rate
+                )
                 if cell.use_bias:
                     g = g + cell.bias
                 if h is not None:  # the state starts at zero: its convolution would add nothing
@@ -221,7 +233,7 @@ def inference_model(model, jit_compile: bool | None = None):
     try:
         fast = keras.models.clone_model(model, clone_function=rebuild)
     except Exception as exc:  # an unusual architecture: serve it as it is
-        warnings.warn(f"{model.name}: serving the model as loaded ({exc})")
+        warnings.warn(f"{model.name}: serving the model as loaded ({exc})", stacklevel=2)
         return model
     if jit_compile is not None:
         fast.jit_compile = jit_compile
@@ -260,12 +272,14 @@ class Predictor:
             else:
                 reason = f"outputs differ by {error:.2g}"
             if not error <= 1e-4:
-                warnings.warn(f"{name}: the fast inference model failed its check ({reason}); serving the original")
+                warnings.warn(
+                    f"{name}: the fast inference model failed its check ({reason}); serving the original", stacklevel=2
+                )
                 self.runners[name] = model
         self._checked = True
 
     @classmethod
-    def from_ref(cls, ref: str | Path, **kwargs) -> "Predictor":
+    def from_ref(cls, ref: str | Path, **kwargs) -> Predictor:
         return cls(load_bundle(ref), **kwargs)
 
     def warm_up(self, batch_sizes: tuple[int, ...] = (1,)) -> None:

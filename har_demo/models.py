@@ -8,8 +8,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-MODEL_NAMES = ("convlstm", "lrcn")
-DISPLAY_NAMES = {"convlstm": "ConvLSTM", "lrcn": "LRCN"}
+from har_demo.names import DISPLAY_NAMES, MODEL_NAMES  # noqa: F401  (re-exported)
 
 
 def build_convlstm(num_classes: int, frames: int = 20, height: int = 64, width: int = 64) -> keras.Model:

@@ -11,21 +11,30 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from har_demo.models import DISPLAY_NAMES
+from har_demo.names import display_name as display
 
 MODEL_COLOURS = {"convlstm": "#1f6fb4", "lrcn": "#d9661f"}
 MODEL_LIGHT = {"convlstm": "#b7d3ec", "lrcn": "#f3cdb3"}
 OTHER_COLOURS = ["#2a9d5b", "#8b4fb3", "#b33b5a", "#4a7f8c"]
 CLASS_COLOURS = [
-    "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4",
-    "#b2df8a", "#fb9a99", "#cab2d6", "#6a3d9a", "#ff7f00", "#b15928", "#999999",
+    "#1b9e77",
+    "#d95f02",
+    "#7570b3",
+    "#e7298a",
+    "#66a61e",
+    "#e6ab02",
+    "#a6761d",
+    "#1f78b4",
+    "#b2df8a",
+    "#fb9a99",
+    "#cab2d6",
+    "#6a3d9a",
+    "#ff7f00",
+    "#b15928",
+    "#999999",
 ]
 TOP_K = 8  # bars shown per model when a bundle has more classes than this
 FONT = dict(family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size=15)
-
-
-def display(model: str) -> str:
-    return DISPLAY_NAMES.get(model, model)
 
 
 def model_colour(model: str, index: int = 0, light: bool = False) -> str:
@@ -116,7 +125,10 @@ def probability_bars(classes: list[str], probabilities: dict[str, np.ndarray], t
         # The legend swatch in the model's full colour (a bar trace would show its first bar's).
         fig.add_trace(
             go.Scatter(
-                x=[None], y=[None], mode="markers", name=f"{display(model)}: {classes[top]} {probs[top]:.0%}",
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=f"{display(model)}: {classes[top]} {probs[top]:.0%}",
                 marker=dict(symbol="square", size=15, color=colour),
             )
         )
@@ -132,8 +144,17 @@ def probability_bars(classes: list[str], probabilities: dict[str, np.ndarray], t
         bargap=0.22,
         bargroupgap=0.05,
         legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom", font=dict(size=15)),
-        title=dict(text=title, x=0, xanchor="left", xref="paper", y=0.995, yref="container", yanchor="top",
-                   pad=dict(t=4), font=dict(size=12, color="#666")),
+        title=dict(
+            text=title,
+            x=0,
+            xanchor="left",
+            xref="paper",
+            y=0.995,
+            yref="container",
+            yanchor="top",
+            pad=dict(t=4),
+            font=dict(size=12, color="#666"),
+        ),
     )
     fig.update_layout(margin=dict(l=10, r=10, t=76, b=30))
     return fig
@@ -204,9 +225,13 @@ def training_curves(histories: dict[str, dict], best_epochs: dict[str, int] | No
             if best and 1 <= best <= len(values):
                 fig.add_trace(
                     go.Scatter(
-                        x=[best], y=[values[best - 1]], mode="markers",
+                        x=[best],
+                        y=[values[best - 1]],
+                        mode="markers",
                         marker=dict(symbol="star", size=14, color=colour, line=dict(color="black", width=1)),
-                        name=f"{display(model)} best epoch", legendgroup=f"{model}best", showlegend=col == 1,
+                        name=f"{display(model)} best epoch",
+                        legendgroup=f"{model}best",
+                        showlegend=col == 1,
                     ),
                     row=1,
                     col=col,
@@ -273,17 +298,30 @@ def timeline_figure(timeline) -> go.Figure:
         for segment in timeline.segments(model):
             c = timeline.classes.index(segment.label)
             fig.add_vrect(
-                x0=segment.start_s, x1=segment.end_s, fillcolor=class_colour(c), opacity=0.13,
-                line_width=0, layer="below", row=row, col=1,
+                x0=segment.start_s,
+                x1=segment.end_s,
+                fillcolor=class_colour(c),
+                opacity=0.13,
+                line_width=0,
+                layer="below",
+                row=row,
+                col=1,
             )
             fig.add_vline(x=segment.start_s, line=dict(color="#888", width=1, dash="dot"), row=row, col=1)
             if (segment.end_s - segment.start_s) / span > 0.07:
                 axis = "" if row == 1 else str(row)
                 fig.add_annotation(
-                    x=(segment.start_s + segment.end_s) / 2, y=1.08, xref=f"x{axis}", yref=f"y{axis}",
-                    text=segment.label, showarrow=False, font=dict(size=12, color=class_colour(c)),
+                    x=(segment.start_s + segment.end_s) / 2,
+                    y=1.08,
+                    xref=f"x{axis}",
+                    yref=f"y{axis}",
+                    text=segment.label,
+                    showarrow=False,
+                    font=dict(size=12, color=class_colour(c)),
                 )
         fig.update_yaxes(range=[0, 1.15], tickformat=".0%", tickvals=[0, 0.5, 1], gridcolor="#e5e5e5", row=row, col=1)
     fig.update_xaxes(range=[0, timeline.duration], gridcolor="#e5e5e5")
     fig.update_xaxes(title="time (s)", row=len(models), col=1)
-    return _layout(fig, height=120 + 230 * len(models), legend=dict(orientation="h", y=-0.18, x=0), hovermode="x unified")
+    return _layout(
+        fig, height=120 + 230 * len(models), legend=dict(orientation="h", y=-0.18, x=0), hovermode="x unified"
+    )

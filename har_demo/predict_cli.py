@@ -1,4 +1,4 @@
-"""`python -m har_demo predict CLIP... [--bundle REF] [--json]`.
+"""`har-demo predict CLIP... [--bundle REF] [--json]`.
 
 The models load once for all the clips given; each clip reports every model's probabilities,
 the top class, the frame indices used and the seconds spent decoding and in each model.
@@ -9,21 +9,23 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import os
 from pathlib import Path
 
-DEFAULT_BUNDLE = os.environ.get("HAR_DEMO_BUNDLE", str(Path(__file__).resolve().parents[1] / "weights"))
+from har_demo.shipped import default_bundle_ref
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("clips", nargs="+", type=Path, help="video files (avi, mp4, mov, webm, mkv, gif)")
-    parser.add_argument("--bundle", default=DEFAULT_BUNDLE,
-                        help="bundle folder or Hub repo OWNER/NAME[@REVISION] (default: weights/ or $HAR_DEMO_BUNDLE)")
+    parser.add_argument(
+        "--bundle",
+        default=None,
+        help="bundle folder or Hub repo OWNER/NAME[@REVISION] (default: weights/ or $HAR_DEMO_BUNDLE)",
+    )
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
 
 
 def _print_prediction(prediction) -> None:
-    from har_demo.models import DISPLAY_NAMES
+    from har_demo.names import DISPLAY_NAMES
 
     clip = prediction.clip
     print(f"\n{prediction.source}  ({clip.frame_count} frames, {clip.fps:.2f} fps, {clip.duration:.1f} s)")
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from har_demo.inference import Predictor, describe_device
 
     try:
-        predictor = Predictor.from_ref(args.bundle)
+        predictor = Predictor.from_ref(args.bundle or default_bundle_ref())
     except BundleError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -18,9 +18,9 @@ import csv
 import io
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -221,7 +221,9 @@ def window_starts(frame_count: int, span_frames: int, stride_frames: int) -> np.
     return np.arange(0, frame_count - span_frames + 1, stride_frames, dtype=np.int64)
 
 
-def window_indices(start_frames: np.ndarray, span_frames: int, frame_count: int, frames: int, sampling: str) -> np.ndarray:
+def window_indices(
+    start_frames: np.ndarray, span_frames: int, frame_count: int, frames: int, sampling: str
+) -> np.ndarray:
     """(W, frames) source frame indices: each window sampled like a whole clip of its span."""
     span = min(span_frames, frame_count)
     local = np.asarray(sample_indices(span, frames, sampling), dtype=np.int64)
@@ -276,9 +278,7 @@ def compute_timeline(
     else:
         tail = count - (int(starts[-1]) + span)
         if tail > 0:
-            notes.append(
-                f"The last {tail / fps:.2f} s fall after the last full window and are not covered."
-            )
+            notes.append(f"The last {tail / fps:.2f} s fall after the last full window and are not covered.")
 
     probabilities: dict[str, list[np.ndarray]] = {}
     seconds: dict[str, float] = {"decode": decode_seconds}

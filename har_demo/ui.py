@@ -87,7 +87,11 @@ def build_demo(engine: views.Engine, temp: views.TempFiles | None = None) -> gr.
 
     def timeline(video, window_s, stride_s, progress=gr.Progress()):
         result = views.timeline_view(
-            engine, video, window_s, stride_s, exports=temp,
+            engine,
+            video,
+            window_s,
+            stride_s,
+            exports=temp,
             progress=lambda fraction, desc: progress(fraction, desc=desc),
         )
         if not result.ok:
@@ -115,8 +119,11 @@ def build_demo(engine: views.Engine, temp: views.TempFiles | None = None) -> gr.
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=2, min_width=300):
                         video = gr.Video(
-                            label="Video (upload or record)", sources=["upload", "webcam"],
-                            include_audio=True, height=300, elem_id="video",
+                            label="Video (upload or record)",
+                            sources=["upload", "webcam"],
+                            include_audio=True,
+                            height=300,
+                            elem_id="video",
                         )
                         analyse = gr.Button("Analyse", variant="primary", elem_id="analyse")
                         gr.Markdown(limits.describe(), elem_classes="small-note")
@@ -126,8 +133,13 @@ def build_demo(engine: views.Engine, temp: views.TempFiles | None = None) -> gr.
                 info = gr.Markdown(elem_id="info")
                 frames = gr.Gallery(
                     label=f"The {engine.settings.frames} frames the models saw, in order (shown in RGB)",
-                    columns=10, height="auto", object_fit="contain", format="png",
-                    allow_preview=True, interactive=False, elem_id="frames",
+                    columns=10,
+                    height="auto",
+                    object_fit="contain",
+                    format="png",
+                    allow_preview=True,
+                    interactive=False,
+                    elem_id="frames",
                 )
                 with gr.Accordion("Raw result (JSON)", open=False):
                     raw = gr.JSON(label="Prediction", elem_id="raw")
@@ -141,16 +153,27 @@ def build_demo(engine: views.Engine, temp: views.TempFiles | None = None) -> gr.
                         cache_examples=True,
                         cache_mode="lazy",
                         run_on_click=True,
-                        label="Synthetic examples (one click)", elem_id="examples",
+                        label="Synthetic examples (one click)",
+                        elem_id="examples",
                         example_labels=[Path(p).stem.replace("synthetic_", "") for p in examples],
                         api_name=False,
                     )
                 gr.on(
                     triggers=[analyse.click, video.upload, video.stop_recording],
-                    fn=predict, inputs=[video], outputs=outputs, api_name="predict",
+                    fn=predict,
+                    inputs=[video],
+                    outputs=outputs,
+                    api_name="predict",
                     trigger_mode="always_last",
-                ).then(preview, inputs=[video], outputs=[video], api_visibility="private",
-                       show_progress="hidden", concurrency_limit=2, concurrency_id="preview")
+                ).then(
+                    preview,
+                    inputs=[video],
+                    outputs=[video],
+                    api_visibility="private",
+                    show_progress="hidden",
+                    concurrency_limit=2,
+                    concurrency_id="preview",
+                )
 
             # ---------------------------------------------------------------- Timeline
             with gr.Tab("Timeline", id="timeline"):
@@ -162,27 +185,57 @@ def build_demo(engine: views.Engine, temp: views.TempFiles | None = None) -> gr.
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=2, min_width=300):
                         long_video = gr.Video(label="Long video", sources=["upload"], include_audio=True, height=260)
-                        window = gr.Slider(limits.min_window_s, limits.max_window_s, value=DEFAULT_WINDOW_S, step=0.5,
-                                           label="Window (seconds of video per prediction)")
-                        stride = gr.Slider(limits.min_stride_s, limits.max_stride_s, value=DEFAULT_STRIDE_S, step=0.25,
-                                           label="Stride (seconds between windows)")
+                        window = gr.Slider(
+                            limits.min_window_s,
+                            limits.max_window_s,
+                            value=DEFAULT_WINDOW_S,
+                            step=0.5,
+                            label="Window (seconds of video per prediction)",
+                        )
+                        stride = gr.Slider(
+                            limits.min_stride_s,
+                            limits.max_stride_s,
+                            value=DEFAULT_STRIDE_S,
+                            step=0.25,
+                            label="Stride (seconds between windows)",
+                        )
                         run_timeline = gr.Button("Run timeline", variant="primary", elem_id="run-timeline")
                         if mixed:
-                            gr.Examples(examples=[[str(mixed), DEFAULT_WINDOW_S, DEFAULT_STRIDE_S]],
-                                        inputs=[long_video, window, stride], label="Synthetic example", elem_id="timeline-examples",
-                                        example_labels=["four activities, 16 s"], api_name=False)
+                            gr.Examples(
+                                examples=[[str(mixed), DEFAULT_WINDOW_S, DEFAULT_STRIDE_S]],
+                                inputs=[long_video, window, stride],
+                                label="Synthetic example",
+                                elem_id="timeline-examples",
+                                example_labels=["four activities, 16 s"],
+                                api_name=False,
+                            )
                     with gr.Column(scale=3, min_width=300):
-                        downloads = gr.File(label="Per-window predictions (CSV, JSON)", file_count="multiple",
-                                            interactive=False, elem_id="downloads")
+                        downloads = gr.File(
+                            label="Per-window predictions (CSV, JSON)",
+                            file_count="multiple",
+                            interactive=False,
+                            elem_id="downloads",
+                        )
                         summary = gr.Markdown(elem_id="timeline-summary")
                 timeline_plot = gr.Plot(show_label=False, elem_id="timeline-plot")
                 with gr.Row(elem_id="segments"):
                     segment_boxes = [gr.Markdown(min_width=280) for _ in bundle.model_names]
-                long_video.upload(preview, inputs=[long_video], outputs=[long_video], api_visibility="private",
-                                  show_progress="hidden", concurrency_limit=2, concurrency_id="preview")
+                long_video.upload(
+                    preview,
+                    inputs=[long_video],
+                    outputs=[long_video],
+                    api_visibility="private",
+                    show_progress="hidden",
+                    concurrency_limit=2,
+                    concurrency_id="preview",
+                )
                 run_timeline.click(
-                    timeline, inputs=[long_video, window, stride], outputs=[summary, timeline_plot, downloads, *segment_boxes],
-                    api_name="timeline", concurrency_limit=2, concurrency_id="timeline",
+                    timeline,
+                    inputs=[long_video, window, stride],
+                    outputs=[summary, timeline_plot, downloads, *segment_boxes],
+                    api_name="timeline",
+                    concurrency_limit=2,
+                    concurrency_id="timeline",
                 )
 
             # ---------------------------------------------------------------- Misclassifications
@@ -191,12 +244,24 @@ def build_demo(engine: views.Engine, temp: views.TempFiles | None = None) -> gr.
                     model_filter = gr.Dropdown(views.model_choices(bundle), value=views.ALL_MODELS, label="Model")
                     class_filter = gr.Dropdown(views.class_choices(bundle), value=views.ALL_CLASSES, label="True class")
                 wrong_message = gr.Markdown(elem_id="misclassified-message")
-                wrong = gr.Gallery(label="Frame strips (20 frames, in order)", columns=2, height="auto",
-                                   object_fit="contain", format="png", interactive=False, elem_id="misclassified")
+                wrong = gr.Gallery(
+                    label="Frame strips (20 frames, in order)",
+                    columns=2,
+                    height="auto",
+                    object_fit="contain",
+                    format="png",
+                    interactive=False,
+                    elem_id="misclassified",
+                )
                 filters = [model_filter, class_filter]
                 # filled when the tab is opened, not on every page load (a class opening the link at once)
-                gr.on(triggers=[misclassified_tab.select, model_filter.change, class_filter.change], fn=misclassified,
-                      inputs=filters, outputs=[wrong, wrong_message], api_name="misclassified")
+                gr.on(
+                    triggers=[misclassified_tab.select, model_filter.change, class_filter.change],
+                    fn=misclassified,
+                    inputs=filters,
+                    outputs=[wrong, wrong_message],
+                    api_name="misclassified",
+                )
 
             # ---------------------------------------------------------------- Models
             with gr.Tab("Models", id="models"):
@@ -207,7 +272,9 @@ def build_demo(engine: views.Engine, temp: views.TempFiles | None = None) -> gr.
                     gr.Markdown("### Per class")
                     gr.Markdown(models.per_class, elem_id="per-class")
                 if models.confusions:
-                    gr.Markdown("### Confusion matrices (rows: true class, columns: predicted; colour: share of the row)")
+                    gr.Markdown(
+                        "### Confusion matrices (rows: true class, columns: predicted; colour: share of the row)"
+                    )
                     with gr.Row():
                         for figure in models.confusions:
                             gr.Plot(figure, show_label=False, min_width=320)

@@ -24,9 +24,10 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -102,7 +103,7 @@ def choose_bundle(
         except BundleError as exc:
             raise BundleError(
                 f"{exc}\nThe app serves {default} by default: put a bundle there (train one with "
-                "`python -m training train`, or import tutorial weights with `python -m training import`), "
+                "`har-demo train`, or import tutorial weights with `har-demo import`), "
                 f"or set {BUNDLE_ENV} to a bundle folder or a Hub repo OWNER/NAME[@REVISION]."
             ) from exc
     try:
@@ -113,7 +114,10 @@ def choose_bundle(
         bundle = loader(default)
     except BundleError as exc:
         raise BundleError(f"Could not load {wanted}: {first}\nThe fallback {default} failed too: {exc}") from exc
-    return bundle, f"Could not load the bundle **{wanted}**: {first} Showing the shipped bundle ({_short(default)}) instead."
+    return (
+        bundle,
+        f"Could not load the bundle **{wanted}**: {first} Showing the shipped bundle ({_short(default)}) instead.",
+    )
 
 
 def _same_place(ref: str, default) -> bool:
@@ -138,8 +142,14 @@ def bundle_fingerprint(bundle: Bundle) -> str:
     import hashlib
     import json
 
-    payload = json.dumps({"files": bundle.manifest.get("files", {}), "clip": bundle.manifest.get("clip", {}),
-                          "models": sorted(bundle.models)}, sort_keys=True)
+    payload = json.dumps(
+        {
+            "files": bundle.manifest.get("files", {}),
+            "clip": bundle.manifest.get("clip", {}),
+            "models": sorted(bundle.models),
+        },
+        sort_keys=True,
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
 
@@ -247,7 +257,15 @@ class Analysis:
 
     @property
     def info_markdown(self) -> str:
-        parts = [p for p in (self.message, self.timing and f"**Time:** {self.timing}", self.device and f"**Device:** {self.device}") if p]
+        parts = [
+            p
+            for p in (
+                self.message,
+                self.timing and f"**Time:** {self.timing}",
+                self.device and f"**Device:** {self.device}",
+            )
+            if p
+        ]
         return "\n\n".join(parts)
 
 
@@ -281,7 +299,7 @@ def warning(text: str) -> str:
     return f"⚠ {text}"
 
 
-def analyse_video(engine: Engine, path, temp: "TempFiles | None" = None) -> Analysis:
+def analyse_video(engine: Engine, path, temp: TempFiles | None = None) -> Analysis:
     """The Predict tab: decode with the bundle's settings, run both models, describe the result.
 
     `temp` maps a browser preview back to the uploaded original, which is what gets analysed.
@@ -312,8 +330,10 @@ def analyse_video(engine: Engine, path, temp: "TempFiles | None" = None) -> Anal
     notes = []
     if clip.repeated:
         notes.append(
-            warning(f"Short clip: {clip.notes[0] if clip.notes else ''} The prediction is still made, "
-                    "but treat it with care.")
+            warning(
+                f"Short clip: {clip.notes[0] if clip.notes else ''} The prediction is still made, "
+                "but treat it with care."
+            )
         )
     notes += [warning(n) for n in clip.notes[1:]]
     if engine.bundle.synthetic:
@@ -403,9 +423,30 @@ class TempFiles:
         token = uuid.uuid4().hex[:12]
         out = self.new_folder() / f"{Path(path).stem}.preview-{token}.mp4"
         command = [
-            "ffmpeg", "-v", "error", "-y", "-i", str(path), "-map", "0:v:0", "-t", str(self.PREVIEW_SECONDS),
-            "-vf", "scale=trunc(min(iw\\,640)/2)*2:-2", "-c:v", "libx264", "-preset", "veryfast",
-            "-crf", "23", "-pix_fmt", "yuv420p", "-movflags", "+faststart", "-an", str(out),
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(path),
+            "-map",
+            "0:v:0",
+            "-t",
+            str(self.PREVIEW_SECONDS),
+            "-vf",
+            "scale=trunc(min(iw\\,640)/2)*2:-2",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "23",
+            "-pix_fmt",
+            "yuv420p",
+            "-movflags",
+            "+faststart",
+            "-an",
+            str(out),
         ]
         try:
             subprocess.run(command, check=True, timeout=timeout_s, capture_output=True)
@@ -427,8 +468,16 @@ class TempFiles:
 
 
 # Browser-playable (container, codec) pairs, as ffprobe names them.
-PLAYABLE = {(".mp4", "h264"), (".mp4", "av1"), (".m4v", "h264"), (".webm", "vp8"), (".webm", "vp9"),
-            (".webm", "av1"), (".ogg", "theora"), (".ogv", "theora")}
+PLAYABLE = {
+    (".mp4", "h264"),
+    (".mp4", "av1"),
+    (".m4v", "h264"),
+    (".webm", "vp8"),
+    (".webm", "vp9"),
+    (".webm", "av1"),
+    (".ogg", "theora"),
+    (".ogv", "theora"),
+}
 
 
 def video_codec(path) -> str | None:
@@ -437,9 +486,21 @@ def video_codec(path) -> str | None:
         return None
     try:
         out = subprocess.run(
-            ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_name",
-             "-of", "csv=p=0", str(path)],
-            capture_output=True, text=True, timeout=20,
+            [
+                "ffprobe",
+                "-v",
+                "error",
+                "-select_streams",
+                "v:0",
+                "-show_entries",
+                "stream=codec_name",
+                "-of",
+                "csv=p=0",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=20,
         )
     except (subprocess.SubprocessError, OSError):
         return None
@@ -469,8 +530,11 @@ class TimelineView:
 def segment_table(timeline, model: str) -> str:
     """One model's segments as a markdown table (time span, activity, windows, mean confidence)."""
     segments = timeline.segments(model)
-    lines = [f"**{display(model)}**: {len(segments)} segment{'s' if len(segments) != 1 else ''}\n",
-             "| time | activity | windows | confidence |", "|:---|:---|---:|---:|"]
+    lines = [
+        f"**{display(model)}**: {len(segments)} segment{'s' if len(segments) != 1 else ''}\n",
+        "| time | activity | windows | confidence |",
+        "|:---|:---|---:|---:|",
+    ]
     for s in segments:
         lines.append(f"| {s.start_s:.1f}–{s.end_s:.1f} s | {s.label} | {s.windows} | {s.mean_confidence:.0%} |")
     return "\n".join(lines)
@@ -495,17 +559,25 @@ def timeline_view(
     except (TypeError, ValueError):
         return TimelineView(ok=False, message=warning("The window and the stride must be numbers of seconds."))
     if not limits.min_window_s <= window_s <= limits.max_window_s:
-        return TimelineView(ok=False, message=warning(
-            f"Choose a window between {limits.min_window_s:g} and {limits.max_window_s:g} seconds."))
+        return TimelineView(
+            ok=False,
+            message=warning(f"Choose a window between {limits.min_window_s:g} and {limits.max_window_s:g} seconds."),
+        )
     if not limits.min_stride_s <= stride_s <= limits.max_stride_s:
-        return TimelineView(ok=False, message=warning(
-            f"Choose a stride between {limits.min_stride_s:g} and {limits.max_stride_s:g} seconds."))
+        return TimelineView(
+            ok=False,
+            message=warning(f"Choose a stride between {limits.min_stride_s:g} and {limits.max_stride_s:g} seconds."),
+        )
     try:
         info = check_video(path, limits.timeline_seconds, limits)
         try:
             timeline = compute_timeline(
-                path, engine, window_s=window_s, stride_s=stride_s,
-                max_frames=max_frames_for(info, limits.timeline_seconds, limits), progress=progress,
+                path,
+                engine,
+                window_s=window_s,
+                stride_s=stride_s,
+                max_frames=max_frames_for(info, limits.timeline_seconds, limits),
+                progress=progress,
             )
         except VideoError as exc:
             if "too long" in str(exc):
@@ -531,8 +603,12 @@ def timeline_view(
     notes = "\n\n".join(warning(n) for n in timeline.notes)
     summary = "\n\n".join(p for p in (head, notes, timing) if p)
     return TimelineView(
-        ok=True, figure=plots.timeline_figure(timeline), summary=summary,
-        segments=[segment_table(timeline, m) for m in timeline.models], files=files, timeline=timeline,
+        ok=True,
+        figure=plots.timeline_figure(timeline),
+        summary=summary,
+        segments=[segment_table(timeline, m) for m in timeline.models],
+        files=files,
+        timeline=timeline,
     )
 
 
@@ -583,13 +659,15 @@ def split_words(split: dict) -> str:
     return words
 
 
-def misclassified_view(bundle: Bundle, model: str | None = ALL_MODELS, true_class: str | None = ALL_CLASSES) -> tuple[list[tuple[Path, str]], str]:
+def misclassified_view(
+    bundle: Bundle, model: str | None = ALL_MODELS, true_class: str | None = ALL_CLASSES
+) -> tuple[list[tuple[Path, str]], str]:
     """Gallery items (frame strip image in the bundle, caption) of the misclassified test clips, and a message."""
     report = bundle.report or {}
     if not report.get("models"):
         return [], (
             "ℹ This bundle has no evaluation report (it was imported from weight files, not trained "
-            "here), so there are no test clips to show. Train a bundle with `python -m training train` "
+            "here), so there are no test clips to show. Train a bundle with `har-demo train` "
             "to get one."
         )
     wanted_model = _model_key(bundle, model)
@@ -641,9 +719,9 @@ SYNTHETIC_BANNER = (
     "⚠ **These weights were trained on synthetic clips** (drawn figures walking a dog, doing tai chi, "
     "swinging, racing horses), not on UCF50. They show how the two models work, but on real videos "
     "they will often be wrong. For real videos use a UCF50-trained bundle: download UCF50, run "
-    "`python -m training train UCF50/ --split group --out runs/ucf50`, then start the app with "
-    "`HAR_DEMO_BUNDLE=runs/ucf50 python app.py` (or push it with `python -m training push` and set "
-    "`HAR_DEMO_BUNDLE=OWNER/NAME@REVISION`). Tutorial weights import with `python -m training import`."
+    "`har-demo train UCF50/ --split group --out runs/ucf50`, then start the app with "
+    "`HAR_DEMO_BUNDLE=runs/ucf50 python app.py` (or push it with `har-demo push` and set "
+    "`HAR_DEMO_BUNDLE=OWNER/NAME@REVISION`). Tutorial weights import with `har-demo import`."
 )
 
 
@@ -656,7 +734,7 @@ def provenance_markdown(bundle: Bundle, notice: str = "") -> str:
     if bundle.synthetic:
         lines.append(SYNTHETIC_BANNER)
     source = m.get("source", "?")
-    what = {"trained": "trained with `python -m training train`", "imported": "imported from weight files"}.get(source, source)
+    what = {"trained": "trained with `har-demo train`", "imported": "imported from weight files"}.get(source, source)
     lines.append(f"**Bundle:** {m.get('name', '?')}, loaded from `{where(bundle)}`; {what}, {m.get('created', '?')}.")
     if dataset:
         data = f"**Data:** {dataset.get('name', '?')}"
@@ -666,7 +744,10 @@ def provenance_markdown(bundle: Bundle, notice: str = "") -> str:
         lines.append(data + f"; classes: {', '.join(bundle.classes)}.")
     imported = m.get("imported_from") or {}
     if imported:
-        files = ", ".join(f"{display(k)} from `{v.get('file', '?')}` (sha256 {str(v.get('sha256', ''))[:12]}…)" for k, v in imported.items())
+        files = ", ".join(
+            f"{display(k)} from `{v.get('file', '?')}` (sha256 {str(v.get('sha256', ''))[:12]}…)"
+            for k, v in imported.items()
+        )
         lines.append(f"**Weights:** {files}.")
     s = bundle.settings
     lines.append(
@@ -685,7 +766,7 @@ def table1_markdown(bundle: Bundle) -> str:
     if not report.get("models"):
         return (
             "ℹ No evaluation report in this bundle (imported weights): no test accuracy or loss to show. "
-            "A bundle trained with `python -m training train` carries one."
+            "A bundle trained with `har-demo train` carries one."
         )
     lines = [
         "| Model | Test accuracy | Test loss | Macro F1 | Test clips | Parameters | Epochs (best) |",
@@ -725,18 +806,26 @@ def per_class_markdown(bundle: Bundle) -> str:
             cells.append(f"{pc['precision']:.2f} / {pc['recall']:.2f} / {pc['f1']:.2f}")
         lines.append(f"| {c} | " + " | ".join(cells) + f" | {support if support is not None else '–'} |")
     lines.append("")
-    lines.append("*P = precision (of the clips called this class, the share that were), R = recall "
-                 "(of the clips of this class, the share found), F1 = their harmonic mean.*")
+    lines.append(
+        "*P = precision (of the clips called this class, the share that were), R = recall "
+        "(of the clips of this class, the share found), F1 = their harmonic mean.*"
+    )
     return "\n".join(lines)
 
 
 def layers_markdown(model, name: str) -> str:
     """One model's layer table (the report's Figures 1 and 2 as a table) and its parameter count."""
-    parts = [f"#### {display(name)}: {int(model.count_params()):,} parameters\n",
-             "| Layer | Type | Output per clip | Params |", "|:---|:---|:---|---:|"]
+    parts = [
+        f"#### {display(name)}: {int(model.count_params()):,} parameters\n",
+        "| Layer | Type | Output per clip | Params |",
+        "|:---|:---|:---|---:|",
+    ]
     for r in layer_table(model):
-        dims = [str(d) for d in r["output_shape"][1:]] if r["output_shape"] and r["output_shape"][0] is None \
+        dims = (
+            [str(d) for d in r["output_shape"][1:]]
+            if r["output_shape"] and r["output_shape"][0] is None
             else [str(d) for d in r["output_shape"]]
+        )
         shape = " × ".join(dims)
         kind = r["type"].replace("TimeDistributed(", "TimeDistributed(<br>")
         parts.append(f"| {r['name']} | {kind} | {shape} | {r['params']:,} |")
@@ -748,12 +837,16 @@ def models_view(bundle: Bundle, notice: str = "") -> ModelsView:
     results = report.get("models", {})
     split = report.get("split", {}).get("kind", "")
     confusions = [
-        plots.confusion_heatmap(r["test"]["confusion"], bundle.classes, m, f"{split} split test set" if split else "test set")
+        plots.confusion_heatmap(
+            r["test"]["confusion"], bundle.classes, m, f"{split} split test set" if split else "test set"
+        )
         for m, r in results.items()
         if r.get("test", {}).get("confusion")
     ]
     histories = {m: r.get("history", {}) for m, r in results.items() if r.get("history")}
-    curves = plots.training_curves(histories, {m: r.get("best_epoch") for m, r in results.items()}) if histories else None
+    curves = (
+        plots.training_curves(histories, {m: r.get("best_epoch") for m, r in results.items()}) if histories else None
+    )
     return ModelsView(
         banner=provenance_markdown(bundle, notice),
         table1=table1_markdown(bundle),

@@ -33,10 +33,12 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def imported_bundle(tmp_path_factory, tutorial_weights) -> Path:
-    from training.import_weights import import_bundle
+    from har_demo.training.import_weights import import_bundle
 
     out = tmp_path_factory.mktemp("bundles") / "imported"
-    import_bundle(out, [tutorial_weights / "seed_convlstm_keras3.h5", tutorial_weights / "seed_lrcn_keras3.h5"], CLASSES)
+    import_bundle(
+        out, [tutorial_weights / "seed_convlstm_keras3.h5", tutorial_weights / "seed_lrcn_keras3.h5"], CLASSES
+    )
     return out
 
 
@@ -65,7 +67,7 @@ def reported_bundle(tmp_path_factory, imported_bundle, imported, predictor, real
     from har_demo.bundle import REPORT_NAME, read_manifest, write_manifest
     from har_demo.clip import read_clip
     from har_demo.images import frame_strip, write_image
-    from training.evaluate import compute_metrics
+    from har_demo.training.evaluate import compute_metrics
 
     out = tmp_path_factory.mktemp("bundles") / "reported"
     shutil.copytree(imported_bundle, out)
@@ -83,24 +85,39 @@ def reported_bundle(tmp_path_factory, imported_bundle, imported, predictor, real
             image = out / "misclassified" / f"{name}_{clips[row].stem}.jpg"
             image.parent.mkdir(exist_ok=True)
             write_image(image, frame_strip(frames[row], settings.color_order))
-            wrong.append({
-                "clip": f"{CLASSES[labels[row]]}/{clips[row].name}",
-                "true": CLASSES[labels[row]],
-                "predicted": CLASSES[int(p[row].argmax())],
-                "confidence": round(float(p[row].max()), 4),
-                "probabilities": {c: round(float(x), 4) for c, x in zip(CLASSES, p[row])},
-                "image": f"misclassified/{image.name}",
-            })
+            wrong.append(
+                {
+                    "clip": f"{CLASSES[labels[row]]}/{clips[row].name}",
+                    "true": CLASSES[labels[row]],
+                    "predicted": CLASSES[int(p[row].argmax())],
+                    "confidence": round(float(p[row].max()), 4),
+                    "probabilities": {c: round(float(x), 4) for c, x in zip(CLASSES, p[row])},
+                    "image": f"misclassified/{image.name}",
+                }
+            )
         models[name] = {
-            "history": {"loss": [1.3, 0.9, 0.6, 0.5], "accuracy": [0.3, 0.6, 0.8, 0.85],
-                        "val_loss": [1.2, 0.95, 0.8, 0.85], "val_accuracy": [0.35, 0.55, 0.7, 0.65]},
-            "epochs_trained": 4, "best_epoch": 3, "train_seconds": 12.0,
+            "history": {
+                "loss": [1.3, 0.9, 0.6, 0.5],
+                "accuracy": [0.3, 0.6, 0.8, 0.85],
+                "val_loss": [1.2, 0.95, 0.8, 0.85],
+                "val_accuracy": [0.35, 0.55, 0.7, 0.65],
+            },
+            "epochs_trained": 4,
+            "best_epoch": 3,
+            "train_seconds": 12.0,
             "params": int(imported.models[name].count_params()),
             "test": metrics,
             "misclassified": wrong,
         }
-    split = {"kind": "group", "test_fraction": 0.25, "val_fraction": 0.2, "seed": 27,
-             "train_clips": 24, "val_clips": 6, "test_clips": len(clips)}
+    split = {
+        "kind": "group",
+        "test_fraction": 0.25,
+        "val_fraction": 0.2,
+        "seed": 27,
+        "train_clips": 24,
+        "val_clips": 6,
+        "test_clips": len(clips),
+    }
     dataset = {"name": "synthetic-test", "synthetic": True, "clips": 38, "classes": CLASSES, "skipped": []}
     (out / REPORT_NAME).write_text(json.dumps({"split": split, "dataset": dataset, "models": models}, indent=1))
     manifest = read_manifest(out)
@@ -117,8 +134,9 @@ def reported(reported_bundle, imported):
     manifest = read_manifest(reported_bundle)
     verify_files(reported_bundle, manifest)
     report = json.loads((reported_bundle / REPORT_NAME).read_text())
-    return Bundle(path=reported_bundle, manifest=manifest, models=imported.models, report=report,
-                  origin=str(reported_bundle))
+    return Bundle(
+        path=reported_bundle, manifest=manifest, models=imported.models, report=report, origin=str(reported_bundle)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -168,10 +186,12 @@ def app_server(reported_bundle, tmp_path_factory):
     started = time.perf_counter()
     demo, engine = app.create_demo(str(reported_bundle))
     port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True,
-                **app.launch_options(engine))
-    server = SimpleNamespace(url=f"http://127.0.0.1:{port}/", demo=demo, engine=engine,
-                             startup_seconds=time.perf_counter() - started)
+    demo.launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **app.launch_options(engine)
+    )
+    server = SimpleNamespace(
+        url=f"http://127.0.0.1:{port}/", demo=demo, engine=engine, startup_seconds=time.perf_counter() - started
+    )
     try:
         yield server
     finally:

@@ -38,7 +38,7 @@ by commit sha. State lives in memory and dies with the server.
 Run it by hand for a CLI session against it:
 
     python tests/hub_server.py --token alice:hf_test_token   # prints the endpoint URL
-    HF_ENDPOINT=http://127.0.0.1:PORT HF_TOKEN=hf_test_token python -m training push ...
+    HF_ENDPOINT=http://127.0.0.1:PORT HF_TOKEN=hf_test_token har-demo push ...
 """
 
 from __future__ import annotations
@@ -132,7 +132,9 @@ class HubServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> HubServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="hub-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="hub-server", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -176,10 +178,23 @@ class HubServer:
 
     def _new_commit(self, repo: Repo, parent: Commit | None, title: str, description: str, files: dict) -> Commit:
         self._counter += 1
-        seed = json.dumps([repo.repo_id, parent.sha if parent else None, title, self._counter,
-                           sorted((p, git_blob_sha1(b)) for p, b in files.items())])
-        commit = Commit(hashlib.sha1(seed.encode()).hexdigest(), parent.sha if parent else None,
-                        title, description, _now(), dict(files))
+        seed = json.dumps(
+            [
+                repo.repo_id,
+                parent.sha if parent else None,
+                title,
+                self._counter,
+                sorted((p, git_blob_sha1(b)) for p, b in files.items()),
+            ]
+        )
+        commit = Commit(
+            hashlib.sha1(seed.encode()).hexdigest(),
+            parent.sha if parent else None,
+            title,
+            description,
+            _now(),
+            dict(files),
+        )
         repo.commits[commit.sha] = commit
         return commit
 
@@ -210,8 +225,11 @@ class HubServer:
 
     def check_file_access(self, repo: Repo, user: str | None) -> None:
         if repo.gated and user != repo.owner:
-            raise HubError(401 if user is None else 403, "GatedRepo",
-                           f"Access to model {repo.repo_id} is restricted. You must have access to it.")
+            raise HubError(
+                401 if user is None else 403,
+                "GatedRepo",
+                f"Access to model {repo.repo_id} is restricted. You must have access to it.",
+            )
 
     @staticmethod
     def commit_or_404(repo: Repo, revision: str) -> Commit:
@@ -224,8 +242,13 @@ class HubServer:
     def whoami(self, user: str | None) -> dict:
         if user is None:
             raise HubError(401, None, "Invalid credentials in Authorization header")
-        return {"type": "user", "name": user, "fullname": user, "orgs": [],
-                "auth": {"type": "access_token", "accessToken": {"displayName": "test", "role": "write"}}}
+        return {
+            "type": "user",
+            "name": user,
+            "fullname": user,
+            "orgs": [],
+            "auth": {"type": "access_token", "accessToken": {"displayName": "test", "role": "write"}},
+        }
 
     def api_create_repo(self, user: str | None, body: dict) -> dict:
         if user is None:
@@ -250,17 +273,30 @@ class HubServer:
     def repo_info(self, repo: Repo, revision: str) -> dict:
         commit = self.commit_or_404(repo, revision)
         return {
-            "_id": hashlib.md5(repo.repo_id.encode()).hexdigest()[:24], "id": repo.repo_id,
-            "modelId": repo.repo_id, "author": repo.owner, "sha": commit.sha, "lastModified": commit.date,
-            "createdAt": repo.created, "private": repo.private, "gated": "manual" if repo.gated else False,
-            "disabled": False, "tags": [], "downloads": 0, "likes": 0,
+            "_id": hashlib.md5(repo.repo_id.encode()).hexdigest()[:24],
+            "id": repo.repo_id,
+            "modelId": repo.repo_id,
+            "author": repo.owner,
+            "sha": commit.sha,
+            "lastModified": commit.date,
+            "createdAt": repo.created,
+            "private": repo.private,
+            "gated": "manual" if repo.gated else False,
+            "disabled": False,
+            "tags": [],
+            "downloads": 0,
+            "likes": 0,
             "siblings": [{"rfilename": path} for path in sorted(commit.files)],
         }
 
     def refs(self, repo: Repo) -> dict:
-        return {"branches": [{"name": b, "ref": f"refs/heads/{b}", "targetCommit": sha}
-                             for b, sha in sorted(repo.branches.items())],
-                "converts": [], "tags": []}
+        return {
+            "branches": [
+                {"name": b, "ref": f"refs/heads/{b}", "targetCommit": sha} for b, sha in sorted(repo.branches.items())
+            ],
+            "converts": [],
+            "tags": [],
+        }
 
     def tree(self, repo: Repo, revision: str, path: str, recursive: bool) -> list[dict]:
         commit = self.commit_or_404(repo, revision)
@@ -279,16 +315,19 @@ class HubServer:
             elif not file_path.startswith(prefix):
                 continue
             else:
-                rest = file_path[len(prefix):]
+                rest = file_path[len(prefix) :]
             parts = rest.split("/") if prefix is not None else [rest]
             for depth in range(1, len(parts)):  # the folders on the way
                 folder = (prefix or "") + "/".join(parts[:depth])
                 if (recursive or depth == 1) and folder not in entries:
-                    entries[folder] = {"type": "directory", "oid": hashlib.sha1(folder.encode()).hexdigest(),
-                                       "size": 0, "path": folder}
+                    entries[folder] = {
+                        "type": "directory",
+                        "oid": hashlib.sha1(folder.encode()).hexdigest(),
+                        "size": 0,
+                        "path": folder,
+                    }
             if recursive or len(parts) == 1:
-                entries[file_path] = {"type": "file", "oid": git_blob_sha1(data), "size": len(data),
-                                      "path": file_path}
+                entries[file_path] = {"type": "file", "oid": git_blob_sha1(data), "size": len(data), "path": file_path}
         return list(entries.values())
 
     def preupload(self, repo: Repo, revision: str, body: dict) -> dict:
@@ -312,8 +351,11 @@ class HubServer:
         with self.lock:
             parent = repo.commits[repo.branches[revision]]
             if header.get("parentCommit") and header["parentCommit"] != parent.sha:
-                raise HubError(412, None, f"A commit has happened since {header['parentCommit']}; "
-                                          "parentCommit is not the head of the branch")
+                raise HubError(
+                    412,
+                    None,
+                    f"A commit has happened since {header['parentCommit']}; parentCommit is not the head of the branch",
+                )
             files = dict(parent.files)
             for line in lines[1:]:
                 key, value = line.get("key"), line.get("value", {})
@@ -337,8 +379,12 @@ class HubServer:
                     raise HubError(400, None, f"Unknown commit operation {key!r}")
             new = self._new_commit(repo, parent, header.get("summary", ""), header.get("description", ""), files)
             repo.branches[revision] = new.sha
-        return {"success": True, "commitOid": new.sha, "commitUrl": f"{self.url}/{repo.repo_id}/commit/{new.sha}",
-                "hookOutput": ""}
+        return {
+            "success": True,
+            "commitOid": new.sha,
+            "commitUrl": f"{self.url}/{repo.repo_id}/commit/{new.sha}",
+            "hookOutput": "",
+        }
 
     def create_branch(self, repo: Repo, branch: str, body: dict) -> dict:
         with self.lock:
@@ -365,8 +411,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _send(self, status: int, payload=None, headers: dict | None = None, body: bytes | None = None,
-              head: bool = False) -> None:
+    def _send(
+        self, status: int, payload=None, headers: dict | None = None, body: bytes | None = None, head: bool = False
+    ) -> None:
         if body is None:
             body = json.dumps(payload if payload is not None else {}).encode()
             headers = {"Content-Type": "application/json", **(headers or {})}
@@ -424,8 +471,9 @@ class _Handler(BaseHTTPRequestHandler):
         if len(seg) >= 4 and seg[:2] == ["api", "models"]:
             return self._model_api(method, f"{seg[2]}/{seg[3]}", [unquote(s) for s in seg[4:]], params, user)
         if len(seg) >= 5 and seg[2] == "resolve" and method in ("GET", "HEAD"):
-            return self._resolve(method, f"{seg[0]}/{seg[1]}", unquote(seg[3]),
-                                 "/".join(unquote(s) for s in seg[4:]), user)
+            return self._resolve(
+                method, f"{seg[0]}/{seg[1]}", unquote(seg[3]), "/".join(unquote(s) for s in seg[4:]), user
+            )
         hub.unknown.append((method, self.path))
         raise HubError(404, None, f"The loopback hub has no {method} {self.path}")
 
@@ -441,10 +489,15 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "GET" and len(rest) >= 2 and rest[0] == "tree":
             entries = hub.tree(hub.readable(repo_id, user), rest[1], "/".join(rest[2:]), flag("recursive"))
             start = int(params.get("cursor", ["0"])[0])
-            page, headers = entries[start:start + hub.page_size], {}
+            page, headers = entries[start : start + hub.page_size], {}
             if start + hub.page_size < len(entries):
-                query = urlencode({"recursive": str(flag("recursive")), "expand": str(flag("expand")),
-                                   "cursor": start + hub.page_size})
+                query = urlencode(
+                    {
+                        "recursive": str(flag("recursive")),
+                        "expand": str(flag("expand")),
+                        "cursor": start + hub.page_size,
+                    }
+                )
                 path = "/".join(quote(s, safe="") for s in rest)
                 headers["Link"] = f'<{hub.url}/api/models/{repo_id}/{path}?{query}>; rel="next"'
             return self._send(200, page, headers)
@@ -469,9 +522,13 @@ class _Handler(BaseHTTPRequestHandler):
         data = commit.files.get(path)
         if data is None:
             raise HubError(404, "EntryNotFound", f"{path} does not exist at {revision}", commit.sha)
-        headers = {"X-Repo-Commit": commit.sha, "ETag": f'"{git_blob_sha1(data)}"',
-                   "Content-Type": "application/octet-stream", "Accept-Ranges": "bytes",
-                   "Content-Disposition": f'inline; filename="{path.rsplit("/", 1)[-1]}"'}
+        headers = {
+            "X-Repo-Commit": commit.sha,
+            "ETag": f'"{git_blob_sha1(data)}"',
+            "Content-Type": "application/octet-stream",
+            "Accept-Ranges": "bytes",
+            "Content-Disposition": f'inline; filename="{path.rsplit("/", 1)[-1]}"',
+        }
         status, body = 200, data
         match = re.fullmatch(r"bytes=(\d+)-", self.headers.get("Range", ""))
         if method == "GET" and match and int(match.group(1)) < len(data):
@@ -501,8 +558,13 @@ def main() -> None:
     import time
 
     parser = argparse.ArgumentParser(description="Serve a loopback Hugging Face Hub stand-in until Ctrl-C.")
-    parser.add_argument("--token", action="append", default=[], metavar="USER:TOKEN",
-                        help="a write token and the user (namespace) it belongs to; repeatable")
+    parser.add_argument(
+        "--token",
+        action="append",
+        default=[],
+        metavar="USER:TOKEN",
+        help="a write token and the user (namespace) it belongs to; repeatable",
+    )
     args = parser.parse_args()
     tokens = {token: user for user, token in (item.split(":", 1) for item in args.token)}
     with HubServer(tokens=tokens) as hub:

@@ -42,8 +42,10 @@ def test_predict_a_real_clip(client, real_clips):
     assert "Time:" in info and "Device:" in info
     assert result["models"]["lrcn"]["top"] == "TaiChi" and result["frame_indices"][1] == 8
     s = result["seconds"]
-    print(f"\nend to end {elapsed * 1000:.0f} ms; decode {s['decode'] * 1000:.0f} ms, "
-          f"ConvLSTM {s['convlstm'] * 1000:.0f} ms, LRCN {s['lrcn'] * 1000:.0f} ms")
+    print(
+        f"\nend to end {elapsed * 1000:.0f} ms; decode {s['decode'] * 1000:.0f} ms, "
+        f"ConvLSTM {s['convlstm'] * 1000:.0f} ms, LRCN {s['lrcn'] * 1000:.0f} ms"
+    )
 
 
 def test_bad_input_gets_a_message_and_the_app_keeps_serving(client, tmp_path, real_clips):
@@ -63,7 +65,7 @@ def test_several_users_at_once(client, real_clips):
     with ThreadPoolExecutor(len(clips)) as pool:
         results = list(pool.map(lambda p: predict(client, p), clips))
     elapsed = time.perf_counter() - started
-    for path, (verdict, plot, gallery, info, result) in zip(clips, results):
+    for path, (verdict, _plot, gallery, _info, result) in zip(clips, results):
         assert len(gallery) == 20 and verdict, path
         assert result["source"] == path.name
     assert "Both models: TaiChi" in results[0][0]
@@ -71,7 +73,9 @@ def test_several_users_at_once(client, real_clips):
 
 
 def test_a_long_timeline_does_not_block_a_prediction(client, real_clips):
-    long_job = client.submit(handle_file(str(real_clips / "long_mixed_activities.mp4")), 2.0, 0.25, api_name="/timeline")
+    long_job = client.submit(
+        handle_file(str(real_clips / "long_mixed_activities.mp4")), 2.0, 0.25, api_name="/timeline"
+    )
     time.sleep(0.3)
     started = time.perf_counter()
     verdict, *_ = predict(client, real_clips / "v_WalkingWithDog_g01_c03.avi")
@@ -87,7 +91,8 @@ def test_a_long_timeline_does_not_block_a_prediction(client, real_clips):
 
 def test_timeline_api_exports(client, real_clips):
     summary, plot, files, convlstm_segments, lrcn_segments = client.predict(
-        handle_file(str(real_clips / "long_mixed_activities.mp4")), 4.0, 1.0, api_name="/timeline")
+        handle_file(str(real_clips / "long_mixed_activities.mp4")), 4.0, 1.0, api_name="/timeline"
+    )
     assert "27 windows of 4 s every 1 s" in summary
     assert plot["type"] == "plotly"
     by_suffix = {str(f).rsplit(".", 1)[-1]: f for f in files}

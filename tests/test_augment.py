@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from har_demo.clip import ClipSettings, read_clip, to_model_input
-from training.augment import (
+from har_demo.training.augment import (
     AugmentConfig,
     augment_batch,
     augment_clip,
@@ -19,8 +19,8 @@ from training.augment import (
     eval_indices,
     jitter_indices,
 )
-from training.dataset import FrameCache
-from training.synth import write_synthetic_dataset
+from har_demo.training.dataset import FrameCache
+from har_demo.training.synth import write_synthetic_dataset
 
 
 def clips(n: int = 6, t: int = 5, h: int = 32, w: int = 40, seed: int = 0) -> np.ndarray:
@@ -117,14 +117,19 @@ def test_the_dense_sampling_contains_the_uniform_evaluation_frames(tmp_path):
 def fake_cache(n: int = 10, t: int = 4) -> FrameCache:
     frames = np.random.default_rng(0).integers(0, 256, (n, t, 16, 16, 3), dtype=np.uint8)
     return FrameCache(
-        folder=Path("."), frames=frames, labels=np.arange(n) % 3, classes=["a", "b", "c"],
-        paths=[f"c/v_c_g01_c{i:02d}.avi" for i in range(n)], groups=["c/g01"] * n,
-        settings=ClipSettings(frames=t, height=16, width=16), root=Path("."),
+        folder=Path("."),
+        frames=frames,
+        labels=np.arange(n) % 3,
+        classes=["a", "b", "c"],
+        paths=[f"c/v_c_g01_c{i:02d}.avi" for i in range(n)],
+        groups=["c/g01"] * n,
+        settings=ClipSettings(frames=t, height=16, width=16),
+        root=Path("."),
     )
 
 
 def test_make_batches_default_is_unchanged_and_augmentation_is_opt_in():
-    from training.train import make_batches
+    from har_demo.training.train import make_batches
 
     cache = fake_cache()
     plain = make_batches(cache, np.arange(10), 4, False, 27)
@@ -141,7 +146,7 @@ def test_make_batches_default_is_unchanged_and_augmentation_is_opt_in():
 
 
 def test_make_batches_jitter_reads_the_dense_cache():
-    from training.train import make_batches
+    from har_demo.training.train import make_batches
 
     cache = fake_cache(t=4)
     dense = fake_cache(t=dense_frames(4, 3))
@@ -152,8 +157,10 @@ def test_make_batches_jitter_reads_the_dense_cache():
     x, _ = batches[0]
     for row in range(4):
         source = to_model_input(dense.frames[9 - row], dense.settings)
-        assert any(np.array_equal(x[row], source[jitter]) for jitter in
-                   [s + k * np.arange(4) for k in (2, 3) for s in range(10 - 3 * k)])
+        assert any(
+            np.array_equal(x[row], source[jitter])
+            for jitter in [s + k * np.arange(4) for k in (2, 3) for s in range(10 - 3 * k)]
+        )
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -166,8 +173,24 @@ def test_train_cli_records_augmentation_and_the_ablation(tmp_path):
     data, bundle, cache = tmp_path / "SynthUCF", tmp_path / "bundle", tmp_path / "cache"
     write_synthetic_dataset(data, 4, groups_per_class=2, workers=2, progress=False)
     result = run_cli(
-        "training", "train", str(data), "--models", "lrcn", "--epochs", "1", "--split", "group",
-        "--augment", "all", "--augment-ablation", "--out", str(bundle), "--cache-dir", str(cache), "--workers", "2",
+        "training",
+        "train",
+        str(data),
+        "--models",
+        "lrcn",
+        "--epochs",
+        "1",
+        "--split",
+        "group",
+        "--augment",
+        "all",
+        "--augment-ablation",
+        "--out",
+        str(bundle),
+        "--cache-dir",
+        str(cache),
+        "--workers",
+        "2",
     )
     assert "a second cache of 58 frames" in result.stdout and "test accuracy" in result.stdout
     manifest = json.loads((bundle / "manifest.json").read_text())

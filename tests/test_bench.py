@@ -48,7 +48,9 @@ def tiny_bundle(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("tiny") / "bundle"
     entries = save_models(folder, tiny_models())
-    write_manifest(folder, new_manifest(name="tiny", classes=CLASSES, settings=ClipSettings(), models=entries, source="test"))
+    write_manifest(
+        folder, new_manifest(name="tiny", classes=CLASSES, settings=ClipSettings(), models=entries, source="test")
+    )
     return folder
 
 
@@ -71,7 +73,12 @@ def test_rebuilt_inference_models_match_the_loaded_ones(tiny_bundle):
 
 def test_bench_clip_prints_tables_with_ratios(tiny_bundle, real_clips, capsys):
     clip = real_clips / "v_TaiChi_g01_c02.avi"
-    assert main(["bench", "clip", "--bundle", str(tiny_bundle), "--clips", str(clip), "--synthetic", "0", "--repeats", "1"]) == 0
+    assert (
+        main(
+            ["bench", "clip", "--bundle", str(tiny_bundle), "--clips", str(clip), "--synthetic", "0", "--repeats", "1"]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "Machine: " in out and "| speedup |" in out and "ours / (floor + models)" in out
     assert "v_TaiChi_g01_c02.avi" in out and "**median over clips**" in out
@@ -82,8 +89,25 @@ def test_bench_infer_and_build_print_tables_with_ratios(tiny_bundle, tmp_path, c
     assert main(["bench", "infer", "--bundle", str(tiny_bundle), "--batch-sizes", "1", "--repeats", "1"]) == 0
     out = capsys.readouterr().out
     assert "| model | batch | loaded model | ours | ours ms/clip | speedup |" in out
-    assert main(["bench", "build", "--build-clips", "4", "--repeats", "1", "--workers", "1",
-                 "--work-dir", str(tmp_path), "--json", str(tmp_path / "build.json")]) == 0
+    assert (
+        main(
+            [
+                "bench",
+                "build",
+                "--build-clips",
+                "4",
+                "--repeats",
+                "1",
+                "--workers",
+                "1",
+                "--work-dir",
+                str(tmp_path),
+                "--json",
+                str(tmp_path / "build.json"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "tutorial create_dataset" in out and "| 1.00x |" in out and "clips/s" in out
     assert (tmp_path / "build.json").is_file()

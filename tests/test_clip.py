@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from har_demo.clip import ClipSettings, VideoError, read_clip, sample_indices, to_model_input
-from training.synth import write_video
+from har_demo.training.synth import write_video
 
 
 def moving_square_frames(count: int, width: int = 320, height: int = 240) -> np.ndarray:

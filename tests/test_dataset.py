@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from har_demo.clip import ClipSettings, read_clip
-from training.dataset import build_cache, make_splits, parse_classes, scan_dataset
-from training.synth import write_synthetic_dataset
+from har_demo.training.dataset import build_cache, make_splits, parse_classes, scan_dataset
+from har_demo.training.synth import write_synthetic_dataset
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +67,15 @@ def test_cache_is_uint8_memory_mapped_reused_and_names_skipped_files(synth_root,
 
         again = build_cache(synth_root, None, ClipSettings(), tmp_path, workers=1, progress=False, log=messages.append)
         assert again.reused and again.folder == cache.folder
-        other = build_cache(synth_root, None, ClipSettings(frames=10), tmp_path, workers=1, progress=False, log=messages.append)
+        other = build_cache(
+            synth_root, None, ClipSettings(frames=10), tmp_path, workers=1, progress=False, log=messages.append
+        )
         assert not other.reused and other.frames.shape[1] == 10
     finally:
         broken.unlink()
-    assert not build_cache(synth_root, None, ClipSettings(), tmp_path, workers=1, progress=False, log=messages.append).reused
+    assert not build_cache(
+        synth_root, None, ClipSettings(), tmp_path, workers=1, progress=False, log=messages.append
+    ).reused
 
 
 def test_build_cli_subprocess(synth_root, tmp_path):
@@ -79,8 +83,9 @@ def test_build_cli_subprocess(synth_root, tmp_path):
     import sys
 
     result = subprocess.run(
-        [sys.executable, "-m", "training", "build", str(synth_root), "--cache-dir", str(tmp_path), "--workers", "2"],
-        capture_output=True, text=True,
+        [sys.executable, "-m", "har_demo", "build", str(synth_root), "--cache-dir", str(tmp_path), "--workers", "2"],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stderr
     assert "16 clips, 4 classes" in result.stdout

@@ -19,27 +19,27 @@ import sys
 
 import pytest
 
-from training.synth import write_synthetic_dataset
+from har_demo.training.synth import write_synthetic_dataset
 
 WEIGHT_TOLERANCE = 1e-4
 
 
 def child() -> None:
     """Run in a subprocess: one-device vs mirrored LRCN training, with and without dropout."""
-    from pathlib import Path
     import tempfile
+    from pathlib import Path
 
     import numpy as np
 
-    from training.train import configure_cpu_devices
+    from har_demo.training.train import configure_cpu_devices
 
     configure_cpu_devices(2)
     import keras
 
     import har_demo.models as models
     from har_demo.clip import ClipSettings
-    from training.dataset import FrameCache, Splits
-    from training.train import TrainConfig, make_strategy, seed_everything, train_one
+    from har_demo.training.dataset import FrameCache, Splits
+    from har_demo.training.train import TrainConfig, make_strategy, seed_everything, train_one
 
     original = models.build_model
 
@@ -54,9 +54,14 @@ def child() -> None:
     rng = np.random.default_rng(0)
     n = 20
     cache = FrameCache(
-        folder=Path("."), frames=rng.integers(0, 256, (n, 20, 64, 64, 3), dtype=np.uint8),
-        labels=np.arange(n) % 4, classes=["a", "b", "c", "d"], paths=[f"{i}.avi" for i in range(n)],
-        groups=[str(i) for i in range(n)], settings=ClipSettings(), root=Path("."),
+        folder=Path("."),
+        frames=rng.integers(0, 256, (n, 20, 64, 64, 3), dtype=np.uint8),
+        labels=np.arange(n) % 4,
+        classes=["a", "b", "c", "d"],
+        paths=[f"{i}.avi" for i in range(n)],
+        groups=[str(i) for i in range(n)],
+        settings=ClipSettings(),
+        root=Path("."),
     )
     splits = Splits(np.arange(16), np.arange(16, 20), np.arange(0), "random", 0.0, 0.2, 27)
     config = TrainConfig(models=("lrcn",), epochs=2)
@@ -82,11 +87,13 @@ def child() -> None:
 
 def test_mirrored_matches_one_device_training():
     result = subprocess.run(
-        [sys.executable, "-c", "import tests.test_distribute as t; t.child()"], capture_output=True, text=True,
+        [sys.executable, "-c", "import tests.test_distribute as t; t.child()"],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     line = next(l for l in result.stdout.splitlines() if l.startswith("RESULT "))
-    results = json.loads(line[len("RESULT "):])
+    results = json.loads(line[len("RESULT ") :])
     strict, noisy = results["no_dropout"], results["dropout"]
     assert strict["replicas"] == noisy["replicas"] == [1, 2]
     assert strict["max_weight_difference"] <= WEIGHT_TOLERANCE, strict
@@ -107,10 +114,29 @@ def tiny_data(tmp_path_factory):
 def test_train_cli_with_mirrored_strategy_on_two_cpu_devices(tiny_data, tmp_path):
     bundle = tmp_path / "bundle"
     result = subprocess.run(
-        [sys.executable, "-m", "training", "train", str(tiny_data), "--models", "lrcn", "--epochs", "1",
-         "--strategy", "mirrored", "--cpu-devices", "2", "--out", str(bundle), "--cache-dir", str(tmp_path / "cache"),
-         "--workers", "2"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "har_demo",
+            "train",
+            str(tiny_data),
+            "--models",
+            "lrcn",
+            "--epochs",
+            "1",
+            "--strategy",
+            "mirrored",
+            "--cpu-devices",
+            "2",
+            "--out",
+            str(bundle),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--workers",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "MirroredStrategy: 2 replica(s)" in result.stdout
@@ -130,7 +156,7 @@ def test_train_cli_with_mirrored_strategy_on_two_cpu_devices(tiny_data, tmp_path
 def test_cpu_devices_must_come_before_tensorflow_starts():
     code = (
         "import tensorflow as tf; tf.constant(1.0)\n"
-        "from training.train import configure_cpu_devices\n"
+        "from har_demo.training.train import configure_cpu_devices\n"
         "try:\n    configure_cpu_devices(2)\nexcept RuntimeError as e:\n    print('refused:', e)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -145,14 +171,19 @@ def test_batches_split_evenly_over_replicas():
     import numpy as np
 
     from har_demo.clip import ClipSettings
-    from training.dataset import FrameCache
-    from training.train import make_batches
+    from har_demo.training.dataset import FrameCache
+    from har_demo.training.train import make_batches
 
     n = 7
     cache = FrameCache(
-        folder=Path("."), frames=np.zeros((n, 2, 8, 8, 3), np.uint8), labels=np.arange(n) % 2, classes=["a", "b"],
-        paths=[str(i) for i in range(n)], groups=[str(i) for i in range(n)],
-        settings=ClipSettings(frames=2, height=8, width=8), root=Path("."),
+        folder=Path("."),
+        frames=np.zeros((n, 2, 8, 8, 3), np.uint8),
+        labels=np.arange(n) % 2,
+        classes=["a", "b"],
+        paths=[str(i) for i in range(n)],
+        groups=[str(i) for i in range(n)],
+        settings=ClipSettings(frames=2, height=8, width=8),
+        root=Path("."),
     )
     plain = make_batches(cache, np.arange(n), 4, True, 27)
     assert len(plain) == 2 and [len(plain[i][0]) for i in range(2)] == [4, 3]

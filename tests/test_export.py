@@ -15,13 +15,29 @@ import pytest
 
 from har_demo.bundle import load_bundle
 from har_demo.clip import read_clip, to_model_input
-from training.export import TOLERANCE, ExportError, TFLiteRunner, convert_to_tflite, export_graph, model_ops
-from training.import_weights import import_bundle
+from har_demo.training.export import TOLERANCE, ExportError, TFLiteRunner, convert_to_tflite, export_graph, model_ops
+from har_demo.training.import_weights import import_bundle
 
 CLASSES = ["WalkingWithDog", "TaiChi", "Swing", "HorseRace"]
 # TFLite builtin operators; a Select TF op would show up as FlexXxx or a custom op
-BUILTIN_SEEN = {"ADD", "CONV_2D", "FULLY_CONNECTED", "LOGISTIC", "MAX_POOL_2D", "MUL", "PACK", "RESHAPE",
-                "SOFTMAX", "TANH", "UNPACK", "STRIDED_SLICE", "SPLIT", "CONCATENATION", "SUB", "TRANSPOSE"}
+BUILTIN_SEEN = {
+    "ADD",
+    "CONV_2D",
+    "FULLY_CONNECTED",
+    "LOGISTIC",
+    "MAX_POOL_2D",
+    "MUL",
+    "PACK",
+    "RESHAPE",
+    "SOFTMAX",
+    "TANH",
+    "UNPACK",
+    "STRIDED_SLICE",
+    "SPLIT",
+    "CONCATENATION",
+    "SUB",
+    "TRANSPOSE",
+}
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +51,22 @@ def exported(tmp_path_factory, tutorial_weights, real_clips):
     )
     clips = sorted(real_clips.iterdir())
     result = subprocess.run(
-        [sys.executable, "-m", "training", "export", "--bundle", str(bundle), "--format", "tflite",
-         "--check", *map(str, clips[:2]), "--repeats", "3"],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "har_demo",
+            "export",
+            "--bundle",
+            str(bundle),
+            "--format",
+            "tflite",
+            "--check",
+            *map(str, clips[:2]),
+            "--repeats",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return bundle, bundle / "tflite", clips
@@ -110,7 +139,8 @@ def test_models_that_are_not_chains_are_refused():
 
 def test_export_cli_names_a_missing_bundle(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "training", "export", "--bundle", str(tmp_path / "nothing-here")],
-        capture_output=True, text=True,
+        [sys.executable, "-m", "har_demo", "export", "--bundle", str(tmp_path / "nothing-here")],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2 and "error:" in result.stderr

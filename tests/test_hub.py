@@ -18,15 +18,16 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from hub_server import HubServer
 
 REPO = Path(__file__).resolve().parents[1]
 CLASSES = ["WalkingWithDog", "TaiChi", "Swing", "HorseRace"]
 TOKEN = "hf_alice_SECRET_test_token_0123456789"
 BOB = "hf_bob_SECRET_test_token_9876543210"
-METRICS = {"convlstm": {"accuracy": 0.8125, "loss": 0.5432, "macro_f1": 0.8011},
-           "lrcn": {"accuracy": 0.6875, "loss": 0.9012, "macro_f1": 0.6502}}
+METRICS = {
+    "convlstm": {"accuracy": 0.8125, "loss": 0.5432, "macro_f1": 0.8011},
+    "lrcn": {"accuracy": 0.6875, "loss": 0.9012, "macro_f1": 0.6502},
+}
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -39,17 +40,35 @@ def _write_bundle(out: Path, models: dict, *, name: str = "test-bundle", images:
 
     entries = save_models(out, models)
     split = {"kind": "group", "test_fraction": 0.25, "val_fraction": 0.2, "seed": 27}
-    report = {"split": split, "models": {
-        m: {"test": {**METRICS.get(m, METRICS["convlstm"]), "macro_precision": 0.8, "macro_recall": 0.8,
-                     "per_class": {c: {"precision": 0.8, "recall": 0.8, "f1": 0.8, "support": 4} for c in CLASSES},
-                     "confusion": [[4, 0, 0, 0]] * 4}} for m in entries}}
+    report = {
+        "split": split,
+        "models": {
+            m: {
+                "test": {
+                    **METRICS.get(m, METRICS["convlstm"]),
+                    "macro_precision": 0.8,
+                    "macro_recall": 0.8,
+                    "per_class": {c: {"precision": 0.8, "recall": 0.8, "f1": 0.8, "support": 4} for c in CLASSES},
+                    "confusion": [[4, 0, 0, 0]] * 4,
+                }
+            }
+            for m in entries
+        },
+    }
     (out / REPORT_NAME).write_text(json.dumps(report))
     (out / "misclassified").mkdir(exist_ok=True)
     for i in range(images):
         cv2.imwrite(str(out / "misclassified" / f"convlstm_{i}.png"), np.full((8, 40, 3), 40 * i, np.uint8))
-    manifest = new_manifest(name=name, classes=CLASSES, settings=ClipSettings(), models=entries, source="trained",
-                            dataset={"name": "synthetic-4-class", "synthetic": True, "clips": 64, "root": "/home/x"},
-                            split=split, training={"epochs": 30, "batch_size": 4, "patience": 5, "optimizer": "adam"})
+    manifest = new_manifest(
+        name=name,
+        classes=CLASSES,
+        settings=ClipSettings(),
+        models=entries,
+        source="trained",
+        dataset={"name": "synthetic-4-class", "synthetic": True, "clips": 64, "root": "/home/x"},
+        split=split,
+        training={"epochs": 30, "batch_size": 4, "patience": 5, "optimizer": "adam"},
+    )
     write_manifest(out, manifest)
     return out
 
@@ -59,7 +78,9 @@ def bundle_dir(tmp_path_factory) -> Path:
     """A real bundle: the report's two models (untrained), a report, two misclassified strips."""
     from har_demo.models import build_convlstm, build_lrcn
 
-    return _write_bundle(tmp_path_factory.mktemp("bundle") / "b", {"convlstm": build_convlstm(4), "lrcn": build_lrcn(4)})
+    return _write_bundle(
+        tmp_path_factory.mktemp("bundle") / "b", {"convlstm": build_convlstm(4), "lrcn": build_lrcn(4)}
+    )
 
 
 def _variant(src: Path, dst: Path, *, name: str, drop: list[str] = ()) -> Path:
@@ -92,8 +113,14 @@ def hub(tmp_path, monkeypatch):
 
 def _cli_env(hub: HubServer, home: Path, **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
-    env.update(HF_ENDPOINT=hub.url, HF_HOME=str(home), HF_HUB_DISABLE_PROGRESS_BARS="1", HF_TOKEN=TOKEN,
-               PYTHONPATH=str(REPO), TF_CPP_MIN_LOG_LEVEL="3")
+    env.update(
+        HF_ENDPOINT=hub.url,
+        HF_HOME=str(home),
+        HF_HUB_DISABLE_PROGRESS_BARS="1",
+        HF_TOKEN=TOKEN,
+        PYTHONPATH=str(REPO),
+        TF_CPP_MIN_LOG_LEVEL="3",
+    )
     for key, value in extra.items():
         if value is None:
             env.pop(key, None)
@@ -282,7 +309,7 @@ def test_model_card_has_metrics_classes_and_synthetic_warning(hub, bundle_dir):
 def test_push_cli_errors_are_one_clear_line_and_never_show_the_token(hub, bundle_dir, monkeypatch, capsys):
     import huggingface_hub.constants
 
-    from training.__main__ import main
+    from har_demo.training.__main__ import main
 
     # huggingface_hub reads HF_ENDPOINT once, at import (gradio may have imported it first in this
     # process); har_demo.hub passes the endpoint explicitly, but create_repo's 403 path builds its
@@ -323,14 +350,16 @@ def test_push_cli_errors_are_one_clear_line_and_never_show_the_token(hub, bundle
 
 def test_push_cli_without_token_and_dry_run(hub, bundle_dir, tmp_path):
     env = _cli_env(hub, tmp_path / "empty-home", HF_TOKEN=None)  # no HF_TOKEN, no login cache
-    result = _cli(["-m", "training", "push", "--bundle", str(bundle_dir), "--repo", "alice/har-dry"], env)
+    result = _cli(["-m", "har_demo", "push", "--bundle", str(bundle_dir), "--repo", "alice/har-dry"], env)
     assert result.returncode == 2, result.stderr
     assert "No Hugging Face token" in result.stderr and "hf auth login" in result.stderr
     assert "Traceback" not in result.stderr
 
     out = tmp_path / "review"
-    result = _cli(["-m", "training", "push", "--bundle", str(bundle_dir), "--repo", "alice/har-dry",
-                   "--dry-run", str(out)], _cli_env(hub, tmp_path / "home"))
+    result = _cli(
+        ["-m", "har_demo", "push", "--bundle", str(bundle_dir), "--repo", "alice/har-dry", "--dry-run", str(out)],
+        _cli_env(hub, tmp_path / "home"),
+    )
     assert result.returncode == 0, result.stderr
     files = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     local = {p.relative_to(bundle_dir).as_posix() for p in bundle_dir.rglob("*") if p.is_file()}
@@ -353,16 +382,20 @@ def test_cli_push_then_predict_then_offline(hub, bundle_dir, tmp_path):
     writer.release()
     home = tmp_path / "home"
 
-    result = _cli(["-m", "training", "push", "--bundle", str(bundle_dir), "--repo", "alice/har-e2e"],
-                  _cli_env(hub, home))
+    result = _cli(
+        ["-m", "har_demo", "push", "--bundle", str(bundle_dir), "--repo", "alice/har-e2e"], _cli_env(hub, home)
+    )
     assert result.returncode == 0, result.stderr
     commit = hub.head("alice/har-e2e")
     assert f"--bundle alice/har-e2e@{commit}" in result.stdout and TOKEN not in result.stdout + result.stderr
 
-    result = _cli(["-m", "har_demo", "predict", str(clip), "--bundle", "alice/har-e2e", "--json"],
-                  _cli_env(hub, home, HF_TOKEN=None), timeout=240)
+    result = _cli(
+        ["-m", "har_demo", "predict", str(clip), "--bundle", "alice/har-e2e", "--json"],
+        _cli_env(hub, home, HF_TOKEN=None),
+        timeout=240,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
-    document = json.loads(result.stdout[result.stdout.index("{"):])
+    document = json.loads(result.stdout[result.stdout.index("{") :])
     [prediction] = document["clips"]
     assert document["bundle"] == f"alice/har-e2e@{commit[:7]}" and prediction["classes"] == CLASSES
     assert set(prediction["models"]) == {"convlstm", "lrcn"}
@@ -370,8 +403,10 @@ def test_cli_push_then_predict_then_offline(hub, bundle_dir, tmp_path):
     assert any(path.startswith("/api/models/alice/har-e2e/tree/") for _, path, _ in hub.requests)
 
     hub.stop()
-    probe = ("from har_demo.hub import resolve_bundle; from har_demo.bundle import load_bundle;"
-             "print(resolve_bundle('alice/har-e2e')); print(resolve_bundle('alice/har-e2e@" + commit + "'))")
+    probe = (
+        "from har_demo.hub import resolve_bundle; from har_demo.bundle import load_bundle;"
+        "print(resolve_bundle('alice/har-e2e')); print(resolve_bundle('alice/har-e2e@" + commit + "'))"
+    )
     result = _cli(["-c", probe], _cli_env(hub, home, HF_HUB_OFFLINE="1"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(home / "hub" / "models--alice--har-e2e" / "snapshots" / commit)] * 2

@@ -11,7 +11,7 @@ import pytest
 
 from har_demo.bundle import BundleError, load_bundle
 from har_demo.inference import Predictor
-from training.import_weights import import_bundle
+from har_demo.training.import_weights import import_bundle
 
 CLASSES = ["WalkingWithDog", "TaiChi", "Swing", "HorseRace"]
 PAIRS = {
@@ -21,12 +21,23 @@ PAIRS = {
 
 
 @pytest.mark.parametrize("pair", PAIRS)
-def test_imported_bundle_reproduces_expected_predictions(tmp_path, tutorial_weights, real_clips, expected_predictions, pair):
+def test_imported_bundle_reproduces_expected_predictions(
+    tmp_path, tutorial_weights, real_clips, expected_predictions, pair
+):
     files = PAIRS[pair]
     out = tmp_path / pair
     result = subprocess.run(
-        [sys.executable, "-m", "training", "import", *(str(tutorial_weights / f) for f in files.values()), "--out", str(out)],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "har_demo",
+            "import",
+            *(str(tutorial_weights / f) for f in files.values()),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     bundle = load_bundle(out)
@@ -64,8 +75,9 @@ def test_import_refuses_wrong_files_with_a_message(tmp_path):
     with pytest.raises(BundleError, match="No such model file"):
         import_bundle(tmp_path / "b", [tmp_path / "missing.h5"], CLASSES)
     result = subprocess.run(
-        [sys.executable, "-m", "training", "import", str(not_a_model), "--out", str(tmp_path / "b")],
-        capture_output=True, text=True,
+        [sys.executable, "-m", "har_demo", "import", str(not_a_model), "--out", str(tmp_path / "b")],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2 and "error:" in result.stderr and "not an HDF5" in result.stderr
 

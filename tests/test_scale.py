@@ -1,4 +1,4 @@
-"""Other clip shapes and many classes, from `python -m training train` to predict."""
+"""Other clip shapes and many classes, from `har-demo train` to predict."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from training.many_classes import make_many_class_folder, transform, variants
-from training.synth import write_synthetic_dataset
+from har_demo.training.many_classes import make_many_class_folder, transform, variants
+from har_demo.training.synth import write_synthetic_dataset
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -28,8 +28,23 @@ def synth(tmp_path_factory):
 
 def test_frames_and_size_flow_from_training_into_the_bundle_and_predict(synth, tmp_path):
     bundle = tmp_path / "bundle"
-    run_cli("training", "train", str(synth), "--frames", "24", "--size", "72", "--epochs", "1",
-            "--out", str(bundle), "--cache-dir", str(tmp_path / "cache"), "--workers", "2")
+    run_cli(
+        "har_demo",
+        "train",
+        str(synth),
+        "--frames",
+        "24",
+        "--size",
+        "72",
+        "--epochs",
+        "1",
+        "--out",
+        str(bundle),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--workers",
+        "2",
+    )
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert (manifest["clip"]["frames"], manifest["clip"]["height"], manifest["clip"]["width"]) == (24, 72, 72)
     from har_demo.bundle import load_bundle
@@ -45,9 +60,21 @@ def test_frames_and_size_flow_from_training_into_the_bundle_and_predict(synth, t
 
 def test_a_size_the_model_cannot_take_is_refused_before_any_work(synth, tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "training", "train", str(synth), "--size", "48", "--out", str(tmp_path / "b"),
-         "--cache-dir", str(tmp_path / "cache")],
-        capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "har_demo",
+            "train",
+            str(synth),
+            "--size",
+            "48",
+            "--out",
+            str(tmp_path / "b"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 2 and "lrcn cannot be built for 20 frames of 48x48" in result.stderr
     assert not (tmp_path / "cache").exists()
@@ -67,8 +94,25 @@ def test_every_class_of_a_many_class_folder_trains_with_top5(synth, tmp_path):
     names = make_many_class_folder(synth, many, 12)
     assert len(names) == 12 and "TaiChiUpsideDown" in names and (many / "SYNTHETIC.json").is_file()
     bundle = tmp_path / "bundle"
-    run_cli("training", "train", str(many), "--classes", "all", "--models", "lrcn", "--epochs", "1", "--split", "group",
-            "--out", str(bundle), "--cache-dir", str(tmp_path / "cache"), "--workers", "2")
+    run_cli(
+        "har_demo",
+        "train",
+        str(many),
+        "--classes",
+        "all",
+        "--models",
+        "lrcn",
+        "--epochs",
+        "1",
+        "--split",
+        "group",
+        "--out",
+        str(bundle),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--workers",
+        "2",
+    )
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert manifest["classes"] == sorted(names) and manifest["dataset"]["synthetic"] is True
     test = json.loads((bundle / "report.json").read_text())["models"]["lrcn"]["test"]

@@ -11,7 +11,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-
 from training import synth
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +58,7 @@ def test_ucf50_layout_and_names(dataset: synth.SynthSummary) -> None:
 
 def test_marker_json(dataset: synth.SynthSummary) -> None:
     meta = json.loads((dataset.out / "SYNTHETIC.json").read_text())
-    assert meta["synthetic"] is True and meta["generator"] == "training.synth"
+    assert meta["synthetic"] is True and meta["generator"] == "har_demo.training.synth"
     assert meta["version"] == synth.GENERATOR_VERSION and meta["seed"] == 5
     assert meta["classes"] == list(synth.REPORT_CLASSES) and meta["total_clips"] == 8
     assert meta["counts"] == {c: 2 for c in synth.REPORT_CLASSES}
@@ -79,7 +78,9 @@ def test_groups_round_robin(tmp_path: Path) -> None:
         tmp_path, 5, classes=("Swing",), groups_per_class=2, workers=1, progress=False, seconds=(0.2, 0.2)
     )
     names = [p.name for p in summary.paths]
-    assert names == [f"v_Swing_g{g}_c{c}.avi" for g, c in (("01", "01"), ("02", "01"), ("01", "02"), ("02", "02"), ("01", "03"))]
+    assert names == [
+        f"v_Swing_g{g}_c{c}.avi" for g, c in (("01", "01"), ("02", "01"), ("01", "02"), ("02", "02"), ("01", "03"))
+    ]
     assert not (tmp_path / "TaiChi").exists()
 
 
@@ -182,8 +183,10 @@ def test_write_video_rejects_bad_input(tmp_path: Path) -> None:
 
 def test_cli(tmp_path: Path) -> None:
     out = tmp_path / "ds"
-    cmd = [sys.executable, "-m", "training", "synth", str(out), "--clips-per-class", "1", "--workers", "1"]
-    result = subprocess.run(cmd + ["--seconds", "0.4", "0.4", "--no-progress"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    cmd = [sys.executable, "-m", "har_demo", "synth", str(out), "--clips-per-class", "1", "--workers", "1"]
+    result = subprocess.run(
+        cmd + ["--seconds", "0.4", "0.4", "--no-progress"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     assert "4 clips" in result.stdout
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.avi")) == sorted(
@@ -193,6 +196,6 @@ def test_cli(tmp_path: Path) -> None:
 
 
 def test_cli_rejects_unknown_class(tmp_path: Path) -> None:
-    cmd = [sys.executable, "-m", "training", "synth", str(tmp_path / "ds"), "--classes", "Swing,Juggling"]
+    cmd = [sys.executable, "-m", "har_demo", "synth", str(tmp_path / "ds"), "--classes", "Swing,Juggling"]
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "Juggling" in result.stderr and "HorseRace" in result.stderr

@@ -23,10 +23,21 @@ def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 def trained(tmp_path_factory) -> tuple[Path, Path, Path]:
     base = tmp_path_factory.mktemp("e2e")
     data, bundle, cache = base / "SynthUCF", base / "bundle", base / "cache"
-    run_cli("training", "synth", str(data), "--clips-per-class", "6", "--groups-per-class", "3", "--workers", "2")
+    run_cli("har_demo", "synth", str(data), "--clips-per-class", "6", "--groups-per-class", "3", "--workers", "2")
     run_cli(
-        "training", "train", str(data), "--epochs", "2", "--split", "group", "--out", str(bundle),
-        "--cache-dir", str(cache), "--workers", "2",
+        "training",
+        "train",
+        str(data),
+        "--epochs",
+        "2",
+        "--split",
+        "group",
+        "--out",
+        str(bundle),
+        "--cache-dir",
+        str(cache),
+        "--workers",
+        "2",
     )
     return data, bundle, cache
 
@@ -62,7 +73,18 @@ def test_train_writes_a_complete_bundle(trained):
 def test_evaluate_cli_recomputes_the_test_split(trained, tmp_path):
     data, bundle, cache = trained
     out = tmp_path / "eval.json"
-    result = run_cli("training", "evaluate", "--bundle", str(bundle), "--data", str(data), "--cache-dir", str(cache), "--out", str(out))
+    result = run_cli(
+        "har_demo",
+        "evaluate",
+        "--bundle",
+        str(bundle),
+        "--data",
+        str(data),
+        "--cache-dir",
+        str(cache),
+        "--out",
+        str(out),
+    )
     assert "split: group" in result.stdout
     evaluation = json.loads(out.read_text())
     report = json.loads((bundle / "report.json").read_text())

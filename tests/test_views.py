@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -176,8 +175,10 @@ def test_misclassified_gallery_with_filters(reported):
 
 def test_misclassified_when_there_are_none_or_no_report(reported, imported):
     bundle = reported
-    perfect = replace(bundle, report={**bundle.report, "models": {
-        m: {**r, "misclassified": []} for m, r in bundle.report["models"].items()}})
+    perfect = replace(
+        bundle,
+        report={**bundle.report, "models": {m: {**r, "misclassified": []} for m, r in bundle.report["models"].items()}},
+    )
     items, message = views.misclassified_view(perfect)
     assert items == [] and "No misclassified test clips" in message
     items, message = views.misclassified_view(imported)
@@ -218,7 +219,9 @@ def test_choose_bundle_default_env_and_fallback(imported_bundle, imported, repor
 
     bundle, notice = views.choose_bundle(default=imported_bundle, env={}, loader=loader)
     assert bundle is imported and notice == ""
-    bundle, notice = views.choose_bundle(default=imported_bundle, env={"HAR_DEMO_BUNDLE": str(reported_bundle)}, loader=loader)
+    bundle, notice = views.choose_bundle(
+        default=imported_bundle, env={"HAR_DEMO_BUNDLE": str(reported_bundle)}, loader=loader
+    )
     assert bundle is reported and notice == ""
     bundle, notice = views.choose_bundle("someone/unreachable@main", default=imported_bundle, env={}, loader=loader)
     assert bundle is imported
@@ -238,14 +241,16 @@ def test_probability_bars_top_k_with_many_classes():
     bars = [t for t in fig.data if t.type == "bar"]
     shown = list(bars[0].y)
     assert 5 <= len(shown) <= 10 and shown == sorted(shown)  # bundle order kept
-    for model, trace in zip(probs, bars):
+    for model, _trace in zip(probs, bars):
         assert classes[int(np.argmax(probs[model]))] in shown
     assert "Top" in fig.layout.title.text
 
 
 def test_training_curves_and_confusion():
-    fig = plots.training_curves({"lrcn": {"loss": [1, 0.5], "val_loss": [1.1, 0.7], "accuracy": [0.5, 0.8],
-                                          "val_accuracy": [0.4, 0.7]}}, {"lrcn": 2})
+    fig = plots.training_curves(
+        {"lrcn": {"loss": [1, 0.5], "val_loss": [1.1, 0.7], "accuracy": [0.5, 0.8], "val_accuracy": [0.4, 0.7]}},
+        {"lrcn": 2},
+    )
     assert any(t.name == "LRCN best epoch" for t in fig.data)
     fig = plots.confusion_heatmap([[2, 0], [1, 1]], ["a", "b"], "convlstm", "group split")
     assert fig.data[0].z[1][0] == 0.5 and "group split" in fig.layout.title.text

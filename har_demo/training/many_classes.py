@@ -1,6 +1,6 @@
 """A many-class UCF50-layout folder made from a four-class one, for testing at 50 classes.
 
-    python -m training.many_classes SRC OUT --classes 50
+    python -m har_demo.training.many_classes SRC OUT --classes 50
 
 The synthetic generator draws only the report's four activities. This makes up to 96 classes
 from them by transforming whole clips: each new class is one source class under one variant
@@ -72,8 +72,8 @@ def _read_all(path: Path) -> tuple[np.ndarray, float]:
 
 def make_many_class_folder(src: Path, out: Path, classes: int, clips_per_class: int | None = None) -> list[str]:
     """Write `classes` classes to OUT from the class folders of SRC; return their names."""
-    from training.dataset import VIDEO_EXTENSIONS
-    from training.synth import write_video
+    from har_demo.training.dataset import VIDEO_EXTENSIONS
+    from har_demo.training.synth import write_video
 
     src, out = Path(src), Path(out)
     bases = sorted(p.name for p in src.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -89,19 +89,27 @@ def make_many_class_folder(src: Path, out: Path, classes: int, clips_per_class: 
             frames, fps = _read_all(clip)
             write_video(out / name / f"v_{name}{tail}.avi", transform(frames, *spec), fps)
         names.append(name)
-    (out / "SYNTHETIC.json").write_text(json.dumps({
-        "synthetic": True,
-        "generator": "training.many_classes",
-        "source": src.name,
-        "classes": names,
-        "note": "source classes under orientation/colour/time transforms; a scale test, not a benchmark",
-    }, indent=2) + "\n")
+    (out / "SYNTHETIC.json").write_text(
+        json.dumps(
+            {
+                "synthetic": True,
+                "generator": "training.many_classes",
+                "source": src.name,
+                "classes": names,
+                "note": "source classes under orientation/colour/time transforms; a scale test, not a benchmark",
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     return names
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.many_classes", description=__doc__.splitlines()[0])
-    parser.add_argument("src", type=Path, help="a UCF50-layout folder (e.g. from `python -m training synth`)")
+    parser = argparse.ArgumentParser(
+        prog="python -m har_demo.training.many_classes", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("src", type=Path, help="a UCF50-layout folder (e.g. from `har-demo synth`)")
     parser.add_argument("out", type=Path)
     parser.add_argument("--classes", type=int, default=50)
     parser.add_argument("--clips-per-class", type=int, default=None, help="at most this many clips per class")

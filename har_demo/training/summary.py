@@ -1,4 +1,4 @@
-"""`python -m training summary`: both models' layer tables and parameter counts.
+"""`har-demo summary`: both models' layer tables and parameter counts.
 
 For 4 classes and 20 x 64 x 64 clips the report's models have 44,524 (ConvLSTM) and 73,060
 (LRCN) parameters; this is the quickest check that the code still builds exactly those.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from training.dataset import parse_classes
+from har_demo.training.dataset import parse_classes
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

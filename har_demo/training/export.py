@@ -1,4 +1,4 @@
-"""`python -m training export --bundle DIR --format tflite [--out DIR]`: LiteRT (TensorFlow Lite) models.
+"""`har-demo export --bundle DIR --format tflite [--out DIR]`: LiteRT (TensorFlow Lite) models.
 
 TF 2.21's converter turns the bundle's models into TFLite only with Select TF ops (a symbolic
 `While` loop over time for LSTM/ConvLSTM2D, and `MaxPool3D`), which the LiteRT interpreter from
@@ -65,8 +65,15 @@ def _export_layer(layer):
     import keras
     from keras import layers
 
-    dropouts = (layers.Dropout, layers.SpatialDropout1D, layers.SpatialDropout2D, layers.SpatialDropout3D,
-                layers.GaussianNoise, layers.GaussianDropout, layers.AlphaDropout)
+    dropouts = (
+        layers.Dropout,
+        layers.SpatialDropout1D,
+        layers.SpatialDropout2D,
+        layers.SpatialDropout3D,
+        layers.GaussianNoise,
+        layers.GaussianDropout,
+        layers.AlphaDropout,
+    )
     inner = layer.layer if isinstance(layer, layers.TimeDistributed) else layer
     if isinstance(inner, dropouts):
         return None
@@ -76,10 +83,12 @@ def _export_layer(layer):
         if layer.pool_size[0] != 1 or layer.strides[0] != 1 or layer.data_format != "channels_last":
             raise ExportError(f"{layer.name}: only pooling with a time depth of 1 (channels_last) is exported")
         pool2d = layers.MaxPooling2D if isinstance(layer, layers.MaxPooling3D) else layers.AveragePooling2D
-        return _framewise(pool2d(layer.pool_size[1:], strides=layer.strides[1:], padding=layer.padding,
-                                 name=f"{layer.name}_2d"))
-    if isinstance(layer, (layers.LSTM, layers.GRU, layers.SimpleRNN, layers.ConvLSTM1D, layers.ConvLSTM2D,
-                          layers.ConvLSTM3D)):
+        return _framewise(
+            pool2d(layer.pool_size[1:], strides=layer.strides[1:], padding=layer.padding, name=f"{layer.name}_2d")
+        )
+    if isinstance(
+        layer, (layers.LSTM, layers.GRU, layers.SimpleRNN, layers.ConvLSTM1D, layers.ConvLSTM2D, layers.ConvLSTM3D)
+    ):
         if layer.stateful or layer.go_backwards or layer.return_state:
             raise ExportError(f"{layer.name}: stateful, backwards or state-returning recurrences are not exported")
         config = layer.get_config() | {"unroll": True, "dropout": 0.0, "recurrent_dropout": 0.0}
@@ -103,8 +112,10 @@ def export_graph(model, batch_size: int = 1):
         previous = model.inputs[0]
         for layer in chain:
             if len(layer._inbound_nodes) != 1 or layer.input is not previous:
-                raise ExportError(f"{model.name}: layer {layer.name} is not fed by the layer before it; "
-                                  "only single-input chains are exported")
+                raise ExportError(
+                    f"{model.name}: layer {layer.name} is not fed by the layer before it; "
+                    "only single-input chains are exported"
+                )
             previous = layer.output
     inputs = keras.Input(batch_shape=(batch_size, *model.input_shape[1:]), name="frames")
     x = inputs
@@ -159,9 +170,13 @@ def _interpreter_class():
 class TFLiteRunner:
     """One .tflite model in LiteRT's interpreter: float32 clips (N, T, H, W, 3) in, probabilities out."""
 
-    def __init__(self, model: str | os.PathLike | bytes, num_threads: int | None = None, delegates: bool = True) -> None:
+    def __init__(
+        self, model: str | os.PathLike | bytes, num_threads: int | None = None, delegates: bool = True
+    ) -> None:
         Interpreter, Resolver, self.runtime = _interpreter_class()
-        source = {"model_content": bytes(model)} if isinstance(model, (bytes, bytearray)) else {"model_path": str(model)}
+        source = (
+            {"model_content": bytes(model)} if isinstance(model, (bytes, bytearray)) else {"model_path": str(model)}
+        )
         resolver = Resolver.AUTO if delegates else Resolver.BUILTIN_WITHOUT_DEFAULT_DELEGATES
         self.interpreter = Interpreter(**source, num_threads=num_threads, experimental_op_resolver_type=resolver)
         self.interpreter.allocate_tensors()
@@ -256,8 +271,12 @@ def export_bundle(
         "bundle_name": bundle.manifest.get("name"),
         "classes": bundle.classes,
         "clip": settings.to_dict(),
-        "input": {"name": "frames", "shape": [1, settings.frames, settings.height, settings.width, 3],
-                  "dtype": "float32", "note": "the bundle's clip settings, scaled as its `clip.scale` says"},
+        "input": {
+            "name": "frames",
+            "shape": [1, settings.frames, settings.height, settings.width, 3],
+            "dtype": "float32",
+            "note": "the bundle's clip settings, scaled as its `clip.scale` says",
+        },
         "tolerance": {"max_abs_probability_difference": tolerance, "checked_on": names},
         "runtime": runtime,
         "versions": {"tensorflow": __import__("tensorflow").__version__, "keras": keras.__version__},
@@ -275,16 +294,14 @@ def export_bundle(
         agree = bool(np.all(got.argmax(1) == expected.argmax(1)))
         if not error <= tolerance:
             raise ExportError(f"{name}: TFLite and Keras differ by {error:.3g} (> {tolerance:g}); nothing written")
-        keras_seconds = time_per_clip(lambda c: model.predict_on_batch(c), x[:1], repeats)
+        keras_seconds = time_per_clip(model.predict_on_batch, x[:1], repeats)
         tflite_seconds = time_per_clip(runner.predict, x[:1], repeats)
         latency = {"tflite": round(tflite_seconds * 1000, 2), "keras_predict_on_batch": round(keras_seconds * 1000, 2)}
         try:  # what the app serves: the same weights in a rebuilt, XLA-compiled graph
             from har_demo.inference import inference_model
 
             fast = inference_model(model)
-            latency["keras_app_inference_model"] = round(
-                time_per_clip(lambda c: fast.predict_on_batch(c), x[:1], repeats) * 1000, 2
-            )
+            latency["keras_app_inference_model"] = round(time_per_clip(fast.predict_on_batch, x[:1], repeats) * 1000, 2)
         except Exception:  # a timing extra; never a reason to fail the export
             pass
         path = out / f"{name}.{fmt}"
@@ -302,8 +319,10 @@ def export_bundle(
             "latency_ms_per_clip": latency,
             "convert_seconds": round(convert_seconds, 1),
         }
-        log(f"{name}: {path} ({len(content) / 1e3:.0f} kB), max |TFLite - Keras| = {error:.2g}, "
-            f"{tflite_seconds * 1000:.1f} ms/clip TFLite vs {keras_seconds * 1000:.1f} ms Keras")
+        log(
+            f"{name}: {path} ({len(content) / 1e3:.0f} kB), max |TFLite - Keras| = {error:.2g}, "
+            f"{tflite_seconds * 1000:.1f} ms/clip TFLite vs {keras_seconds * 1000:.1f} ms Keras"
+        )
     (out / EXPORT_MANIFEST).write_text(json.dumps(document, indent=1) + "\n")
     log(f"Wrote {out / EXPORT_MANIFEST}")
     return document
@@ -314,8 +333,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", default="tflite", choices=FORMATS)
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: BUNDLE/tflite)")
     parser.add_argument("--models", default=None, help="comma list (default: every model in the bundle)")
-    parser.add_argument("--check", type=Path, nargs="*", default=[],
-                        help="video clips to compare TFLite and Keras on (plus two noise clips)")
+    parser.add_argument(
+        "--check",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="video clips to compare TFLite and Keras on (plus two noise clips)",
+    )
     parser.add_argument("--tolerance", type=float, default=TOLERANCE, help="max abs probability difference")
     parser.add_argument("--repeats", type=int, default=10, help="timed runs per model for the latency")
 

@@ -1,4 +1,4 @@
-"""`python -m training import`: tutorial-style model files -> a bundle the app can serve.
+"""`har-demo import`: tutorial-style model files -> a bundle the app can serve.
 
 Dozens of people published the tutorial's whole-model .h5 files. Keras 3 refuses the Keras 2 era
 ones (`time_major` on LSTM/ConvLSTM2D, `Could not locate class 'Conv2D'`); here they are read
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import shutil
+import sys
 from pathlib import Path
 
 from har_demo.bundle import (
@@ -23,8 +23,8 @@ from har_demo.bundle import (
     write_manifest,
 )
 from har_demo.clip import ClipSettings
+from har_demo.names import REPORT_CLASSES
 
-REPORT_CLASSES = ["WalkingWithDog", "TaiChi", "Swing", "HorseRace"]
 TUTORIAL_SETTINGS = ClipSettings()  # the defaults are the tutorial's
 _KERAS2_ONLY_KEYS = {"time_major"}
 
@@ -61,7 +61,7 @@ def _load_h5(path: Path):
         with h5py.File(path, "r") as handle:
             raw = handle.attrs.get("model_config")
         if raw is None:
-            raise BundleError(f"{path.name} holds weights only, not a whole model: {first_error}")
+            raise BundleError(f"{path.name} holds weights only, not a whole model: {first_error}") from None
         config = _strip_keys(json.loads(raw if isinstance(raw, str) else raw.decode()), _KERAS2_ONLY_KEYS)
         try:
             model = keras.models.model_from_json(json.dumps(config), custom_objects=_plain_layer_classes())
@@ -121,7 +121,9 @@ def import_bundle(
         model = load_tutorial_model(path)
         kind = kind or detect_kind(model)
         if kind in models:
-            raise BundleError(f"{sources[kind]['file']} and {Path(path).name} are both {kind} models; give one of each.")
+            raise BundleError(
+                f"{sources[kind]['file']} and {Path(path).name} are both {kind} models; give one of each."
+            )
         check_model_shapes(model, classes, settings, f"{Path(path).name} ({kind})")
         models[kind] = model
         sources[kind] = {"file": Path(path).name, "sha256": file_sha256(Path(path))}

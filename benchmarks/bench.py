@@ -1,4 +1,4 @@
-"""`python -m har_demo bench clip|infer|build|train|memory|all`: speed and memory, against baselines.
+"""`har-demo bench clip|infer|build|train|memory|all`: speed and memory, against baselines.
 
 Each benchmark runs a baseline and the candidate on the same inputs in the same run, interleaved
 (the order alternates each round), repeats, and prints medians AND ratios, so its figures hold on
@@ -38,9 +38,10 @@ from pathlib import Path
 
 import numpy as np
 
+from har_demo.names import REPORT_CLASSES
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
-REPORT_CLASSES = ["WalkingWithDog", "TaiChi", "Swing", "HorseRace"]
 UCF50_CLIPS = 6676
 WHAT = ("clip", "infer", "build", "train", "memory")
 
@@ -147,7 +148,7 @@ class RssSampler:
             self.samples.append((time.perf_counter() - started, status.get("VmRSS", 0)))
             self._stop.wait(self.every)
 
-    def __enter__(self) -> "RssSampler":
+    def __enter__(self) -> RssSampler:
         self._thread.start()
         return self
 
@@ -226,7 +227,7 @@ def _quiet(*_args, **_kwargs) -> None:
 
 def synthetic_folder(folder: Path, clips: int, workers: int | None = None) -> Path:
     """A UCF50-layout folder of `clips` rendered clips (training.synth), reused if already there."""
-    from training.synth import write_synthetic_dataset
+    from har_demo.training.synth import write_synthetic_dataset
 
     per_class = max(1, math.ceil(clips / len(REPORT_CLASSES)))
     marker = folder / "SYNTHETIC.json"
@@ -263,7 +264,7 @@ def bench_bundle(ref: str | None, work: Path, fresh: bool = False):
         return load_bundle(REPO / "weights")
     seeds = [SHARED_DATA / "tutorial_weights" / f"seed_{n}_keras3.h5" for n in ("convlstm", "lrcn")]
     if not fresh and all(p.is_file() for p in seeds):
-        from training.import_weights import import_bundle
+        from har_demo.training.import_weights import import_bundle
 
         bundle = load_bundle(import_bundle(work / "seed_bundle", seeds, REPORT_CLASSES))
         bundle.origin = "the report author's seed weights (imported)"
@@ -342,28 +343,69 @@ def bench_clip(args, work: Path) -> dict:
         reader = cv2.VideoCapture(str(clip))
         reported = int(reader.get(cv2.CAP_PROP_FRAME_COUNT))
         reader.release()
-        t_total, o_total, floor = med("tutorial", clip.name, "total"), med("ours", clip.name, "total"), med("floor", clip.name, "total")
+        t_total, o_total, floor = (
+            med("tutorial", clip.name, "total"),
+            med("ours", clip.name, "total"),
+            med("floor", clip.name, "total"),
+        )
         model_time = sum(med("ours", clip.name, m) for m in model_names)
         row = {
-            "clip": clip.name, "frames": reported, "tutorial": t_total, "ours": o_total,
-            "speedup": t_total / o_total, "floor": floor, "models": model_time,
-            "vs_floor": o_total / (floor + model_time), "max_prob_diff": agreement[clip.name],
+            "clip": clip.name,
+            "frames": reported,
+            "tutorial": t_total,
+            "ours": o_total,
+            "speedup": t_total / o_total,
+            "floor": floor,
+            "models": model_time,
+            "vs_floor": o_total / (floor + model_time),
+            "max_prob_diff": agreement[clip.name],
             "tutorial_parts": {k: med("tutorial", clip.name, k) for k in ["decode", *model_names]},
             "ours_parts": {k: med("ours", clip.name, k) for k in ["decode", *model_names]},
         }
         per_clip.append(row)
-        rows.append([
-            clip.name, reported, ms(t_total), ms(o_total), ratio(row["speedup"]), ms(floor),
-            ms(model_time), ratio(row["vs_floor"]), f"{row['max_prob_diff']:.3f}",
-        ])
-    summary = {key: median([r[key] for r in per_clip]) for key in ("tutorial", "ours", "speedup", "floor", "models", "vs_floor")}
-    rows.append([
-        "**median over clips**", "", ms(summary["tutorial"]), ms(summary["ours"]), f"**{ratio(summary['speedup'])}**",
-        ms(summary["floor"]), ms(summary["models"]), f"**{ratio(summary['vs_floor'])}**", "",
-    ])
+        rows.append(
+            [
+                clip.name,
+                reported,
+                ms(t_total),
+                ms(o_total),
+                ratio(row["speedup"]),
+                ms(floor),
+                ms(model_time),
+                ratio(row["vs_floor"]),
+                f"{row['max_prob_diff']:.3f}",
+            ]
+        )
+    summary = {
+        key: median([r[key] for r in per_clip])
+        for key in ("tutorial", "ours", "speedup", "floor", "models", "vs_floor")
+    }
+    rows.append(
+        [
+            "**median over clips**",
+            "",
+            ms(summary["tutorial"]),
+            ms(summary["ours"]),
+            f"**{ratio(summary['speedup'])}**",
+            ms(summary["floor"]),
+            ms(summary["models"]),
+            f"**{ratio(summary['vs_floor'])}**",
+            "",
+        ]
+    )
     text = table(
         "Clip to both models' probabilities (ms per clip, medians)",
-        ["clip", "frames", "tutorial", "ours", "speedup", "decode floor", "our models", "ours / (floor + models)", "max |Δp|"],
+        [
+            "clip",
+            "frames",
+            "tutorial",
+            "ours",
+            "speedup",
+            "decode floor",
+            "our models",
+            "ours / (floor + models)",
+            "max |Δp|",
+        ],
         rows,
         "tutorial: seek to each of 20 frames (CAP_PROP_POS_FRAMES), resize, /255 as float64, then "
         "`model.predict` on each model. ours: `Predictor.predict_path` (one sequential decode keeping "
@@ -383,7 +425,9 @@ def bench_clip(args, work: Path) -> dict:
     ways = {
         "tutorial: `model.predict`": {m: (lambda m=m: models[m].predict(x, verbose=0)) for m in models},
         "loaded model, `predict_on_batch`": {m: (lambda m=m: models[m].predict_on_batch(x)) for m in models},
-        "ours: rebuilt model, `predict_on_batch`": {m: (lambda m=m: predictor.runners[m].predict_on_batch(x)) for m in models},
+        "ours: rebuilt model, `predict_on_batch`": {
+            m: (lambda m=m: predictor.runners[m].predict_on_batch(x)) for m in models
+        },
     }
     times: dict[tuple[str, str], list[float]] = {}
     for way in ways.values():
@@ -431,14 +475,24 @@ def bench_infer(args, work: Path) -> dict:
             times: dict[str, list[float]] = {"loaded": [], "ours": []}
             rounds = args.repeats * (4 if batch < 16 else 1)  # small batches are quick and noisier
             for r in range(rounds):
-                for kind in (("loaded", "ours") if r % 2 == 0 else ("ours", "loaded")):
+                for kind in ("loaded", "ours") if r % 2 == 0 else ("ours", "loaded"):
                     started = time.perf_counter()
                     calls[kind](x)
                     times[kind].append(time.perf_counter() - started)
             loaded, ours = median(times["loaded"]), median(times["ours"])
-            results.append({"model": name, "batch": batch, "loaded_s": loaded, "ours_s": ours,
-                            "loaded_cps": batch / loaded, "ours_cps": batch / ours})
-            rows.append([name, batch, f"{batch / loaded:.1f}", f"{batch / ours:.1f}", ms(ours / batch), ratio(loaded / ours)])
+            results.append(
+                {
+                    "model": name,
+                    "batch": batch,
+                    "loaded_s": loaded,
+                    "ours_s": ours,
+                    "loaded_cps": batch / loaded,
+                    "ours_cps": batch / ours,
+                }
+            )
+            rows.append(
+                [name, batch, f"{batch / loaded:.1f}", f"{batch / ours:.1f}", ms(ours / batch), ratio(loaded / ours)]
+            )
             print(f"  {name} batch {batch}: {batch / ours:.1f} clips/s", flush=True)
         del x
     text = table(
@@ -458,7 +512,7 @@ def bench_infer(args, work: Path) -> dict:
 # --------------------------------------------------------------------------- build
 def bench_build(args, work: Path) -> dict:
     """Dataset build, clips/s: the tutorial's sequential create_dataset vs build_cache."""
-    from training.dataset import build_cache
+    from har_demo.training.dataset import build_cache
 
     root = Path(args.data) if args.data else synthetic_folder(work / f"synthetic-{args.build_clips}", args.build_clips)
     classes = [c for c in REPORT_CLASSES if (root / c).is_dir()]
@@ -503,8 +557,13 @@ def bench_build(args, work: Path) -> dict:
         "frames held: the tutorial's float64 array in RAM; the cache's uint8 .npy on disk (memory-mapped "
         "by training). Times include starting the decoding threads.",
     )
-    return {"clips": clips, "seconds": {k: median(v) for k, v in times.items()}, "bytes": sizes,
-            "speedup": baseline / median(times[names[-1]]), "markdown": text}
+    return {
+        "clips": clips,
+        "seconds": {k: median(v) for k, v in times.items()},
+        "bytes": sizes,
+        "speedup": baseline / median(times[names[-1]]),
+        "markdown": text,
+    }
 
 
 # --------------------------------------------------------------------------- train (subprocesses)
@@ -512,7 +571,9 @@ def _worker(job: dict, timeout: float = 3600) -> dict:
     """Run `train_worker(job)` in a fresh Python, so each peak RSS is that configuration's own."""
     env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(REPO)}
     code = "import json, sys; from har_demo.bench import train_worker; print('RESULT ' + json.dumps(train_worker(json.loads(sys.argv[1]))))"
-    done = subprocess.run([sys.executable, "-c", code, json.dumps(job)], capture_output=True, text=True, env=env, timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(job)], capture_output=True, text=True, env=env, timeout=timeout
+    )
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[7:])
@@ -521,13 +582,18 @@ def _worker(job: dict, timeout: float = 3600) -> dict:
 
 def _cache_from_folder(folder: Path, classes: list[str]):
     from har_demo.clip import ClipSettings
-    from training.dataset import FrameCache
+    from har_demo.training.dataset import FrameCache
 
     meta = json.loads((folder / "meta.json").read_text())
     return FrameCache(
-        folder=folder, frames=np.load(folder / "frames.npy", mmap_mode="r"),
-        labels=np.asarray(meta["labels"], dtype=np.int64), classes=classes, paths=meta["paths"],
-        groups=meta["groups"], settings=ClipSettings.from_dict(meta["settings"]), root=folder,
+        folder=folder,
+        frames=np.load(folder / "frames.npy", mmap_mode="r"),
+        labels=np.asarray(meta["labels"], dtype=np.int64),
+        classes=classes,
+        paths=meta["paths"],
+        groups=meta["groups"],
+        settings=ClipSettings.from_dict(meta["settings"]),
+        root=folder,
     )
 
 
@@ -542,7 +608,7 @@ def train_worker(job: dict) -> dict:
     import keras
 
     from har_demo.models import build_model
-    from training.train import make_batches
+    from har_demo.training.train import make_batches
 
     keras.utils.set_random_seed(27)
     cache = _cache_from_folder(Path(job["cache"]), job["classes"])
@@ -597,12 +663,14 @@ def train_worker(job: dict) -> dict:
 
 def _small_cache(args, work: Path) -> Path:
     """The build benchmark's clips (--data, or --build-clips synthetic ones), decoded, for training."""
-    from training.dataset import build_cache
+    from har_demo.training.dataset import build_cache
 
     clips = args.build_clips
     root = Path(args.data) if args.data else synthetic_folder(work / f"synthetic-{clips}", clips)
     classes = [c for c in REPORT_CLASSES if (root / c).is_dir()]
-    return build_cache(root, classes, cache_dir=work / "train-cache", workers=args.workers, progress=False, log=_quiet).folder
+    return build_cache(
+        root, classes, cache_dir=work / "train-cache", workers=args.workers, progress=False, log=_quiet
+    ).folder
 
 
 def bench_train(args, work: Path) -> dict:
@@ -616,22 +684,49 @@ def bench_train(args, work: Path) -> dict:
     for name in args.models:
         per: dict[tuple[str, int], list[dict]] = {}
         for round_ in range(args.train_repeats):
-            for mode, batch in (configs if round_ % 2 == 0 else configs[::-1]):
+            for mode, batch in configs if round_ % 2 == 0 else configs[::-1]:
                 clips = min(available, max(args.train_clips, batch * (args.train_skip + 4)))
-                job = {"cache": str(folder), "classes": classes, "model": name, "mode": mode, "batch": batch,
-                       "clips": clips, "skip": args.train_skip}
+                job = {
+                    "cache": str(folder),
+                    "classes": classes,
+                    "model": name,
+                    "mode": mode,
+                    "batch": batch,
+                    "clips": clips,
+                    "skip": args.train_skip,
+                }
                 out = _worker(job)
                 per.setdefault((mode, batch), []).append(out)
-                print(f"  {name} {mode} batch {batch}: {out['clips_per_s']:.1f} clips/s, peak RSS {gb(out['peak_rss'])}", flush=True)
+                print(
+                    f"  {name} {mode} batch {batch}: {out['clips_per_s']:.1f} clips/s, peak RSS {gb(out['peak_rss'])}",
+                    flush=True,
+                )
         baseline = median([r["clips_per_s"] for r in per[("tutorial", 4)]])
         for (mode, batch), outs in per.items():
             cps = median([r["clips_per_s"] for r in outs])
             peak = max(r["peak_rss"] for r in outs)
-            results.append({"model": name, "mode": mode, "batch": batch, "clips_per_s": cps, "peak_rss": peak,
-                            "epoch_s_ucf50_train": 6676 * 0.75 * 0.8 / cps})
+            results.append(
+                {
+                    "model": name,
+                    "mode": mode,
+                    "batch": batch,
+                    "clips_per_s": cps,
+                    "peak_rss": peak,
+                    "epoch_s_ucf50_train": 6676 * 0.75 * 0.8 / cps,
+                }
+            )
             label = "tutorial (float64 in RAM)" if mode == "tutorial" else "ours (uint8 memmap)"
-            rows.append([name, label, batch, f"{cps:.1f}", ratio(cps / baseline), gb(peak),
-                         f"{6676 * 0.75 * 0.8 / cps / 60:.0f} min"])
+            rows.append(
+                [
+                    name,
+                    label,
+                    batch,
+                    f"{cps:.1f}",
+                    ratio(cps / baseline),
+                    gb(peak),
+                    f"{6676 * 0.75 * 0.8 / cps / 60:.0f} min",
+                ]
+            )
     text = table(
         f"Training throughput (synthetic cache, at least {args.train_clips} clips per run, medians of {args.train_repeats})",
         ["model", "data", "batch", "clips/s", "vs tutorial batch 4", "peak RSS", "UCF50 epoch (4,006 clips)"],
@@ -660,28 +755,62 @@ def bench_memory(args, work: Path) -> dict:
     frames.flush()
     del frames, src
     reps = np.arange(n) % len(meta["labels"])
-    (folder / "meta.json").write_text(json.dumps({
-        "settings": meta["settings"], "labels": [meta["labels"][i] for i in reps],
-        "paths": [f"{meta['paths'][i]}#{k}" for k, i in enumerate(reps)], "groups": [meta["groups"][i] for i in reps],
-    }))
+    (folder / "meta.json").write_text(
+        json.dumps(
+            {
+                "settings": meta["settings"],
+                "labels": [meta["labels"][i] for i in reps],
+                "paths": [f"{meta['paths'][i]}#{k}" for k, i in enumerate(reps)],
+                "groups": [meta["groups"][i] for i in reps],
+            }
+        )
+    )
     disk = (folder / "frames.npy").stat().st_size
     rows, results = [], []
     try:
         for name in args.models:
-            job = {"cache": str(folder), "classes": meta["classes"], "model": name, "mode": "memory", "batch": 4,
-                   "clips": n, "steps": args.memory_steps, "skip": 2}
+            job = {
+                "cache": str(folder),
+                "classes": meta["classes"],
+                "model": name,
+                "mode": "memory",
+                "batch": 4,
+                "clips": n,
+                "steps": args.memory_steps,
+                "skip": 2,
+            }
             out = _worker(job)
             results.append(out)
-            rows.append([name, n, gb(disk), args.memory_steps, gb(out["peak_rss"]), gb(out["peak_rss_anon"]),
-                         gb(out["peak_rss_file"]), f"{out['full_pass_s']:.0f} s", gb(out["rss_end"])])
+            rows.append(
+                [
+                    name,
+                    n,
+                    gb(disk),
+                    args.memory_steps,
+                    gb(out["peak_rss"]),
+                    gb(out["peak_rss_anon"]),
+                    gb(out["peak_rss_file"]),
+                    f"{out['full_pass_s']:.0f} s",
+                    gb(out["rss_end"]),
+                ]
+            )
             print(f"  {name}: peak RSS {gb(out['peak_rss'])}", flush=True)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     tutorial_bytes = n * 20 * 64 * 64 * 3 * 8
     text = table(
         f"Training on a full-size cache ({n} clips, memory-mapped, batch 4)",
-        ["model", "clips", "cache on disk", "training steps", "peak RSS", "peak anonymous", "peak file-backed",
-         "then a full pass over all clips", "RSS at the end"],
+        [
+            "model",
+            "clips",
+            "cache on disk",
+            "training steps",
+            "peak RSS",
+            "peak anonymous",
+            "peak file-backed",
+            "then a full pass over all clips",
+            "RSS at the end",
+        ],
         rows,
         f"The cache holds {len(meta['labels'])} decoded synthetic clips repeated to {n} rows (the "
         f"UCF50 clip count); disk size and memory behaviour do not depend on the pixel values. For "
@@ -727,7 +856,13 @@ def run(args: argparse.Namespace) -> int:
     keep = args.work_dir is not None
     work = Path(args.work_dir or tempfile.mkdtemp(prefix="har-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    benches = {"clip": bench_clip, "infer": bench_infer, "build": bench_build, "train": bench_train, "memory": bench_memory}
+    benches = {
+        "clip": bench_clip,
+        "infer": bench_infer,
+        "build": bench_build,
+        "train": bench_train,
+        "memory": bench_memory,
+    }
     results = {"machine": machine()}
     try:
         for what in chosen:

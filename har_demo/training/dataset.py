@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from har_demo.clip import ClipSettings, VideoError, read_clip
+from har_demo.names import REPORT_CLASSES
 
-REPORT_CLASSES = ("WalkingWithDog", "TaiChi", "Swing", "HorseRace")
 VIDEO_EXTENSIONS = {".avi", ".mp4", ".mov", ".mkv", ".webm", ".gif", ".mpg", ".mpeg", ".m4v"}
 CLIP_NAME = re.compile(r"^v_(?P<label>.+)_g(?P<group>\d+)_c(?P<clip>\d+)$")
 CACHE_VERSION = 1
@@ -127,8 +127,12 @@ class Splits:
 
 
 def make_splits(
-    groups: list[str], labels: list[str], kind: str = "random", test_fraction: float = 0.25,
-    val_fraction: float = 0.2, seed: int = 27,
+    groups: list[str],
+    labels: list[str],
+    kind: str = "random",
+    test_fraction: float = 0.25,
+    val_fraction: float = 0.2,
+    seed: int = 27,
 ) -> Splits:
     """Test first, then validation out of what is left, both of the same kind.
 
@@ -142,7 +146,9 @@ def make_splits(
         train, val = train[:split_at], train[split_at:]
     elif kind == "group":
         train, test = split_groups(groups, labels, test_fraction, seed)
-        sub_train, sub_val = split_groups([groups[i] for i in train], [labels[i] for i in train], val_fraction, seed + 1)
+        sub_train, sub_val = split_groups(
+            [groups[i] for i in train], [labels[i] for i in train], val_fraction, seed + 1
+        )
         train, val = train[sub_train], train[sub_val]
     else:
         raise ValueError(f"split must be one of {', '.join(SPLIT_KINDS)}, not {kind!r}")
@@ -256,7 +262,9 @@ def build_cache(
     kept = np.flatnonzero(ok)
     if len(kept) < len(records):  # compact, so row i is always clip i
         source = np.load(partial, mmap_mode="r")
-        compact = np.lib.format.open_memmap(folder / "frames.npy", mode="w+", dtype=np.uint8, shape=(len(kept), *shape[1:]))
+        compact = np.lib.format.open_memmap(
+            folder / "frames.npy", mode="w+", dtype=np.uint8, shape=(len(kept), *shape[1:])
+        )
         for row, index in enumerate(kept):
             compact[row] = source[index]
         compact.flush()
@@ -304,7 +312,9 @@ def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=20, help="frames per clip")
     parser.add_argument("--size", type=int, default=64, help="frame height and width")
     parser.add_argument("--sampling", default="tutorial", choices=("tutorial", "uniform"))
-    parser.add_argument("--cache-dir", type=Path, default=None, help="where frame caches live (default ~/.cache/har_demo)")
+    parser.add_argument(
+        "--cache-dir", type=Path, default=None, help="where frame caches live (default ~/.cache/har_demo)"
+    )
     parser.add_argument("--workers", type=int, default=None, help="decoding threads (default: all cores)")
 
 
@@ -320,5 +330,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     cache = build_cache(args.data, parse_classes(args.classes), settings_from_args(args), args.cache_dir, args.workers)
     size_mb = cache.frames.nbytes / 1e6
-    print(f"{len(cache.labels)} clips, {len(cache.classes)} classes, {size_mb:.1f} MB of uint8 frames at {cache.folder}")
+    print(
+        f"{len(cache.labels)} clips, {len(cache.classes)} classes, {size_mb:.1f} MB of uint8 frames at {cache.folder}"
+    )
     return 0

@@ -2,7 +2,7 @@
 
 Per-class precision/recall/F1, macro averages, the confusion matrix, top-5 accuracy when there are
 more than five classes, and every misclassified test clip with a strip of the frames the model saw.
-`python -m training evaluate --bundle DIR --data ROOT` re-evaluates a bundle on a dataset.
+`har-demo evaluate --bundle DIR --data ROOT` re-evaluates a bundle on a dataset.
 """
 
 from __future__ import annotations
@@ -69,9 +69,7 @@ def predict_arrays(model, frames: np.ndarray, settings, batch_size: int = 32) ->
     return np.concatenate(outputs) if outputs else np.zeros((0, model.output_shape[-1]))
 
 
-def evaluate_model(
-    name: str, model, cache, indices: np.ndarray, image_dir: Path | None = None
-) -> dict:
+def evaluate_model(name: str, model, cache, indices: np.ndarray, image_dir: Path | None = None) -> dict:
     """Metrics and the misclassified clips (with frame strips written to image_dir)."""
     indices = np.asarray(indices, dtype=np.int64)
     frames = cache.frames[np.sort(indices)] if len(indices) else cache.frames[:0]
@@ -111,8 +109,12 @@ def format_table(report: dict) -> str:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bundle", required=True, help="bundle folder or OWNER/NAME[@REV]")
     parser.add_argument("--data", type=Path, required=True, help="UCF50-style folder")
-    parser.add_argument("--subset", default="test", choices=("test", "all"),
-                        help="the bundle's test split recomputed on this data, or every clip")
+    parser.add_argument(
+        "--subset",
+        default="test",
+        choices=("test", "all"),
+        help="the bundle's test split recomputed on this data, or every clip",
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the evaluation report JSON here")
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--workers", type=int, default=None)
@@ -120,7 +122,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from har_demo.bundle import BundleError, load_bundle
-    from training.dataset import build_cache, make_splits
+    from har_demo.training.dataset import build_cache, make_splits
 
     try:
         bundle = load_bundle(args.bundle)
@@ -134,8 +136,12 @@ def run(args: argparse.Namespace) -> int:
         split_info = {"kind": "all clips"}
     else:
         splits = make_splits(
-            cache.groups, [cache.classes[i] for i in cache.labels], split_info.get("kind", "random"),
-            split_info.get("test_fraction", 0.25), split_info.get("val_fraction", 0.2), split_info.get("seed", 27),
+            cache.groups,
+            [cache.classes[i] for i in cache.labels],
+            split_info.get("kind", "random"),
+            split_info.get("test_fraction", 0.25),
+            split_info.get("val_fraction", 0.2),
+            split_info.get("seed", 27),
         )
         indices = splits.test
     report = {

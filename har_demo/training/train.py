@@ -1,4 +1,4 @@
-"""`python -m training train`: the report's training run, ending in a model bundle.
+"""`har-demo train`: the report's training run, ending in a model bundle.
 
 Defaults are the report's: Adam, categorical cross-entropy, batch 4, at most 30 epochs, early
 stopping on val_loss (patience 5, best weights restored), 25% test, 20% of training for
@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from training.dataset import (
+from har_demo.training.augment import AugmentConfig, augment_batch, dense_frames, jitter_indices
+from har_demo.training.dataset import (
     FrameCache,
     add_dataset_arguments,
     build_cache,
@@ -34,8 +35,7 @@ from training.dataset import (
     parse_classes,
     settings_from_args,
 )
-from training.augment import AugmentConfig, augment_batch, dense_frames, jitter_indices
-from training.evaluate import evaluate_model, format_table
+from har_demo.training.evaluate import evaluate_model, format_table
 
 STRATEGIES = ("none", "one-device", "mirrored", "multiworker")
 
@@ -239,7 +239,9 @@ def train_one(
     print(f"\nTraining {name}: {len(splits.train)} train / {len(splits.val)} validation clips")
     fit_options = {}
     replicas = int(strategy.num_replicas_in_sync) if strategy is not None else 1
-    if strategy is not None and (config.batch_size % replicas or min(len(splits.train), len(splits.val) or replicas) < replicas):
+    if strategy is not None and (
+        config.batch_size % replicas or min(len(splits.train), len(splits.val) or replicas) < replicas
+    ):
         raise ValueError(
             f"--batch-size {config.batch_size} cannot be split evenly over {replicas} replicas (or a split has "
             f"fewer clips than replicas); use a batch size that is a multiple of {replicas}"
@@ -254,7 +256,8 @@ def train_one(
     history = model.fit(
         make_batches(cache, splits.train, config.batch_size, True, config.seed, augment, dense, replicas),
         validation_data=make_batches(cache, splits.val, config.batch_size, False, config.seed, replicas=replicas)
-        if has_val else None,
+        if has_val
+        else None,
         epochs=config.epochs,
         callbacks=callbacks if has_val else [],
         verbose=1 if sys.stdout.isatty() else 2,  # a live bar in a terminal, a line per epoch in logs
@@ -357,13 +360,23 @@ def train_bundle(
         if config.augment_ablation and augment.any:
             seed_everything(config.seed)
             print(f"\nAblation: {name} again without augmentation, same split and seed")
-            baseline, base_info = train_one(name, cache, splits, config, checkpoint_dir / "ablation", None, None, strategy)
+            baseline, base_info = train_one(
+                name, cache, splits, config, checkpoint_dir / "ablation", None, None, strategy
+            )
             base_eval = evaluate_model(name, baseline, cache, splits.test)
             ablation[name] = {
-                "with": {**_headline(evaluation["test"]), "epochs_trained": info["epochs_trained"],
-                         "best_epoch": info["best_epoch"], "train_seconds": info["train_seconds"]},
-                "without": {**_headline(base_eval["test"]), "epochs_trained": base_info["epochs_trained"],
-                            "best_epoch": base_info["best_epoch"], "train_seconds": base_info["train_seconds"]},
+                "with": {
+                    **_headline(evaluation["test"]),
+                    "epochs_trained": info["epochs_trained"],
+                    "best_epoch": info["best_epoch"],
+                    "train_seconds": info["train_seconds"],
+                },
+                "without": {
+                    **_headline(base_eval["test"]),
+                    "epochs_trained": base_info["epochs_trained"],
+                    "best_epoch": base_info["best_epoch"],
+                    "train_seconds": base_info["train_seconds"],
+                },
             }
 
     shutil.rmtree(checkpoint_dir)  # the bundle now holds the best weights
@@ -379,7 +392,7 @@ def train_bundle(
         report["augmentation"] = {
             "augment": augment.to_dict(),
             "note": "test metrics of the same models trained with and without augmentation "
-                    f"(same {splits.kind} split, seed {config.seed}); the bundle holds the augmented ones",
+            f"(same {splits.kind} split, seed {config.seed}); the bundle holds the augmented ones",
             "models": ablation,
         }
     (out / REPORT_NAME).write_text(json.dumps(report, indent=1))
@@ -404,8 +417,10 @@ def train_bundle(
     if config.augment_ablation and ablation:
         for name, row in ablation.items():
             w, wo = row["with"], row["without"]
-            print(f"augmentation ({augment.describe()}) {name}: test accuracy {w['accuracy']:.2%} with, "
-                  f"{wo['accuracy']:.2%} without")
+            print(
+                f"augmentation ({augment.describe()}) {name}: test accuracy {w['accuracy']:.2%} with, "
+                f"{wo['accuracy']:.2%} without"
+            )
     return out
 
 
@@ -418,25 +433,51 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
     parser.add_argument("--patience", type=int, default=defaults.patience, help="early stopping on val_loss")
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    parser.add_argument("--split", default=defaults.split, choices=("random", "group"),
-                        help="random: the report's; group: no UCF group in both train and test")
+    parser.add_argument(
+        "--split",
+        default=defaults.split,
+        choices=("random", "group"),
+        help="random: the report's; group: no UCF group in both train and test",
+    )
     parser.add_argument("--test-fraction", type=float, default=defaults.test_fraction)
     parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction)
     parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--augment", default="none",
-                        help="training-split augmentation: none (default), all, or a comma list of "
-                             "crop,flip,jitter,color (see training/augment.py)")
-    parser.add_argument("--augment-ablation", action="store_true",
-                        help="also train each model without augmentation and report both in report.json")
-    parser.add_argument("--crop-min", type=float, default=AugmentConfig.crop_min,
-                        help="smallest random crop side, as a fraction of the frame")
-    parser.add_argument("--jitter-factor", type=int, default=AugmentConfig.jitter_factor,
-                        help="temporal jitter reads factor*(frames-1)+1 frames per clip")
-    parser.add_argument("--strategy", default="none", choices=STRATEGIES,
-                        help="tf.distribute strategy: mirrored = all GPUs (or --cpu-devices logical CPUs); "
-                             "multiworker = several machines via TF_CONFIG")
-    parser.add_argument("--cpu-devices", type=int, default=None,
-                        help="split the CPU into N logical devices (for --strategy mirrored without GPUs)")
+    parser.add_argument(
+        "--augment",
+        default="none",
+        help="training-split augmentation: none (default), all, or a comma list of "
+        "crop,flip,jitter,color (see training/augment.py)",
+    )
+    parser.add_argument(
+        "--augment-ablation",
+        action="store_true",
+        help="also train each model without augmentation and report both in report.json",
+    )
+    parser.add_argument(
+        "--crop-min",
+        type=float,
+        default=AugmentConfig.crop_min,
+        help="smallest random crop side, as a fraction of the frame",
+    )
+    parser.add_argument(
+        "--jitter-factor",
+        type=int,
+        default=AugmentConfig.jitter_factor,
+        help="temporal jitter reads factor*(frames-1)+1 frames per clip",
+    )
+    parser.add_argument(
+        "--strategy",
+        default="none",
+        choices=STRATEGIES,
+        help="tf.distribute strategy: mirrored = all GPUs (or --cpu-devices logical CPUs); "
+        "multiworker = several machines via TF_CONFIG",
+    )
+    parser.add_argument(
+        "--cpu-devices",
+        type=int,
+        default=None,
+        help="split the CPU into N logical devices (for --strategy mirrored without GPUs)",
+    )
     add_dataset_arguments(parser)
 
 

@@ -66,16 +66,20 @@ class AugmentConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "AugmentConfig":
+    def from_dict(cls, data: dict | None) -> AugmentConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in (data or {}).items() if k in known})
 
     @classmethod
-    def parse(cls, text: str | None, **strengths) -> "AugmentConfig":
-        """"none", "all", or a comma list of crop, flip, jitter, color."""
-        names = [] if text in (None, "", "none") else list(KINDS) if text == "all" else [
-            n.strip() for n in text.split(",") if n.strip()
-        ]
+    def parse(cls, text: str | None, **strengths) -> AugmentConfig:
+        """ "none", "all", or a comma list of crop, flip, jitter, color."""
+        names = (
+            []
+            if text in (None, "", "none")
+            else list(KINDS)
+            if text == "all"
+            else [n.strip() for n in text.split(",") if n.strip()]
+        )
         unknown = [n for n in names if n not in KINDS]
         if unknown:
             raise ValueError(f"unknown augmentation(s) {', '.join(unknown)}; choose from {', '.join(KINDS)}, all, none")
@@ -122,7 +126,9 @@ def _color(clip: np.ndarray, rng: np.random.Generator, brightness: float, contra
     return np.clip(np.rint(x), 0, 255).astype(np.uint8)
 
 
-def augment_clip(clip: np.ndarray, rng: np.random.Generator, config: AugmentConfig, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+def augment_clip(
+    clip: np.ndarray, rng: np.random.Generator, config: AugmentConfig, interpolation: int = cv2.INTER_LINEAR
+) -> np.ndarray:
     """One uint8 clip (T, H, W, 3) -> an augmented copy (crop, flip, color as configured).
 
     Every random number is drawn whether or not its augmentation is on, so switching one

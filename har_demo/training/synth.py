@@ -1,4 +1,4 @@
-"""Synthetic UCF50-layout video dataset: `python -m training synth OUT --clips-per-class N`.
+"""Synthetic UCF50-layout video dataset: `har-demo synth OUT --clips-per-class N`.
 
 Why: the real UCF50 is gigabytes and slow to fetch; tests, CI and quick demos need a small
 dataset with the same folder layout (OUT/<Class>/v_<Class>_gXX_cYY.avi) whose classes can
@@ -26,17 +26,18 @@ import multiprocessing
 import os
 import time
 import zlib
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
 
 import cv2
 import numpy as np
 from tqdm.auto import tqdm
 
+from har_demo.names import REPORT_CLASSES
+
 GENERATOR_VERSION = 1
-REPORT_CLASSES = ("WalkingWithDog", "TaiChi", "Swing", "HorseRace")
 WIDTH, HEIGHT, FPS = 320, 240, 25.0
 DEFAULT_SECONDS = (2.4, 4.0)  # 60-100 frames at 25 fps
 MARGIN = 8  # background drawn this many px beyond every frame edge, room for camera shake
@@ -117,7 +118,9 @@ def _shade(c: Colour, k: float) -> Colour:
 # One distribution per kind of thing, shared by every class: colour never reveals the class.
 
 
-def _colour(rng: np.random.Generator, sat: tuple[float, float] = (0.15, 0.9), val: tuple[float, float] = (0.2, 0.95)) -> Colour:
+def _colour(
+    rng: np.random.Generator, sat: tuple[float, float] = (0.15, 0.9), val: tuple[float, float] = (0.2, 0.95)
+) -> Colour:
     r, g, b = colorsys.hsv_to_rgb(rng.uniform(0, 1), rng.uniform(*sat), rng.uniform(*val))
     return int(b * 255), int(g * 255), int(r * 255)
 
@@ -228,7 +231,9 @@ def _tree(p: Painter, rng: np.random.Generator, w: int, h: int, horizon: float) 
     p.line((x, base), (x, base - 0.5 * s), _colour(rng, val=(0.1, 0.5)), 0.07 * s)
     leaves = _colour(rng)
     for _ in range(rng.integers(2, 5)):
-        p.circle((x + rng.uniform(-0.15, 0.15) * s, base - rng.uniform(0.5, 0.8) * s), rng.uniform(0.15, 0.28) * s, leaves)
+        p.circle(
+            (x + rng.uniform(-0.15, 0.15) * s, base - rng.uniform(0.5, 0.8) * s), rng.uniform(0.15, 0.28) * s, leaves
+        )
 
 
 def _block(p: Painter, rng: np.random.Generator, w: int, h: int, horizon: float) -> None:
@@ -357,7 +362,9 @@ def _draw_dog(p: Painter, x: float, floor: float, length: float, f: int, phase: 
     def legs(root: Point, ph: float, colour: Colour) -> None:
         a = 30 * math.sin(ph)
         knee = _at(root, f * math.radians(a), 0.5 * leg)
-        p.polyline((root, knee, _at(knee, f * math.radians(a - 20 * max(0.0, math.cos(ph))), 0.5 * leg)), colour, 0.08 * L)
+        p.polyline(
+            (root, knee, _at(knee, f * math.radians(a - 20 * max(0.0, math.cos(ph))), 0.5 * leg)), colour, 0.08 * L
+        )
 
     front, hind = (x + f * 0.32 * L, cy + 0.06 * L), (x - f * 0.32 * L, cy + 0.06 * L)
     legs(front, phase + math.pi, dark)
@@ -466,7 +473,9 @@ def _walking_with_dog(rng: np.random.Generator, scene: Scene, base: Painter, n: 
     def draw(p: Painter, t: int) -> None:
         x = x_mid + f * speed * (t - n / 2)
         ph = phase0 + 2 * math.pi * t / period
-        legs = tuple((amp * math.sin(q), amp * math.sin(q) - 3 - 55 * max(0.0, math.cos(q)) ** 1.5) for q in (ph, ph + math.pi))
+        legs = tuple(
+            (amp * math.sin(q), amp * math.sin(q) - 3 - 55 * max(0.0, math.cos(q)) ** 1.5) for q in (ph, ph + math.pi)
+        )
         swing = -0.8 * amp * math.sin(ph + math.pi)  # the far arm swings against the far leg
         arms = (leash_arm, (swing, swing + 15 + 10 * max(0.0, math.sin(ph))))
         drop = max(THIGH * h * math.cos(math.radians(a)) + SHIN * h * math.cos(math.radians(b)) for a, b in legs)
@@ -527,7 +536,9 @@ def _tai_chi(rng: np.random.Generator, scene: Scene, base: Painter, n: int, fps:
                 torso_w=0.2,
             )
         else:
-            body = _profile_body(hip, h, f, lean=2 + 3 * w, legs=((0, 0), (0, 0)), arms=((a1, a1 + elbow), (a2, a2 + elbow)))
+            body = _profile_body(
+                hip, h, f, lean=2 + 3 * w, legs=((0, 0), (0, 0)), arms=((a1, a1 + elbow), (a2, a2 + elbow))
+            )
             body = replace(  # planted feet: knees from inverse kinematics, bulging forwards
                 body,
                 near_leg=(hip, _two_link(hip, feet[0], THIGH * h, SHIN * h, f), feet[0]),
@@ -548,7 +559,10 @@ def _swing(rng: np.random.Generator, scene: Scene, base: Painter, n: int, fps: f
     pivot0 = (rng.uniform(0.3, 0.7) * scene.width, floor - 0.3 * h - rope)
     depth = (_sign(rng) * rng.uniform(0.3, 0.55) * rope, -rise * rope)
     spread, beam = rng.uniform(0.45, 0.65) * rope, max(2.0, 0.05 * h)
-    for k, frame_pivot in ((0.75, (pivot0[0] + depth[0], pivot0[1] + depth[1])), (1.0, pivot0)):  # far frame, near frame
+    for k, frame_pivot in (
+        (0.75, (pivot0[0] + depth[0], pivot0[1] + depth[1])),
+        (1.0, pivot0),
+    ):  # far frame, near frame
         for side in (-1, 1):
             foot = (frame_pivot[0] + side * spread, floor + (depth[1] if k < 1 else 0))
             base.line(frame_pivot, foot, _shade(scene.prop, k), beam)
@@ -844,7 +858,9 @@ def write_synthetic_dataset(
             _run_job(job)
             bar.update()
     else:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+        ) as pool:
             futures = [pool.submit(_run_job, job) for job in jobs]
             try:
                 for future in as_completed(futures):
@@ -858,7 +874,7 @@ def write_synthetic_dataset(
     counts = {name: clips_per_class for name in classes}
     meta = {
         "synthetic": True,
-        "generator": "training.synth",
+        "generator": "har_demo.training.synth",
         "version": GENERATOR_VERSION,
         "seed": seed,
         "classes": classes,
@@ -892,12 +908,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("out", type=Path, metavar="OUT", help="output folder (UCF50 layout: OUT/<Class>/v_<Class>_gXX_cYY.avi)")
     add("--clips-per-class", type=int, default=20, help="clips per class (default 20)")
-    add("--classes", type=_class_list, default=",".join(REPORT_CLASSES), help="comma-separated classes (default: all four)")
+    add(
+        "--classes",
+        type=_class_list,
+        default=",".join(REPORT_CLASSES),
+        help="comma-separated classes (default: all four)",
+    )
     add("--groups-per-class", type=int, default=None, help="UCF50-style groups (default: ceil(clips/4), at most 25)")
     add("--seed", type=int, default=27, help="dataset seed (default 27)")
-    add("--ext", default=".avi", choices=sorted(FOURCCS), help="container: .avi = XVID (default), .mp4, .webm = VP9, .mkv")
+    add(
+        "--ext",
+        default=".avi",
+        choices=sorted(FOURCCS),
+        help="container: .avi = XVID (default), .mp4, .webm = VP9, .mkv",
+    )
     add("--workers", type=int, default=None, help="processes (default: one per available core)")
-    add("--seconds", type=float, nargs=2, metavar=("MIN", "MAX"), default=DEFAULT_SECONDS, help="clip length range (default 2.4 4.0)")
+    add(
+        "--seconds",
+        type=float,
+        nargs=2,
+        metavar=("MIN", "MAX"),
+        default=DEFAULT_SECONDS,
+        help="clip length range (default 2.4 4.0)",
+    )
     add("--no-progress", action="store_true", help="no progress bar")
 
 
