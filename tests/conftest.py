@@ -1,4 +1,8 @@
-"""Shared fixtures: the real clips and tutorial weights beside the checkout (never copied in)."""
+"""Shared fixtures: the real clips and tutorial weights beside the checkout (never copied in).
+
+Outside CI a test whose ../shared/data input is missing skips with the reason; in CI (CI=true)
+it fails, so a missing data folder can never turn a green run into a run that tested nothing.
+"""
 
 from __future__ import annotations
 
@@ -13,21 +17,34 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 REAL_CLIPS = SHARED_DATA / "real_clips"
+REAL_TINY = SHARED_DATA / "real_tiny"
 TUTORIAL_WEIGHTS = SHARED_DATA / "tutorial_weights"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require(path: Path) -> Path:
+    """`path` if it exists; else skip (on a laptop) or fail (in CI) with where it was looked for."""
+    if path.exists():
+        return path
+    reason = f"{path.relative_to(REPO.parent)} is not beside this checkout"
+    if IN_CI:
+        pytest.fail(f"{reason} (CI must have ../shared/data)")
+    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")
 def real_clips() -> Path:
-    if not REAL_CLIPS.is_dir():
-        pytest.skip("../shared/data/real_clips is not beside this checkout")
-    return REAL_CLIPS
+    return require(REAL_CLIPS)
+
+
+@pytest.fixture(scope="session")
+def real_tiny() -> Path:
+    return require(REAL_TINY)
 
 
 @pytest.fixture(scope="session")
 def tutorial_weights() -> Path:
-    if not TUTORIAL_WEIGHTS.is_dir():
-        pytest.skip("../shared/data/tutorial_weights is not beside this checkout")
-    return TUTORIAL_WEIGHTS
+    return require(TUTORIAL_WEIGHTS)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,86 @@
+"""The layers point down: the core library imports neither the training package nor gradio,
+and no two modules of the package import each other (docs/architecture.md draws the map)."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "har_demo"
+CORE = sorted(
+    f"har_demo.{p.stem}" for p in PACKAGE.glob("*.py") if p.stem not in ("__init__", "__main__", "cli", "predict_cli")
+)
+
+BLOCKER = """
+import importlib.abc, sys
+BLOCKED = ("gradio", "har_demo.training", "har_demo.app", "benchmarks")
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if any(name == b or name.startswith(b + ".") for b in BLOCKED):
+            raise ImportError(f"the core imported {name}")
+sys.meta_path.insert(0, Block())
+import importlib
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+print("ok", len(sys.argv) - 1)
+"""
+
+
+def test_core_modules_import_without_training_gradio_or_the_app():
+    assert "har_demo.clip" in CORE and "har_demo.bundle" in CORE
+    result = subprocess.run([sys.executable, "-c", BLOCKER, *CORE], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == f"ok {len(CORE)}"
+
+
+def _imports(path: Path) -> set[str]:
+    """Every har_demo module `path` imports, at the top or inside a function."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        found.update(n for n in names if n.startswith("har_demo"))
+    return found
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(REPO).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_import_cycles_in_the_package():
+    modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph = {name: {m for m in _imports(path) if m in modules and m != name} for name, path in modules.items()}
+    cycles = [c for c in _cycles(graph) if not _is_package_reexport(c)]
+    assert not cycles, f"modules that import each other: {cycles}"
+
+
+def _is_package_reexport(cycle: list[str]) -> bool:
+    """A package's __init__ importing its own submodules is not a cycle worth reporting."""
+    return any(b.startswith(a + ".") or a.startswith(b + ".") for a, b in zip(cycle, cycle[1:] + cycle[:1]))
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """One cycle per strongly connected group of modules (depth-first search)."""
+    found, done = [], set()
+
+    def visit(node: str, trail: list[str]) -> None:
+        if node in trail:
+            found.append(trail[trail.index(node) :])
+            return
+        if node in done:
+            return
+        for dep in sorted(graph[node]):
+            visit(dep, trail + [node])
+        done.add(node)
+
+    for name in sorted(graph):
+        visit(name, [])
+    return found
