@@ -255,7 +255,8 @@ def real_clip_paths(folder: Path) -> list[Path]:
 def bench_bundle(ref: str | None, work: Path, fresh: bool = False):
     """--bundle, else the shipped weights/, else the seed tutorial weights imported, else fresh
     models (random weights: timing does not depend on the weights)."""
-    from har_demo.bundle import Bundle, load_bundle
+    from har_demo.bundle import Bundle
+    from har_demo.loader import load_bundle
     from har_demo.clip import ClipSettings
 
     if ref:

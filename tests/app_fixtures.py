@@ -45,7 +45,7 @@ def imported_bundle(tmp_path_factory, tutorial_weights) -> Path:
 @pytest.fixture(scope="session")
 def imported(imported_bundle):
     """The imported bundle, loaded once."""
-    from har_demo.bundle import load_bundle
+    from har_demo.loader import load_bundle
 
     return load_bundle(imported_bundle)
 

@@ -55,7 +55,7 @@ def tiny_bundle(tmp_path_factory):
 
 
 def test_rebuilt_inference_models_match_the_loaded_ones(tiny_bundle):
-    from har_demo.bundle import load_bundle
+    from har_demo.loader import load_bundle
     from har_demo.inference import Predictor
 
     predictor = Predictor(load_bundle(tiny_bundle))

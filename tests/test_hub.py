@@ -20,6 +20,8 @@ import pytest
 import yaml
 from hub_server import HubServer
 
+pytestmark = pytest.mark.slow  # every test here starts a loopback Hub server
+
 REPO = Path(__file__).resolve().parents[1]
 CLASSES = ["WalkingWithDog", "TaiChi", "Swing", "HorseRace"]
 TOKEN = "hf_alice_SECRET_test_token_0123456789"
@@ -85,14 +87,14 @@ def bundle_dir(tmp_path_factory) -> Path:
 
 def _variant(src: Path, dst: Path, *, name: str, drop: list[str] = ()) -> Path:
     """A copy of a bundle with another name and some files removed, re-hashed."""
+    from dataclasses import replace
+
     from har_demo.bundle import read_manifest, write_manifest
 
     shutil.copytree(src, dst)
     for relative in drop:
         (dst / relative).unlink()
-    manifest = read_manifest(dst)
-    manifest["name"] = name
-    write_manifest(dst, manifest)
+    write_manifest(dst, replace(read_manifest(dst), name=name))
     return dst
 
 
@@ -144,8 +146,8 @@ def _front_matter(text: str) -> dict:
 
 # --------------------------------------------------------------------------- push and load
 def test_push_then_load_by_repo_id(hub, bundle_dir):
-    from har_demo.bundle import load_bundle
     from har_demo.hub import push_bundle, resolve_bundle, snapshot_commit
+    from har_demo.loader import load_bundle
 
     pushed = push_bundle(bundle_dir, "alice/har-demo")
     assert pushed.commit == hub.head("alice/har-demo") and pushed.revision == "main"
@@ -176,14 +178,14 @@ def test_second_push_and_pinned_older_revision(hub, bundle_dir, tmp_path):
 
     latest = resolve_bundle("alice/har-pin")
     pinned = resolve_bundle(f"alice/har-pin@{first.commit}")
-    assert read_manifest(latest)["name"] == "second" and read_manifest(pinned)["name"] == "test-bundle"
+    assert read_manifest(latest).name == "second" and read_manifest(pinned).name == "test-bundle"
     assert (pinned / "misclassified" / "convlstm_1.png").is_file()
     assert not (latest / "misclassified" / "convlstm_1.png").exists()
 
     # A branch: --revision creates it from main and leaves main alone.
     branch = push_bundle(bundle_dir, "alice/har-pin", revision="experiments")
     assert hub.head("alice/har-pin", "experiments") == branch.commit != hub.head("alice/har-pin")
-    assert read_manifest(resolve_bundle("alice/har-pin@experiments"))["name"] == "test-bundle"
+    assert read_manifest(resolve_bundle("alice/har-pin@experiments")).name == "test-bundle"
 
 
 def test_offline_from_cache_when_server_is_down_or_hf_hub_offline(hub, bundle_dir, monkeypatch):
@@ -266,15 +268,16 @@ def test_missing_repo_revision_private_and_gated(hub, bundle_dir, monkeypatch):
 def test_lambda_model_is_refused_after_download(hub, tmp_path):
     import keras
 
-    from har_demo.bundle import BundleError, load_bundle
+    from har_demo.bundle import UnsafeModelError
     from har_demo.hub import push_bundle
+    from har_demo.loader import load_bundle
 
     inputs = keras.Input((20, 64, 64, 3))
     x = keras.layers.Lambda(lambda t: t * 2.0)(inputs)  # arbitrary code inside the file
     x = keras.layers.GlobalAveragePooling3D()(x)
     model = keras.Model(inputs, keras.layers.Dense(4, activation="softmax")(x))
     push_bundle(_write_bundle(tmp_path / "lam", {"convlstm": model}, images=0), "alice/har-lambda")
-    with pytest.raises(BundleError, match="Lambda"):
+    with pytest.raises(UnsafeModelError, match="Lambda"):
         load_bundle("alice/har-lambda")
 
 
@@ -309,7 +312,7 @@ def test_model_card_has_metrics_classes_and_synthetic_warning(hub, bundle_dir):
 def test_push_cli_errors_are_one_clear_line_and_never_show_the_token(hub, bundle_dir, monkeypatch, capsys):
     import huggingface_hub.constants
 
-    from har_demo.training.__main__ import main
+    from har_demo.cli import main
 
     # huggingface_hub reads HF_ENDPOINT once, at import (gradio may have imported it first in this
     # process); har_demo.hub passes the endpoint explicitly, but create_repo's 403 path builds its
@@ -404,7 +407,7 @@ def test_cli_push_then_predict_then_offline(hub, bundle_dir, tmp_path):
 
     hub.stop()
     probe = (
-        "from har_demo.hub import resolve_bundle; from har_demo.bundle import load_bundle;"
+        "from har_demo.hub import resolve_bundle; from har_demo.loader import load_bundle;"
         "print(resolve_bundle('alice/har-e2e')); print(resolve_bundle('alice/har-e2e@" + commit + "'))"
     )
     result = _cli(["-c", probe], _cli_env(hub, home, HF_HUB_OFFLINE="1"))

@@ -9,7 +9,8 @@ import sys
 import numpy as np
 import pytest
 
-from har_demo.bundle import BundleError, load_bundle
+from har_demo.bundle import BundleError
+from har_demo.loader import load_bundle
 from har_demo.inference import Predictor
 from har_demo.training.import_weights import import_bundle
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from har_demo.bundle import BundleError, file_sha256, load_bundle, read_manifest, verify_files
+from har_demo.bundle import BundleError, file_sha256, read_manifest, verify_files
+from har_demo.loader import load_bundle
 
 
 def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:

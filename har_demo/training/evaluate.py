@@ -121,7 +121,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from har_demo.bundle import BundleError, load_bundle
+    from har_demo.bundle import BundleError
+    from har_demo.loader import load_bundle
     from har_demo.training.dataset import build_cache, make_splits
 
     try:

@@ -250,7 +250,8 @@ def export_bundle(
     """Export the bundle's models; return (and write to OUT/export.json) what was made and measured."""
     import keras
 
-    from har_demo.bundle import file_sha256, load_bundle, resolve_bundle_path
+    from har_demo.bundle import file_sha256
+    from har_demo.loader import load_bundle, resolve_bundle_path
 
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
