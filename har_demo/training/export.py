@@ -269,7 +269,7 @@ def export_bundle(
     document = {
         "format": fmt,
         "bundle": bundle.origin,
-        "bundle_name": bundle.manifest.get("name"),
+        "bundle_name": bundle.manifest.name,
         "classes": bundle.classes,
         "clip": settings.to_dict(),
         "input": {
@@ -307,7 +307,7 @@ def export_bundle(
             pass
         path = out / f"{name}.{fmt}"
         path.write_bytes(content)
-        keras_file = bundle.path / bundle.manifest["models"][name]["file"]
+        keras_file = bundle.path / bundle.manifest.models[name].file
         document["models"][name] = {
             "file": path.name,
             "bytes": len(content),
