@@ -23,6 +23,7 @@ REPORT_NAME = "report.json"
 FORMAT = "har-demo-bundle"
 FORMAT_VERSION = 1
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_PLAIN_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(\[\d+\])?$")
 
 
 class BundleError(Exception):
@@ -64,6 +65,9 @@ class _Fields:
         self.data = data
 
     def name(self, key: str) -> str:
+        """The dotted name of an entry; a key that is not a plain word (a file name) in brackets."""
+        if not _PLAIN_KEY_RE.match(key):
+            return f"{self.path}[{key!r}]" if self.path else repr(key)
         return f"{self.path}.{key}" if self.path else key
 
     def fail(self, key: str, problem: str) -> ManifestError:
@@ -347,20 +351,22 @@ class Manifest(_Record):
         files = {}
         for path, digest in r.items("files", required=True):
             r.obj("files").path_in_bundle(path, value=path)
+            entries = r.obj("files")
             if path == MANIFEST_NAME:
-                raise r.fail(f"files.{path}", "cannot be listed: the manifest cannot hold its own hash")
+                raise entries.fail(path, "cannot be listed: the manifest cannot hold its own hash")
             if not isinstance(digest, str) or not _SHA256_RE.match(digest):
-                raise r.fail(f"files.{path}", f"must be a sha256 (64 lowercase hex digits), got {_shown(digest)}")
+                raise entries.fail(path, f"must be a sha256 (64 lowercase hex digits), got {_shown(digest)}")
             files[path] = digest
         models = {}
         listed = r.items("models", required=True)
         if not listed:
             raise r.fail("models", "must name at least one model")
         for name, _ in listed:
-            entry = ModelEntry.from_fields(r.obj("models").obj(name, required=True))
+            entry_fields = r.obj("models").obj(name, required=True)
+            entry = ModelEntry.from_fields(entry_fields)
             if entry.file not in files:
-                raise r.fail(
-                    f"models.{name}.file",
+                raise entry_fields.fail(
+                    "file",
                     f"{entry.file!r} is not in files, so it has no hash to check; the model is refused",
                 )
             models[name] = entry

@@ -232,7 +232,7 @@ MALFORMED = {
     "files a list": (_set("files", ["lrcn.keras"]), "manifest.json: files must be a JSON object, got a list"),
     "hash not hex": (
         _set(("files", "lrcn.keras"), 12),
-        "manifest.json: files.lrcn.keras must be a sha256 (64 lowercase hex digits), got 12",
+        "manifest.json: files['lrcn.keras'] must be a sha256 (64 lowercase hex digits), got 12",
     ),
     "classes a string": (_set("classes", "TaiChi"), "manifest.json: classes must be a list, got a string"),
     "class not a string": (_set("classes", ["TaiChi", 3]), "manifest.json: classes[1] must be a class name, got 3"),
@@ -327,7 +327,7 @@ def test_files_entry_outside_the_bundle_is_refused(good_bundle, tmp_path):
         folder = _copy(good_bundle, tmp_path / f"b{len(list(tmp_path.iterdir()))}")
         _edit_manifest(folder, _set(("files", entry), _sha256(outside)))
         error = _refusal(folder)
-        assert isinstance(error, ManifestError) and f"files.{entry}" in str(error), str(error)
+        assert isinstance(error, ManifestError) and f"files[{entry!r}]" in str(error), str(error)
         assert "inside the bundle" in str(error) or "relative path" in str(error)
 
 

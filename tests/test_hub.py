@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -306,6 +307,45 @@ def test_model_card_has_metrics_classes_and_synthetic_warning(hub, bundle_dir):
     for word in CLASSES + ["SYNTHETIC", "20 frames of 64×64", "BGR", "group", "Intended use", "alice/har-card"]:
         assert word in text
     assert "/home/x" not in text  # the dataset's local root path stays out of the card
+
+
+def test_malformed_manifest_on_the_hub_is_one_sentence_in_process_and_from_predict(
+    hub, bundle_dir, tmp_path, monkeypatch
+):
+    """Whoever owns an unpinned repo must not be able to crash a loader: a BundleError naming the field."""
+    from har_demo.hub import HubError, push_bundle, resolve_bundle
+
+    push_bundle(bundle_dir, "alice/har-bad")
+    manifest = json.loads(hub.files("alice/har-bad")["manifest.json"])
+    for case, (change, words) in enumerate(
+        (
+            (lambda m: m["clip"].update(frames="20"), "manifest.json: clip.frames must be a whole number, got '20'"),
+            (lambda m: m.update(models=["convlstm"]), "manifest.json: models must be a JSON object, got a list"),
+            (
+                lambda m: m["files"].update({"../../../../etc/passwd": "0" * 64}),
+                "manifest.json: files['../../../../etc/passwd'] must be a path inside the bundle folder",
+            ),
+        )
+    ):
+        monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / f"cache{case}"))  # a cached commit is never re-read
+        bad = json.loads(json.dumps(manifest))
+        change(bad)
+        hub.tamper("alice/har-bad", "manifest.json", json.dumps(bad).encode())
+        with pytest.raises(HubError, match=re.escape(f"alice/har-bad: {words}")):
+            resolve_bundle("alice/har-bad")
+    hub.tamper("alice/har-bad", "manifest.json", b"[1, 2]")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache-list"))
+    with pytest.raises(HubError, match="alice/har-bad: manifest.json must be a JSON object, got a list"):
+        resolve_bundle("alice/har-bad")
+
+    hub.tamper("alice/har-bad", "manifest.json", json.dumps({**manifest, "format_version": "one"}).encode())
+    clip = REPO / "examples" / "synthetic_TaiChi.webm"
+    result = _cli(
+        ["-m", "har_demo", "predict", str(clip), "--bundle", "alice/har-bad"], _cli_env(hub, tmp_path / "home")
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "error: alice/har-bad: manifest.json: format_version must be a whole number, got 'one'" in result.stderr
 
 
 # --------------------------------------------------------------------------- the push CLI
