@@ -302,8 +302,9 @@ class Manifest(_Record):
     training: dict = field(default_factory=dict)  # the run's settings, as recorded
     versions: dict = field(default_factory=dict)
     imported_from: dict = field(default_factory=dict)  # {model: {file, sha256}} for imported weights
-    format_version: int = FORMAT_VERSION
+    format_version: int | None = FORMAT_VERSION
     clip_extra: dict = field(default_factory=dict, repr=False, metadata={"derived": True})  # clip keys unknown here
+    clip_keys: tuple = field(default=(), repr=False, compare=False, metadata={"derived": True})  # clip keys as read
     extra: dict = field(default_factory=dict)
     key_order: tuple = _order()
 
@@ -331,8 +332,8 @@ class Manifest(_Record):
         r = _Fields(MANIFEST_NAME, data)
         if r.required("format") != FORMAT:
             raise ManifestError(MANIFEST_NAME, "format", f"must be {FORMAT!r}: this is not a har-demo bundle manifest")
-        version = r.whole("format_version", required=True, minimum=1)
-        if version > FORMAT_VERSION:
+        version = r.whole("format_version", minimum=1)  # absent in the earliest bundles: format 1
+        if version is not None and version > FORMAT_VERSION:
             raise NewerFormatError(
                 MANIFEST_NAME,
                 "format_version",
@@ -376,7 +377,9 @@ class Manifest(_Record):
             source.text("file")
             source.text("sha256")
             imported[name] = dict(source.data)
-        known = tuple(f.name for f in fields(cls) if f.name not in ("extra", "key_order", "clip_extra")) + ("format",)
+        known = tuple(
+            f.name for f in fields(cls) if f.name not in ("extra", "key_order", "clip_extra", "clip_keys")
+        ) + ("format",)
         return cls(
             classes=list(classes),
             clip=clip,
@@ -392,13 +395,20 @@ class Manifest(_Record):
             imported_from=imported,
             format_version=version,
             clip_extra=clip_extra,
+            clip_keys=tuple(r.data["clip"]),
             extra=r.extra(known),
             key_order=tuple(r.data),
         )
 
     def _json_items(self) -> dict:
         items = super()._json_items()
-        items["clip"] = {**self.clip.to_dict(), **self.clip_extra}
+        settings, defaults = self.clip.to_dict(), ClipSettings().to_dict()
+        clip = {**settings, **self.clip_extra}
+        if self.clip_keys:  # as read: the keys it had, plus any setting changed from its default since
+            clip = {k: clip[k] for k in self.clip_keys if k in clip} | {
+                k: v for k, v in settings.items() if k not in self.clip_keys and v != defaults[k]
+            }
+        items["clip"] = clip
         return {"format": FORMAT, **items}
 
     def to_dict(self) -> dict:

@@ -182,6 +182,19 @@ def test_new_manifest_keeps_the_key_order_and_extra_entries(good_bundle, tmp_pat
     assert (folder / "manifest.json").read_text() == text and written.files == manifest.files
 
 
+def test_a_minimal_older_manifest_loads_and_writes_back_without_new_keys(good_bundle, tmp_path):
+    folder = _copy(good_bundle, tmp_path / "b")
+    data = json.loads((folder / "manifest.json").read_text())
+    minimal = {k: data[k] for k in ("format", "classes", "clip", "models", "files")}  # no format_version, dataset...
+    minimal["clip"] = {"frames": 20, "height": 64, "width": 64}  # the other clip settings take their defaults
+    text = json.dumps(minimal, indent=2) + "\n"
+    (folder / "manifest.json").write_text(text)
+    manifest = read_manifest(folder)
+    assert manifest.format_version is None and manifest.dataset == {} and manifest.clip == ClipSettings()
+    assert manifest.to_json() == text
+    assert set(load_bundle(folder).models) == {"convlstm", "lrcn"}
+
+
 def test_a_valid_bundle_loads_with_typed_manifest_and_report(good_bundle):
     bundle = load_bundle(good_bundle)
     assert set(bundle.models) == {"convlstm", "lrcn"} and bundle.classes == CLASSES
