@@ -33,6 +33,7 @@ from har_demo.manifest import (
     FORMAT,
     FORMAT_VERSION,
     MANIFEST_NAME,
+    MAX_JSON_BYTES,
     REPORT_NAME,
     BundleError,
     Manifest,
@@ -104,7 +105,15 @@ def read_manifest(folder: Path) -> Manifest:
     path = Path(folder) / MANIFEST_NAME
     if not path.is_file():
         raise BundleError(f"{folder} is not a model bundle: it has no {MANIFEST_NAME}.")
-    return Manifest.from_json(path.read_bytes())
+    return Manifest.from_json(_read_small(path))
+
+
+def _read_small(path: Path) -> bytes:
+    """A JSON file's bytes, refused before reading when it is larger than any har-demo writes."""
+    size = path.stat().st_size
+    if size > MAX_JSON_BYTES:
+        raise ManifestError(path.name, "", f"is {size:,} bytes; a har-demo {path.name} is at most {MAX_JSON_BYTES:,}")
+    return path.read_bytes()
 
 
 def bundle_file(folder: Path, relative: str, links_within: Path | None = None) -> Path:
@@ -151,7 +160,7 @@ def read_report(folder: Path, manifest: Manifest) -> Report:
         if (folder / REPORT_NAME).exists():
             log.warning("%s: %s is not in the manifest's files (no hash to check); ignoring it.", folder, REPORT_NAME)
         return Report()
-    report = Report.from_json(Path(folder / REPORT_NAME).read_bytes())
+    report = Report.from_json(_read_small(bundle_file(folder, REPORT_NAME)))
     for model, result in report.models.items():
         for i, entry in enumerate(result.misclassified):
             if entry.image and entry.image not in manifest.files:

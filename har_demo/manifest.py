@@ -20,6 +20,7 @@ from har_demo.clip import COLOR_ORDERS, CROPS, INTERPOLATIONS, SAMPLINGS, SCALES
 
 MANIFEST_NAME = "manifest.json"
 REPORT_NAME = "report.json"
+MAX_JSON_BYTES = 16 << 20  # a manifest or report larger than this is not one har-demo wrote
 FORMAT = "har-demo-bundle"
 FORMAT_VERSION = 1
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -232,6 +233,8 @@ def _order() -> Any:
 
 
 def _load_json(text: str | bytes, file: str) -> Any:
+    if len(text) > MAX_JSON_BYTES:
+        raise ManifestError(file, "", f"is {len(text):,} bytes; a har-demo {file} is at most {MAX_JSON_BYTES:,}")
     try:
         return json.loads(text)
     except UnicodeDecodeError as exc:
@@ -349,21 +352,19 @@ class Manifest(_Record):
         if len(set(classes)) != len(classes):
             raise r.fail("classes", "must not name a class twice")
         clip, clip_extra = _clip_settings(r.obj("clip", required=True))
-        files = {}
-        for path, digest in r.items("files", required=True):
-            r.obj("files").path_in_bundle(path, value=path)
-            entries = r.obj("files")
+        files, listed = {}, r.obj("files", required=True)
+        for path, digest in listed.data.items():
+            listed.path_in_bundle(path, value=path)
             if path == MANIFEST_NAME:
-                raise entries.fail(path, "cannot be listed: the manifest cannot hold its own hash")
+                raise listed.fail(path, "cannot be listed: the manifest cannot hold its own hash")
             if not isinstance(digest, str) or not _SHA256_RE.match(digest):
-                raise entries.fail(path, f"must be a sha256 (64 lowercase hex digits), got {_shown(digest)}")
+                raise listed.fail(path, f"must be a sha256 (64 lowercase hex digits), got {_shown(digest)}")
             files[path] = digest
-        models = {}
-        listed = r.items("models", required=True)
-        if not listed:
+        models, entries = {}, r.obj("models", required=True)
+        if not entries.data:
             raise r.fail("models", "must name at least one model")
-        for name, _ in listed:
-            entry_fields = r.obj("models").obj(name, required=True)
+        for name in entries.data:
+            entry_fields = entries.obj(name, required=True)
             entry = ModelEntry.from_fields(entry_fields)
             if entry.file not in files:
                 raise entry_fields.fail(

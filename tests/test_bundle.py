@@ -283,6 +283,15 @@ def test_manifest_that_is_not_json_or_not_text(good_bundle, tmp_path):
     assert isinstance(_refusal(folder), ManifestError)
 
 
+def test_an_oversized_manifest_is_refused_before_it_is_read(good_bundle, tmp_path, monkeypatch):
+    import har_demo.bundle
+
+    folder = _copy(good_bundle, tmp_path / "b")
+    monkeypatch.setattr(har_demo.bundle, "MAX_JSON_BYTES", 1000)
+    error = _refusal(folder)
+    assert isinstance(error, ManifestError) and "a har-demo manifest.json is at most 1,000" in str(error)
+
+
 def test_newer_format_version_says_upgrade(good_bundle, tmp_path):
     folder = _copy(good_bundle, tmp_path / "b")
     _edit_manifest(folder, _set("format_version", 2))
