@@ -498,3 +498,33 @@ def test_predict_cli_prints_the_sentence_for_a_malformed_bundle(good_bundle, tmp
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert "error: manifest.json: clip.frames must be a whole number, got '20'" in result.stderr
+
+
+# --------------------------------------------------------------------------- one module writes the results tables
+def test_report_text_tables_of_the_shipped_report():
+    from har_demo import report_text
+
+    manifest = Manifest.from_json((REPO / "weights" / "manifest.json").read_text())
+    report = Report.from_json((REPO / "weights" / "report.json").read_text())
+    table = report_text.table1_markdown(report, manifest)
+    assert "| ConvLSTM | 44,524 | 84.0% | 0.5047 | 0.839 | 200 | 19 (14) |" in table
+    assert "| LRCN | 73,060 | 92.0% | 0.2887 | 0.919 | 200 | 30 (27) |" in table
+    assert "group split" in table and "seed 27" in table and "synthetic clips" in table
+    per_class = report_text.per_class_markdown(report, manifest.classes)
+    assert "| TaiChi | 0.83 / 0.88 / 0.85 | 0.90 / 0.94 / 0.92 | 50 |" in per_class
+    assert report_text.table1_text(report) == (  # what `evaluate` and `train` printed before, to the character
+        "model       accuracy     loss  macro F1  clips   split: group\n"
+        "convlstm      84.00%   0.5047    0.8390    200\n"
+        "lrcn          92.00%   0.2887    0.9191    200"
+    )
+    assert report_text.table1_markdown(Report()) == report_text.NO_REPORT
+    assert report_text.per_class_markdown(Report(), manifest.classes) == ""
+
+
+def test_report_text_says_what_is_missing_and_names_a_random_split():
+    from har_demo import report_text
+
+    report = Report.from_dict({"split": {"kind": "random"}, "models": {"lrcn": {"test": {"accuracy": 0.5}}}})
+    table = report_text.table1_markdown(report)
+    assert "| LRCN | – | 50.0% | – | – | – | – |" in table and report_text.RANDOM_SPLIT_NOTE in table
+    assert "lrcn          50.00%        –         –      –" in report_text.table1_text(report)
