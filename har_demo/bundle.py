@@ -150,7 +150,7 @@ def verify_files(folder: Path, manifest: Manifest, links_within: Path | None = N
             )
 
 
-def read_report(folder: Path, manifest: Manifest) -> Report:
+def read_report(folder: Path, manifest: Manifest, links_within: Path | None = None) -> Report:
     """The folder's report.json (validated) when the manifest lists it; an empty Report otherwise.
 
     Every frame strip it names must be a file the manifest lists (and so hashed).
@@ -160,7 +160,7 @@ def read_report(folder: Path, manifest: Manifest) -> Report:
         if (folder / REPORT_NAME).exists():
             log.warning("%s: %s is not in the manifest's files (no hash to check); ignoring it.", folder, REPORT_NAME)
         return Report()
-    report = Report.from_json(_read_small(bundle_file(folder, REPORT_NAME)))
+    report = Report.from_json(_read_small(bundle_file(folder, REPORT_NAME, links_within)))
     for model, result in report.models.items():
         for i, entry in enumerate(result.misclassified):
             if entry.image and entry.image not in manifest.files:
@@ -366,5 +366,5 @@ def load_bundle_folder(
         model = load_keras_model(model_path, f"The {name} model")
         check_model_shapes(model, manifest.classes, manifest.clip, f"The {name} model")
         loaded[name] = model
-    report = read_report(path, manifest)
+    report = read_report(path, manifest, links_within)
     return Bundle(path=path, manifest=manifest, models=loaded, report=report, origin=origin or str(path))

@@ -302,7 +302,7 @@ def build_model_card(folder: str | Path, repo_id: str | None = None):
 
     folder = Path(folder)
     manifest = read_manifest(folder)
-    report = read_report(folder, manifest)
+    report = read_report(folder, manifest, snapshot_links_root(folder))
     split = report.split or manifest.split
     synthetic = manifest.synthetic
     name = manifest.name or (repo_id or "har-demo bundle").split("/")[-1]
@@ -501,8 +501,9 @@ def stage_upload(folder: str | Path, out: str | Path, repo_id: str | None = None
     are not uploaded (and are named in a warning).
     """
     folder, out = Path(folder), Path(out)
+    links = snapshot_links_root(folder)  # a bundle straight from the HF cache can be pushed on
     manifest = read_manifest(folder)
-    verify_files(folder, manifest)
+    verify_files(folder, manifest, links)
     listed = set(manifest.files) | {MANIFEST_NAME}
     extra = sorted(
         p.relative_to(folder).as_posix()
@@ -517,7 +518,7 @@ def stage_upload(folder: str | Path, out: str | Path, repo_id: str | None = None
     for relative in sorted(listed):
         target = out / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(bundle_file(folder, relative), target)
+        shutil.copy2(bundle_file(folder, relative, links), target)
     build_model_card(folder, repo_id).save(out / CARD_NAME)
     return out
 

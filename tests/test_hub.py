@@ -146,8 +146,8 @@ def _front_matter(text: str) -> dict:
 
 
 # --------------------------------------------------------------------------- push and load
-def test_push_then_load_by_repo_id(hub, bundle_dir):
-    from har_demo.hub import push_bundle, resolve_bundle, snapshot_commit
+def test_push_then_load_by_repo_id(hub, bundle_dir, tmp_path):
+    from har_demo.hub import push_bundle, resolve_bundle, snapshot_commit, stage_upload
     from har_demo.loader import load_bundle
 
     pushed = push_bundle(bundle_dir, "alice/har-demo")
@@ -164,6 +164,10 @@ def test_push_then_load_by_repo_id(hub, bundle_dir):
 
     bundle = load_bundle("alice/har-demo")  # the lead's loader goes through hub.resolve_bundle
     assert bundle.classes == CLASSES and set(bundle.models) == {"convlstm", "lrcn"}
+    assert bundle.report.models["convlstm"].test.accuracy == METRICS["convlstm"]["accuracy"]  # read via the cache
+    assert (folder / "report.json").is_symlink(), "the HF cache links snapshot files into its blob store"
+    staged = stage_upload(folder, tmp_path / "again", "alice/har-demo")  # a cached bundle can be pushed on
+    assert (staged / "report.json").read_bytes() == (bundle_dir / "report.json").read_bytes()
     assert bundle.models["convlstm"].count_params() == 44524 and bundle.models["lrcn"].count_params() == 73060
 
 
