@@ -161,7 +161,15 @@ def read_report(folder: Path, manifest: Manifest, links_within: Path | None = No
             log.warning("%s: %s is not in the manifest's files (no hash to check); ignoring it.", folder, REPORT_NAME)
         return Report()
     report = Report.from_json(_read_small(bundle_file(folder, REPORT_NAME, links_within)))
+    classes = len(manifest.classes)
     for model, result in report.models.items():
+        confusion = result.test.confusion if result.test else []
+        if confusion and len(confusion) != classes:
+            raise ManifestError(
+                REPORT_NAME,
+                f"models.{model}.test.confusion",
+                f"is {len(confusion)}x{len(confusion)}, but the bundle has {classes} classes",
+            )
         for i, entry in enumerate(result.misclassified):
             if entry.image and entry.image not in manifest.files:
                 raise ManifestError(

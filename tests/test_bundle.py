@@ -329,6 +329,10 @@ INVALID_REPORTS = {
         '{"models": {"lrcn": {"misclassified": [{"clip": "a.avi", "predicted": "Swing"}]}}}',
         "report.json has no 'models.lrcn.misclassified[0].true' entry",
     ),
+    "confusion of another class count": (
+        '{"models": {"lrcn": {"test": {"confusion": [[1, 0], [0, 1]]}}}}',
+        "report.json: models.lrcn.test.confusion is 2x2, but the bundle has 4 classes",
+    ),
     "split a string": ('{"split": "group", "models": {}}', "report.json: split must be a JSON object, got a string"),
 }
 
