@@ -353,7 +353,7 @@ def test_malformed_manifest_on_the_hub_is_one_sentence_in_process_and_from_predi
 
 
 # --------------------------------------------------------------------------- the push CLI
-def test_push_cli_errors_are_one_clear_line_and_never_show_the_token(hub, bundle_dir, monkeypatch, capsys):
+def test_push_cli_errors_are_one_clear_line_and_never_show_the_token(hub, bundle_dir, monkeypatch, capsys, tmp_path):
     import huggingface_hub.constants
 
     from har_demo.cli import main
@@ -386,6 +386,16 @@ def test_push_cli_errors_are_one_clear_line_and_never_show_the_token(hub, bundle
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     code, text = push("--token-env", "BOB_TOKEN")
     assert code == 2 and "(403)" in text
+
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    broken = shutil.copytree(bundle_dir, tmp_path / "broken")
+    manifest = json.loads((broken / "manifest.json").read_text())
+    manifest["clip"]["frames"] = "20"
+    (broken / "manifest.json").write_text(json.dumps(manifest))
+    code = main(["push", "--bundle", str(broken), "--repo", "alice/har-broken"])
+    text = "".join(capsys.readouterr())
+    assert code == 2 and "error: manifest.json: clip.frames must be a whole number, got '20'" in text
+    assert "alice/har-broken" not in hub.repos  # refused before anything was sent
 
     hub.stop()
     code, text = push()
