@@ -255,8 +255,9 @@ def real_clip_paths(folder: Path) -> list[Path]:
 def bench_bundle(ref: str | None, work: Path, fresh: bool = False):
     """--bundle, else the shipped weights/, else the seed tutorial weights imported, else fresh
     models (random weights: timing does not depend on the weights)."""
-    from har_demo.bundle import Bundle, load_bundle
+    from har_demo.bundle import Bundle, Manifest
     from har_demo.clip import ClipSettings
+    from har_demo.loader import load_bundle
 
     if ref:
         return load_bundle(ref)
@@ -273,7 +274,7 @@ def bench_bundle(ref: str | None, work: Path, fresh: bool = False):
 
     settings = ClipSettings()
     models = {n: build_model(n, len(REPORT_CLASSES)) for n in ("convlstm", "lrcn")}
-    manifest = {"classes": REPORT_CLASSES, "clip": settings.to_dict(), "models": {}, "files": {}}
+    manifest = Manifest(classes=list(REPORT_CLASSES), clip=settings, models={})
     return Bundle(path=work, manifest=manifest, models=models, origin="fresh models (random weights)")
 
 

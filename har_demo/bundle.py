@@ -9,7 +9,10 @@ A bundle is a plain folder a person can open:
     misclassified/*.jpg  frame strips of the misclassified test clips
 
 Every file except manifest.json (and a Hub model card README.md) is listed with its sha256, so a
-bundle that changed after it was written is refused rather than silently served.
+bundle that changed after it was written is refused rather than silently served; every path stays
+inside the folder. This module knows local folders only: `har_demo.loader.load_bundle` also takes
+a Hub reference (through `har_demo.hub`, which builds on this module, never the reverse).
+The manifest and report themselves are typed in `har_demo.manifest`.
 """
 
 from __future__ import annotations
@@ -17,24 +20,53 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import platform
-from dataclasses import dataclass, field
+import zipfile
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from har_demo import __version__
 from har_demo.clip import ClipSettings
-from har_demo.shipped import SHIPPED_BUNDLE, SHIPPED_NAME
+from har_demo.manifest import (
+    FORMAT,
+    FORMAT_VERSION,
+    MANIFEST_NAME,
+    MAX_JSON_BYTES,
+    REPORT_NAME,
+    BundleError,
+    Manifest,
+    ManifestError,
+    ModelEntry,
+    Report,
+    bundle_path_problem,
+)
 
-MANIFEST_NAME = "manifest.json"
-REPORT_NAME = "report.json"
-FORMAT = "har-demo-bundle"
-FORMAT_VERSION = 1
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MANIFEST_NAME",
+    "REPORT_NAME",
+    "Bundle",
+    "BundleError",
+    "BundleFileError",
+    "Manifest",
+    "ManifestError",
+    "Report",
+    "UnsafeModelError",
+]
+
+log = logging.getLogger(__name__)
 UNHASHED = {MANIFEST_NAME, "README.md", ".gitattributes"}
 
 
-class BundleError(Exception):
-    """A bundle that cannot be used; the message says what is wrong and what to do."""
+class BundleFileError(BundleError):
+    """A file the manifest lists that is missing, outside the bundle, or differs from its hash."""
+
+
+class UnsafeModelError(BundleError):
+    """A model file that would run code it carries (a Lambda layer): refused, never loaded."""
 
 
 def file_sha256(path: Path) -> str:
@@ -68,39 +100,91 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def read_manifest(folder: Path) -> dict:
+def read_manifest(folder: Path) -> Manifest:
+    """The folder's manifest.json, validated; BundleError when there is none or it breaks the schema."""
     path = Path(folder) / MANIFEST_NAME
     if not path.is_file():
         raise BundleError(f"{folder} is not a model bundle: it has no {MANIFEST_NAME}.")
-    try:
-        manifest = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BundleError(f"{path} is not valid JSON: {exc}") from exc
-    if manifest.get("format") != FORMAT:
-        raise BundleError(f"{path} is not a har-demo bundle manifest.")
-    if int(manifest.get("format_version", 0)) > FORMAT_VERSION:
-        raise BundleError(
-            f"{folder} was written by a newer har-demo (bundle format "
-            f"{manifest['format_version']}); upgrade har-demo to read it."
-        )
-    for key in ("classes", "clip", "models", "files"):
-        if key not in manifest:
-            raise BundleError(f"{path} has no {key!r} entry.")
-    return manifest
+    return Manifest.from_json(_read_small(path))
 
 
-def verify_files(folder: Path, manifest: dict) -> None:
-    """Raise BundleError naming the first file that is missing or differs from its hash."""
+def _read_small(path: Path) -> bytes:
+    """A JSON file's bytes, refused before reading when it is larger than any har-demo writes."""
+    size = path.stat().st_size
+    if size > MAX_JSON_BYTES:
+        raise ManifestError(path.name, "", f"is {size:,} bytes; a har-demo {path.name} is at most {MAX_JSON_BYTES:,}")
+    return path.read_bytes()
+
+
+def bundle_file(folder: Path, relative: str, links_within: Path | None = None) -> Path:
+    """The path of a file the manifest lists, refused unless it stays inside the bundle folder.
+
+    Symlinks are followed and must land inside the folder too, or inside `links_within` (the Hub
+    cache keeps a snapshot's files as links into the repo's blob store).
+    """
+    problem = bundle_path_problem(relative)
+    if problem:
+        raise BundleFileError(f"Bundle file {relative!r} {problem}; the bundle is refused.")
     folder = Path(folder)
-    for relative, expected in sorted(manifest["files"].items()):
-        path = folder / relative
+    path = folder / relative
+    real = path.resolve()
+    roots = [folder.resolve()] + ([Path(links_within).resolve()] if links_within else [])
+    if not any(real.is_relative_to(root) for root in roots):
+        raise BundleFileError(
+            f"Bundle file {relative} is a link to {real}, outside the bundle folder; the bundle is refused."
+        )
+    return path
+
+
+def verify_files(folder: Path, manifest: Manifest, links_within: Path | None = None) -> None:
+    """Raise BundleFileError naming the first file that is outside the bundle, missing, or differs from its hash."""
+    folder = Path(folder)
+    for relative, expected in sorted(manifest.files.items()):
+        path = bundle_file(folder, relative, links_within)
         if not path.is_file():
-            raise BundleError(f"Bundle file {relative} is missing from {folder}.")
+            raise BundleFileError(f"Bundle file {relative} is missing from {folder}.")
         if file_sha256(path) != expected:
-            raise BundleError(
+            raise BundleFileError(
                 f"Bundle file {relative} does not match the hash in the manifest: "
                 "it was changed or damaged after the bundle was written. Download or copy it again."
             )
+
+
+def read_report(folder: Path, manifest: Manifest, links_within: Path | None = None) -> Report:
+    """The folder's report.json (validated) when the manifest lists it; an empty Report otherwise.
+
+    Every frame strip it names must be a file the manifest lists (and so hashed).
+    """
+    folder = Path(folder)
+    if REPORT_NAME not in manifest.files:
+        if (folder / REPORT_NAME).exists():
+            log.warning("%s: %s is not in the manifest's files (no hash to check); ignoring it.", folder, REPORT_NAME)
+        return Report()
+    report = Report.from_json(_read_small(bundle_file(folder, REPORT_NAME, links_within)))
+    classes = len(manifest.classes)
+    for model, result in report.models.items():
+        confusion = result.test.confusion if result.test else []
+        if confusion and len(confusion) != classes:
+            raise ManifestError(
+                REPORT_NAME,
+                f"models.{model}.test.confusion",
+                f"is {len(confusion)}x{len(confusion)}, but the bundle has {classes} classes",
+            )
+        for i, entry in enumerate(result.misclassified):
+            if entry.image and entry.image not in manifest.files:
+                raise ManifestError(
+                    REPORT_NAME,
+                    f"models.{model}.misclassified[{i}].image",
+                    f"{entry.image!r} is not in the manifest's files, so it has no hash to check",
+                )
+    return report
+
+
+def write_report(folder: Path, report: Report | dict) -> Report:
+    """Write report.json (validated first: a bundle never carries a report it could not read back)."""
+    report = report if isinstance(report, Report) else Report.from_dict(report)
+    (Path(folder) / REPORT_NAME).write_text(report.to_json())
+    return report
 
 
 def hash_files(folder: Path) -> dict[str, str]:
@@ -112,11 +196,12 @@ def hash_files(folder: Path) -> dict[str, str]:
     }
 
 
-def write_manifest(folder: Path, manifest: dict) -> dict:
-    """Hash every file now in the folder and write manifest.json last."""
-    manifest = dict(manifest)
-    manifest["files"] = hash_files(folder)
-    (Path(folder) / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
+def write_manifest(folder: Path, manifest: Manifest) -> Manifest:
+    """Hash every file now in the folder and write manifest.json last (checked against its schema first)."""
+    manifest = replace(manifest, files=hash_files(folder))
+    text = manifest.to_json()
+    Manifest.from_json(text)  # what is written must read back
+    (Path(folder) / MANIFEST_NAME).write_text(text)
     return manifest
 
 
@@ -125,29 +210,34 @@ def new_manifest(
     name: str,
     classes: list[str],
     settings: ClipSettings,
-    models: dict[str, dict],
+    models: dict[str, dict | ModelEntry],
     source: str,
     dataset: dict | None = None,
     split: dict | None = None,
     training: dict | None = None,
     extra: dict | None = None,
-) -> dict:
-    manifest = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "name": name,
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "source": source,
-        "classes": list(classes),
-        "clip": settings.to_dict(),
-        "models": models,
-        "dataset": dataset or {},
-        "split": split or {},
-        "training": training or {},
-        "versions": library_versions(),
-    }
-    manifest.update(extra or {})
-    return manifest
+) -> Manifest:
+    """A manifest for a bundle being written; `files` is filled in by write_manifest."""
+    extra = dict(extra or {})
+    return Manifest(
+        name=name,
+        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        source=source,
+        classes=list(classes),
+        clip=settings,
+        models={k: v if isinstance(v, ModelEntry) else _model_entry(v) for k, v in models.items()},
+        dataset=dataset or {},
+        split=split or {},
+        training=training or {},
+        versions=library_versions(),
+        imported_from=extra.pop("imported_from", {}),
+        extra=extra,
+    )
+
+
+def _model_entry(entry: dict) -> ModelEntry:
+    entry = dict(entry)
+    return ModelEntry(file=entry.pop("file"), params=entry.pop("params", None), extra=entry)
 
 
 def _inference_copy(model):
@@ -190,20 +280,42 @@ def check_model_shapes(model, classes: list[str], settings: ClipSettings, label:
         )
 
 
+def _code_layers(path: Path) -> list[str]:
+    """Names of the layers in a .keras file that carry Python code (Lambda), read from its config.
+
+    Read from the archive's config.json before Keras sees the file, so a refusal depends on what
+    the model is made of, not on the wording of a Keras error.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, RecursionError):
+        return []  # not a readable .keras archive: Keras says what is wrong with it below
+    found, stack = [], [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("class_name") in ("Lambda", "__lambda__"):
+                inner = node.get("config")
+                found.append(str(inner.get("name", "lambda")) if isinstance(inner, dict) else "lambda")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
 def load_keras_model(path: Path, label: str):
     """Load a .keras file with safe mode on: a bundle must never run code it carries."""
     import keras
 
+    if _code_layers(path):
+        raise UnsafeModelError(
+            f"{label} contains a Lambda layer (arbitrary Python code); it is refused in "
+            "safe mode. Rebuild the model without Lambda layers."
+        )
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
-    except ValueError as exc:
-        if "Lambda" in str(exc) or "safe_mode" in str(exc):
-            raise BundleError(
-                f"{label} contains a Lambda layer (arbitrary Python code); it is refused in "
-                "safe mode. Rebuild the model without Lambda layers."
-            ) from exc
-        raise BundleError(f"{label} could not be loaded: {exc}") from exc
-    except Exception as exc:  # zip/h5 errors of every kind: a wrong or damaged file
+    except Exception as exc:  # zip/h5/config errors of every kind: a wrong or damaged file
         raise BundleError(f"{label} is not a loadable Keras model: {exc}") from exc
 
 
@@ -212,66 +324,55 @@ class Bundle:
     """A loaded bundle: the models, and everything known about them."""
 
     path: Path
-    manifest: dict
+    manifest: Manifest
     models: dict[str, Any]
-    report: dict = field(default_factory=dict)
+    report: Report = field(default_factory=Report)  # empty (no models) when the bundle has no report
     origin: str = ""  # where it came from, in words ("weights/", "owner/name@abc123")
+
+    def __post_init__(self) -> None:
+        if isinstance(self.manifest, dict):
+            self.manifest = Manifest.from_dict(self.manifest)
+        if self.report is None:
+            self.report = Report()
+        elif isinstance(self.report, dict):
+            self.report = Report.from_dict(self.report)
 
     @property
     def classes(self) -> list[str]:
-        return list(self.manifest["classes"])
+        return list(self.manifest.classes)
 
     @property
     def settings(self) -> ClipSettings:
-        return ClipSettings.from_dict(self.manifest["clip"])
+        return self.manifest.clip
 
     @property
     def synthetic(self) -> bool:
-        return bool(self.manifest.get("dataset", {}).get("synthetic", False))
+        return self.manifest.synthetic
 
     @property
     def model_names(self) -> list[str]:
         return list(self.models)
 
-
-def resolve_bundle_path(ref: str | Path) -> tuple[Path, str]:
-    """A local folder, or a Hub reference `OWNER/NAME[@REVISION]` fetched into the HF cache.
-
-    Returns the folder and where it came from in words (the Hub commit pinned, when from the Hub).
-    """
-    path = Path(ref).expanduser()
-    if path.is_dir():
-        return path, str(ref)
-    text = str(ref)
-    if text == SHIPPED_NAME:  # `--bundle weights` from any folder: the bundle this package ships
-        return SHIPPED_BUNDLE, "the shipped weights"
-    if path.exists():
-        raise BundleError(f"{text} is a file; a bundle is a folder with {MANIFEST_NAME}.")
-    from har_demo import hub
-
-    if hub.is_hub_ref(text):
-        folder = hub.resolve_bundle(text)
-        commit = hub.snapshot_commit(folder)
-        repo_id, _ = hub.parse_bundle_ref(text)
-        return folder, f"{repo_id}@{commit[:7]}" if commit else text
-    raise BundleError(f"No bundle folder at {text} (and it is not an OWNER/NAME Hub repo id).")
+    @property
+    def has_report(self) -> bool:
+        return bool(self.report.models)
 
 
-def load_bundle(ref: str | Path, *, models: list[str] | None = None) -> Bundle:
-    """Load a bundle from a folder or Hub reference, verifying every file before use."""
-    path, origin = resolve_bundle_path(ref)
+def load_bundle_folder(
+    path: Path, *, models: list[str] | None = None, origin: str = "", links_within: Path | None = None
+) -> Bundle:
+    """Load a local bundle folder, verifying every file before use (see har_demo.loader for Hub refs)."""
+    path = Path(path)
     manifest = read_manifest(path)
-    verify_files(path, manifest)
-    classes = manifest["classes"]
-    settings = ClipSettings.from_dict(manifest["clip"])
-    wanted = models or list(manifest["models"])
+    verify_files(path, manifest, links_within)
+    wanted = models or list(manifest.models)
     loaded = {}
     for name in wanted:
-        if name not in manifest["models"]:
-            raise BundleError(f"The bundle has no {name} model (it has {', '.join(manifest['models'])}).")
-        model = load_keras_model(path / manifest["models"][name]["file"], f"The {name} model")
-        check_model_shapes(model, classes, settings, f"The {name} model")
+        if name not in manifest.models:
+            raise BundleError(f"The bundle has no {name} model (it has {', '.join(manifest.models)}).")
+        model_path = bundle_file(path, manifest.models[name].file, links_within)
+        model = load_keras_model(model_path, f"The {name} model")
+        check_model_shapes(model, manifest.classes, manifest.clip, f"The {name} model")
         loaded[name] = model
-    report_path = path / REPORT_NAME
-    report = json.loads(report_path.read_text()) if report_path.is_file() else {}
-    return Bundle(path=path, manifest=manifest, models=loaded, report=report, origin=origin)
+    report = read_report(path, manifest, links_within)
+    return Bundle(path=path, manifest=manifest, models=loaded, report=report, origin=origin or str(path))

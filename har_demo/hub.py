@@ -17,7 +17,6 @@ import this module early.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -26,8 +25,19 @@ import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
-from har_demo.bundle import MANIFEST_NAME, REPORT_NAME, BundleError, read_manifest, verify_files
+from har_demo.bundle import (
+    MANIFEST_NAME,
+    REPORT_NAME,
+    BundleError,
+    Manifest,
+    Report,
+    bundle_file,
+    read_manifest,
+    read_report,
+    verify_files,
+)
 from har_demo.names import display_name
+from har_demo.report_text import SPLIT_KINDS, per_class_markdown, table1_markdown
 
 log = logging.getLogger(__name__)
 
@@ -153,10 +163,11 @@ def resolve_bundle(
             manifest = read_manifest(folder)
         except BundleError as exc:
             raise HubError(f"{where}: {exc}") from exc
-        wanted = [MANIFEST_NAME, *(_literal(path) for path in manifest["files"])]  # not the card, not .gitattributes
+        wanted = [MANIFEST_NAME, *(_literal(path) for path in manifest.files)]  # not the card, not .gitattributes
         folder = Path(snapshot_download(revision=commit, allow_patterns=wanted, **common))
+        links = snapshot_links_root(folder)
         try:
-            verify_files(folder, manifest)
+            verify_files(folder, manifest, links)
         except BundleError as first:
             if offline:
                 raise HubError(
@@ -166,7 +177,7 @@ def resolve_bundle(
             log.warning("%s: %s Fetching the files again.", where, first)
             snapshot_download(revision=commit, allow_patterns=wanted, force_download=True, **common)
             try:
-                verify_files(folder, manifest)
+                verify_files(folder, manifest, links)
             except BundleError as exc:
                 raise HubError(
                     f"{where} (commit {commit[:7]}) as served by {_shown_endpoint(endpoint)}: {exc}"
@@ -178,6 +189,11 @@ def snapshot_commit(folder: str | Path) -> str | None:
     """The commit sha of a folder resolve_bundle returned (…/snapshots/<sha>), else None."""
     name = Path(folder).name
     return name if _SHA_RE.match(name) and Path(folder).parent.name == "snapshots" else None
+
+
+def snapshot_links_root(folder: str | Path) -> Path | None:
+    """Where the files of a Hub cache snapshot may link to (the repo's blob store); None for other folders."""
+    return Path(folder).parent.parent / "blobs" if snapshot_commit(folder) else None
 
 
 def _literal(path: str) -> str:
@@ -286,22 +302,23 @@ def build_model_card(folder: str | Path, repo_id: str | None = None):
 
     folder = Path(folder)
     manifest = read_manifest(folder)
-    report_path = folder / REPORT_NAME
-    report = json.loads(report_path.read_text()) if report_path.is_file() else {}
-    dataset = manifest.get("dataset") or {}
-    split = report.get("split") or manifest.get("split") or {}
-    synthetic = bool(dataset.get("synthetic"))
-    name = manifest.get("name") or (repo_id or "har-demo bundle").split("/")[-1]
+    report = read_report(folder, manifest, snapshot_links_root(folder))
+    split = report.split or manifest.split
+    synthetic = manifest.synthetic
+    name = manifest.name or (repo_id or "har-demo bundle").split("/")[-1]
 
     results = []
     split_args = {k: split[k] for k in ("kind", "test_fraction", "val_fraction", "seed") if k in split}
-    for model_name in manifest["models"]:
-        test = ((report.get("models") or {}).get(model_name) or {}).get("test") or {}
+    for model_name in manifest.models:
+        result = report.models.get(model_name)
+        test = result.test if result else None
+        if test is None:
+            continue
         shown = display_name(model_name)
         for metric, value, args in (
-            ("accuracy", test.get("accuracy"), None),
-            ("f1", test.get("macro_f1"), {"average": "macro"}),
-            ("loss", test.get("loss"), {"kind": "categorical cross-entropy"}),
+            ("accuracy", test.accuracy, None),
+            ("f1", test.macro_f1, {"average": "macro"}),
+            ("loss", test.loss, {"kind": "categorical cross-entropy"}),
         ):
             if value is None:
                 continue
@@ -310,7 +327,7 @@ def build_model_card(folder: str | Path, repo_id: str | None = None):
                     task_type="video-classification",
                     task_name="Human activity recognition",
                     dataset_type="synthetic-ucf50-layout" if synthetic else "ucf50",
-                    dataset_name=str(dataset.get("name") or "unknown"),
+                    dataset_name=str(manifest.dataset_name or "unknown"),
                     dataset_split="test",
                     dataset_args=split_args or None,
                     metric_type=metric,
@@ -325,7 +342,7 @@ def build_model_card(folder: str | Path, repo_id: str | None = None):
         pipeline_tag="video-classification",
         tags=TAGS
         + (["synthetic-data"] if synthetic else [])
-        + (["imported-weights"] if manifest.get("source") == "imported" else []),
+        + (["imported-weights"] if manifest.source == "imported" else []),
         metrics=["accuracy", "f1"] if results else None,
         model_name=name,
         eval_results=results or None,
@@ -333,19 +350,14 @@ def build_model_card(folder: str | Path, repo_id: str | None = None):
     return ModelCard(f"---\n{data.to_yaml()}\n---\n{_card_body(manifest, report, name, repo_id)}")
 
 
-def _fmt(value, digits: int = 3) -> str:
-    return f"{value:.{digits}f}" if isinstance(value, (int, float)) else "–"
-
-
-def _card_body(manifest: dict, report: dict, name: str, repo_id: str | None) -> str:
-    classes = manifest["classes"]
-    clip = manifest.get("clip") or {}
-    dataset = manifest.get("dataset") or {}
-    split = report.get("split") or manifest.get("split") or {}
-    training = manifest.get("training") or {}
-    models = manifest["models"]
-    synthetic = bool(dataset.get("synthetic"))
-    imported = manifest.get("source") == "imported"
+def _card_body(manifest: Manifest, report: Report, name: str, repo_id: str | None) -> str:
+    classes = manifest.classes
+    clip = manifest.clip
+    dataset = manifest.dataset
+    split = report.split or manifest.split
+    models = manifest.models
+    synthetic = manifest.synthetic
+    imported = manifest.source == "imported"
     ref = repo_id or "OWNER/NAME"
     shown = " and ".join(display_name(m) for m in models)
     out = [f"# {name}", ""]
@@ -370,57 +382,11 @@ def _card_body(manifest: dict, report: dict, name: str, repo_id: str | None) -> 
             "",
         ]
 
-    out += ["## Results", ""]
-    model_reports = report.get("models") or {}
-    if model_reports:
-        kind = split.get("kind", "?")
-        out += [
-            f"On the held-out **test** split ({kind} split, "
-            f"{_fmt(split.get('test_fraction'), 2)} of the clips, seed {split.get('seed', '?')}):",
-            "",
-            "| Model | Parameters | Test accuracy | Macro F1 | Test loss |",
-            "|---|---:|---:|---:|---:|",
-        ]
-        for m, entry in models.items():
-            test = (model_reports.get(m) or {}).get("test") or {}
-            params = entry.get("params")
-            out.append(
-                f"| {display_name(m)} | {params:,} | {_fmt(test.get('accuracy'))} | "
-                f"{_fmt(test.get('macro_f1'))} | {_fmt(test.get('loss'))} |"
-                if isinstance(params, int)
-                else f"| {display_name(m)} | – | {_fmt(test.get('accuracy'))} | "
-                f"{_fmt(test.get('macro_f1'))} | {_fmt(test.get('loss'))} |"
-            )
-        if kind == "random":
-            out += [
-                "",
-                "A *random* split puts clips of the same UCF50 group (same actor, same scene) on both "
-                "sides, so these numbers are optimistic; a *group* split does not.",
-            ]
-        for m in models:
-            per_class = ((model_reports.get(m) or {}).get("test") or {}).get("per_class")
-            if isinstance(per_class, dict) and per_class and all(isinstance(v, dict) for v in per_class.values()):
-                keys = [k for k in ("precision", "recall", "f1", "support") if k in next(iter(per_class.values()))]
-                out += [
-                    "",
-                    f"{display_name(m)} per class:",
-                    "",
-                    "| Class | " + " | ".join(keys) + " |",
-                    "|---|" + "---:|" * len(keys),
-                ]
-                for cls, row in per_class.items():
-                    out.append(
-                        f"| {cls} | "
-                        + " | ".join(str(row[k]) if k == "support" else _fmt(row.get(k)) for k in keys)
-                        + " |"
-                    )
-    else:
-        out += ["No test report in this bundle (imported weights are not evaluated here)."]
-    out += [""]
+    out += ["## Results", "", table1_markdown(report, manifest), ""]
+    if report.models:
+        out += ["Per class, on the same test clips:", "", per_class_markdown(report, classes), ""]
 
-    strips = sorted(
-        p for p in manifest.get("files", {}) if p.startswith("misclassified/") and p.endswith((".jpg", ".png"))
-    )
+    strips = sorted(p for p in manifest.files if p.startswith("misclassified/") and p.endswith((".jpg", ".png")))
     if strips:
         out += ["Some misclassified test clips (sampled frames):", ""]
         out += [f"![{p}]({p})" for p in strips[:6]] + [""]
@@ -429,22 +395,22 @@ def _card_body(manifest: dict, report: dict, name: str, repo_id: str | None) -> 
     out += ["## Classes", "", "Output order of both models:", ""]
     out += [f"{i}. {c}" for i, c in enumerate(classes)] + [""]
 
-    frames, height, width = clip.get("frames", 20), clip.get("height", 64), clip.get("width", 64)
     sampling = {
         "tutorial": "frame `i * max(frame_count // N, 1)` for i in 0..N-1 (the tutorial's rule)",
         "uniform": "N frames spread evenly over the whole clip",
-    }.get(clip.get("sampling"), clip.get("sampling"))
+    }.get(clip.sampling, clip.sampling)
     out += [
         "## How frames are made",
         "",
-        f"A model sees **{frames} frames of {width}×{height} pixels**, shape `(1, {frames}, {height}, {width}, 3)`. "
+        f"A model sees **{clip.frames} frames of {clip.width}×{clip.height} pixels**, shape "
+        f"`(1, {clip.frames}, {clip.height}, {clip.width}, 3)`. "
         "Frames must be made exactly this way or the predictions drift:",
         "",
         f"- sampling: {sampling}",
-        f"- colour order: **{str(clip.get('color_order', 'bgr')).upper()}** (OpenCV's order"
-        f"{'' if clip.get('color_order', 'bgr') == 'bgr' else ', converted'})",
-        f"- resize: {clip.get('interpolation', 'bilinear')} interpolation, crop: {clip.get('crop', 'none')}",
-        f"- scale: {'pixel values / 255 (0..1)' if clip.get('scale', 'unit') == 'unit' else 'raw 0..255'}",
+        f"- colour order: **{clip.color_order.upper()}** (OpenCV's order"
+        f"{'' if clip.color_order == 'bgr' else ', converted'})",
+        f"- resize: {clip.interpolation} interpolation, crop: {clip.crop}",
+        f"- scale: {'pixel values / 255 (0..1)' if clip.scale == 'unit' else 'raw 0..255'}",
         "",
         "`har_demo.clip.read_clip` does all of this from the settings in `manifest.json`.",
         "",
@@ -452,15 +418,13 @@ def _card_body(manifest: dict, report: dict, name: str, repo_id: str | None) -> 
 
     out += ["## Models", "", "| Model | File | Parameters |", "|---|---|---:|"]
     for m, entry in models.items():
-        params = entry.get("params")
-        out.append(
-            f"| {display_name(m)} | `{entry.get('file')}` | {f'{params:,}' if isinstance(params, int) else '–'} |"
-        )
+        params = f"{entry.params:,}" if entry.params is not None else "–"
+        out.append(f"| {display_name(m)} | `{entry.file}` | {params} |")
     out += ["", "Keras 3 native `.keras` files, loaded with `safe_mode=True` (no Lambda layers, no custom code).", ""]
 
-    if training:
+    if manifest.training:
         out += ["## Training", "", "| Setting | Value |", "|---|---|"]
-        out += [f"| {k} | {v} |" for k, v in training.items() if not isinstance(v, (dict, list))]
+        out += [f"| {k} | {v} |" for k, v in manifest.training.items() if not isinstance(v, (dict, list))]
         out += [""]
 
     out += ["## Dataset", ""]
@@ -475,11 +439,7 @@ def _card_body(manifest: dict, report: dict, name: str, repo_id: str | None) -> 
     if split:
         out += ["## Split", ""]
         kind = split.get("kind")
-        explain = {
-            "group": "by UCF50 group (`v_Class_gXX_cYY`): no actor/scene is in both train and test",
-            "random": "random clips (the tutorial's way; groups leak across train and test)",
-        }
-        out += [f"- kind: **{kind}**" + (f" — {explain[kind]}" if kind in explain else "")]
+        out += [f"- kind: **{kind}**" + (f" — {SPLIT_KINDS[kind]}" if kind in SPLIT_KINDS else "")]
         out += [f"- {k}: {v}" for k, v in split.items() if k != "kind" and not isinstance(v, (dict, list))]
         out += [""]
 
@@ -499,7 +459,7 @@ def _card_body(manifest: dict, report: dict, name: str, repo_id: str | None) -> 
     out += [
         "## How to use",
         "",
-        "With the har-demo project installed (`pip install -r requirements.txt` in its checkout):",
+        "With the har-demo project installed (`pip install -e .` in its checkout):",
         "",
         "```bash",
         f"har-demo predict clip.avi --bundle {ref}",
@@ -518,20 +478,18 @@ def _card_body(manifest: dict, report: dict, name: str, repo_id: str | None) -> 
         "",
     ]
 
-    files = manifest.get("files") or {}
-    if files:
+    if manifest.files:
         out += ["## Files", "", "| File | sha256 |", "|---|---|"]
-        out += [f"| `{p}` | `{h[:16]}…` |" for p, h in sorted(files.items())]
+        out += [f"| `{p}` | `{h[:16]}…` |" for p, h in sorted(manifest.files.items())]
         out += [""]
-    versions = manifest.get("versions") or {}
     out += [
         "## Provenance",
         "",
-        f"- created: {manifest.get('created', '?')}",
-        f"- source: {manifest.get('source', '?')}",
+        f"- created: {manifest.created or '?'}",
+        f"- source: {manifest.source or '?'}",
     ]
-    if versions:
-        out += ["- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items())]
+    if manifest.versions:
+        out += ["- versions: " + ", ".join(f"{k} {v}" for k, v in manifest.versions.items())]
     return "\n".join(out) + "\n"
 
 
@@ -543,9 +501,10 @@ def stage_upload(folder: str | Path, out: str | Path, repo_id: str | None = None
     are not uploaded (and are named in a warning).
     """
     folder, out = Path(folder), Path(out)
+    links = snapshot_links_root(folder)  # a bundle straight from the HF cache can be pushed on
     manifest = read_manifest(folder)
-    verify_files(folder, manifest)
-    listed = set(manifest["files"]) | {MANIFEST_NAME}
+    verify_files(folder, manifest, links)
+    listed = set(manifest.files) | {MANIFEST_NAME}
     extra = sorted(
         p.relative_to(folder).as_posix()
         for p in folder.rglob("*")
@@ -559,7 +518,7 @@ def stage_upload(folder: str | Path, out: str | Path, repo_id: str | None = None
     for relative in sorted(listed):
         target = out / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(folder / relative, target)
+        shutil.copy2(bundle_file(folder, relative, links), target)
     build_model_card(folder, repo_id).save(out / CARD_NAME)
     return out
 
@@ -595,7 +554,7 @@ def push_bundle(
     folder = Path(folder)
     manifest = read_manifest(folder)
     where = f"{repo_id}@{revision}" if revision else repo_id
-    message = commit_message or f"Upload har-demo bundle {manifest.get('name', folder.name)}"
+    message = commit_message or f"Upload har-demo bundle {manifest.name or folder.name}"
     api = HfApi(endpoint=_endpoint(endpoint), token=token)
     with tempfile.TemporaryDirectory(prefix="har-push-") as tmp:
         staged = stage_upload(folder, Path(tmp) / "upload", repo_id)

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from har_demo.bundle import Bundle, load_bundle
+from har_demo.bundle import Bundle
 from har_demo.clip import Clip, ClipSettings, read_clip, to_model_input
+from har_demo.loader import load_bundle
 from har_demo.names import DISPLAY_NAMES
 
 

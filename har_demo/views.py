@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 
 from har_demo import plots
-from har_demo.bundle import Bundle, BundleError, load_bundle
+from har_demo.bundle import Bundle, BundleError
 from har_demo.clip import Clip, VideoError, read_clip
 from har_demo.inference import Prediction, describe_device
+from har_demo.loader import load_bundle
 from har_demo.models import DISPLAY_NAMES, layer_table
 
 REPO = Path(__file__).resolve().parents[1]

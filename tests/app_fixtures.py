@@ -45,7 +45,7 @@ def imported_bundle(tmp_path_factory, tutorial_weights) -> Path:
 @pytest.fixture(scope="session")
 def imported(imported_bundle):
     """The imported bundle, loaded once."""
-    from har_demo.bundle import load_bundle
+    from har_demo.loader import load_bundle
 
     return load_bundle(imported_bundle)
 
@@ -64,6 +64,8 @@ def predictor(imported):
 @pytest.fixture(scope="session")
 def reported_bundle(tmp_path_factory, imported_bundle, imported, predictor, real_clips) -> Path:
     """A bundle with a report.json in the format training.evaluate writes (see its docstring)."""
+    from dataclasses import replace
+
     from har_demo.bundle import REPORT_NAME, read_manifest, write_manifest
     from har_demo.clip import read_clip
     from har_demo.images import frame_strip, write_image
@@ -120,8 +122,9 @@ def reported_bundle(tmp_path_factory, imported_bundle, imported, predictor, real
     }
     dataset = {"name": "synthetic-test", "synthetic": True, "clips": 38, "classes": CLASSES, "skipped": []}
     (out / REPORT_NAME).write_text(json.dumps({"split": split, "dataset": dataset, "models": models}, indent=1))
-    manifest = read_manifest(out)
-    manifest.update(dataset=dataset, split=split, source="trained", name="synthetic-test-group-split")
+    manifest = replace(
+        read_manifest(out), dataset=dataset, split=split, source="trained", name="synthetic-test-group-split"
+    )
     write_manifest(out, manifest)
     return out
 

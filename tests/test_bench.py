@@ -55,8 +55,8 @@ def tiny_bundle(tmp_path_factory):
 
 
 def test_rebuilt_inference_models_match_the_loaded_ones(tiny_bundle):
-    from har_demo.bundle import load_bundle
     from har_demo.inference import Predictor
+    from har_demo.loader import load_bundle
 
     predictor = Predictor(load_bundle(tiny_bundle))
     frames = np.random.default_rng(3).integers(0, 256, (1, 20, 64, 64, 3), dtype=np.uint8)

@@ -13,8 +13,8 @@ import sys
 import numpy as np
 import pytest
 
-from har_demo.bundle import load_bundle
 from har_demo.clip import read_clip, to_model_input
+from har_demo.loader import load_bundle
 from har_demo.training.export import TOLERANCE, ExportError, TFLiteRunner, convert_to_tflite, export_graph, model_ops
 from har_demo.training.import_weights import import_bundle
 

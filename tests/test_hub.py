@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 from hub_server import HubServer
+
+pytestmark = pytest.mark.slow  # every test here starts a loopback Hub server
 
 REPO = Path(__file__).resolve().parents[1]
 CLASSES = ["WalkingWithDog", "TaiChi", "Swing", "HorseRace"]
@@ -85,14 +88,14 @@ def bundle_dir(tmp_path_factory) -> Path:
 
 def _variant(src: Path, dst: Path, *, name: str, drop: list[str] = ()) -> Path:
     """A copy of a bundle with another name and some files removed, re-hashed."""
+    from dataclasses import replace
+
     from har_demo.bundle import read_manifest, write_manifest
 
     shutil.copytree(src, dst)
     for relative in drop:
         (dst / relative).unlink()
-    manifest = read_manifest(dst)
-    manifest["name"] = name
-    write_manifest(dst, manifest)
+    write_manifest(dst, replace(read_manifest(dst), name=name))
     return dst
 
 
@@ -143,9 +146,9 @@ def _front_matter(text: str) -> dict:
 
 
 # --------------------------------------------------------------------------- push and load
-def test_push_then_load_by_repo_id(hub, bundle_dir):
-    from har_demo.bundle import load_bundle
-    from har_demo.hub import push_bundle, resolve_bundle, snapshot_commit
+def test_push_then_load_by_repo_id(hub, bundle_dir, tmp_path):
+    from har_demo.hub import push_bundle, resolve_bundle, snapshot_commit, stage_upload
+    from har_demo.loader import load_bundle
 
     pushed = push_bundle(bundle_dir, "alice/har-demo")
     assert pushed.commit == hub.head("alice/har-demo") and pushed.revision == "main"
@@ -161,6 +164,10 @@ def test_push_then_load_by_repo_id(hub, bundle_dir):
 
     bundle = load_bundle("alice/har-demo")  # the lead's loader goes through hub.resolve_bundle
     assert bundle.classes == CLASSES and set(bundle.models) == {"convlstm", "lrcn"}
+    assert bundle.report.models["convlstm"].test.accuracy == METRICS["convlstm"]["accuracy"]  # read via the cache
+    assert (folder / "report.json").is_symlink(), "the HF cache links snapshot files into its blob store"
+    staged = stage_upload(folder, tmp_path / "again", "alice/har-demo")  # a cached bundle can be pushed on
+    assert (staged / "report.json").read_bytes() == (bundle_dir / "report.json").read_bytes()
     assert bundle.models["convlstm"].count_params() == 44524 and bundle.models["lrcn"].count_params() == 73060
 
 
@@ -176,14 +183,14 @@ def test_second_push_and_pinned_older_revision(hub, bundle_dir, tmp_path):
 
     latest = resolve_bundle("alice/har-pin")
     pinned = resolve_bundle(f"alice/har-pin@{first.commit}")
-    assert read_manifest(latest)["name"] == "second" and read_manifest(pinned)["name"] == "test-bundle"
+    assert read_manifest(latest).name == "second" and read_manifest(pinned).name == "test-bundle"
     assert (pinned / "misclassified" / "convlstm_1.png").is_file()
     assert not (latest / "misclassified" / "convlstm_1.png").exists()
 
     # A branch: --revision creates it from main and leaves main alone.
     branch = push_bundle(bundle_dir, "alice/har-pin", revision="experiments")
     assert hub.head("alice/har-pin", "experiments") == branch.commit != hub.head("alice/har-pin")
-    assert read_manifest(resolve_bundle("alice/har-pin@experiments"))["name"] == "test-bundle"
+    assert read_manifest(resolve_bundle("alice/har-pin@experiments")).name == "test-bundle"
 
 
 def test_offline_from_cache_when_server_is_down_or_hf_hub_offline(hub, bundle_dir, monkeypatch):
@@ -266,15 +273,16 @@ def test_missing_repo_revision_private_and_gated(hub, bundle_dir, monkeypatch):
 def test_lambda_model_is_refused_after_download(hub, tmp_path):
     import keras
 
-    from har_demo.bundle import BundleError, load_bundle
+    from har_demo.bundle import UnsafeModelError
     from har_demo.hub import push_bundle
+    from har_demo.loader import load_bundle
 
     inputs = keras.Input((20, 64, 64, 3))
     x = keras.layers.Lambda(lambda t: t * 2.0)(inputs)  # arbitrary code inside the file
     x = keras.layers.GlobalAveragePooling3D()(x)
     model = keras.Model(inputs, keras.layers.Dense(4, activation="softmax")(x))
     push_bundle(_write_bundle(tmp_path / "lam", {"convlstm": model}, images=0), "alice/har-lambda")
-    with pytest.raises(BundleError, match="Lambda"):
+    with pytest.raises(UnsafeModelError, match="Lambda"):
         load_bundle("alice/har-lambda")
 
 
@@ -305,11 +313,50 @@ def test_model_card_has_metrics_classes_and_synthetic_warning(hub, bundle_dir):
     assert "/home/x" not in text  # the dataset's local root path stays out of the card
 
 
+def test_malformed_manifest_on_the_hub_is_one_sentence_in_process_and_from_predict(
+    hub, bundle_dir, tmp_path, monkeypatch
+):
+    """Whoever owns an unpinned repo must not be able to crash a loader: a BundleError naming the field."""
+    from har_demo.hub import HubError, push_bundle, resolve_bundle
+
+    push_bundle(bundle_dir, "alice/har-bad")
+    manifest = json.loads(hub.files("alice/har-bad")["manifest.json"])
+    for case, (change, words) in enumerate(
+        (
+            (lambda m: m["clip"].update(frames="20"), "manifest.json: clip.frames must be a whole number, got '20'"),
+            (lambda m: m.update(models=["convlstm"]), "manifest.json: models must be a JSON object, got a list"),
+            (
+                lambda m: m["files"].update({"../../../../etc/passwd": "0" * 64}),
+                "manifest.json: files['../../../../etc/passwd'] must be a path inside the bundle folder",
+            ),
+        )
+    ):
+        monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / f"cache{case}"))  # a cached commit is never re-read
+        bad = json.loads(json.dumps(manifest))
+        change(bad)
+        hub.tamper("alice/har-bad", "manifest.json", json.dumps(bad).encode())
+        with pytest.raises(HubError, match=re.escape(f"alice/har-bad: {words}")):
+            resolve_bundle("alice/har-bad")
+    hub.tamper("alice/har-bad", "manifest.json", b"[1, 2]")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache-list"))
+    with pytest.raises(HubError, match="alice/har-bad: manifest.json must be a JSON object, got a list"):
+        resolve_bundle("alice/har-bad")
+
+    hub.tamper("alice/har-bad", "manifest.json", json.dumps({**manifest, "format_version": "one"}).encode())
+    clip = REPO / "examples" / "synthetic_TaiChi.webm"
+    result = _cli(
+        ["-m", "har_demo", "predict", str(clip), "--bundle", "alice/har-bad"], _cli_env(hub, tmp_path / "home")
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "error: alice/har-bad: manifest.json: format_version must be a whole number, got 'one'" in result.stderr
+
+
 # --------------------------------------------------------------------------- the push CLI
-def test_push_cli_errors_are_one_clear_line_and_never_show_the_token(hub, bundle_dir, monkeypatch, capsys):
+def test_push_cli_errors_are_one_clear_line_and_never_show_the_token(hub, bundle_dir, monkeypatch, capsys, tmp_path):
     import huggingface_hub.constants
 
-    from har_demo.training.__main__ import main
+    from har_demo.cli import main
 
     # huggingface_hub reads HF_ENDPOINT once, at import (gradio may have imported it first in this
     # process); har_demo.hub passes the endpoint explicitly, but create_repo's 403 path builds its
@@ -339,6 +386,16 @@ def test_push_cli_errors_are_one_clear_line_and_never_show_the_token(hub, bundle
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     code, text = push("--token-env", "BOB_TOKEN")
     assert code == 2 and "(403)" in text
+
+    monkeypatch.setenv("HF_TOKEN", TOKEN)
+    broken = shutil.copytree(bundle_dir, tmp_path / "broken")
+    manifest = json.loads((broken / "manifest.json").read_text())
+    manifest["clip"]["frames"] = "20"
+    (broken / "manifest.json").write_text(json.dumps(manifest))
+    code = main(["push", "--bundle", str(broken), "--repo", "alice/har-broken"])
+    text = "".join(capsys.readouterr())
+    assert code == 2 and "error: manifest.json: clip.frames must be a whole number, got '20'" in text
+    assert "alice/har-broken" not in hub.repos  # refused before anything was sent
 
     hub.stop()
     code, text = push()
@@ -404,7 +461,7 @@ def test_cli_push_then_predict_then_offline(hub, bundle_dir, tmp_path):
 
     hub.stop()
     probe = (
-        "from har_demo.hub import resolve_bundle; from har_demo.bundle import load_bundle;"
+        "from har_demo.hub import resolve_bundle; from har_demo.loader import load_bundle;"
         "print(resolve_bundle('alice/har-e2e')); print(resolve_bundle('alice/har-e2e@" + commit + "'))"
     )
     result = _cli(["-c", probe], _cli_env(hub, home, HF_HUB_OFFLINE="1"))

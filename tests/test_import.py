@@ -9,8 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-from har_demo.bundle import BundleError, load_bundle
+from har_demo.bundle import BundleError
 from har_demo.inference import Predictor
+from har_demo.loader import load_bundle
 from har_demo.training.import_weights import import_bundle
 
 CLASSES = ["WalkingWithDog", "TaiChi", "Swing", "HorseRace"]
@@ -42,7 +43,7 @@ def test_imported_bundle_reproduces_expected_predictions(
     assert result.returncode == 0, result.stdout + result.stderr
     bundle = load_bundle(out)
     assert set(bundle.models) == {"convlstm", "lrcn"}  # kinds detected from the layers
-    assert bundle.manifest["source"] == "imported" and bundle.classes == CLASSES
+    assert bundle.manifest.source == "imported" and bundle.classes == CLASSES
     predictor = Predictor(bundle)
     expected = expected_predictions["predictions"]
     clips = sorted(real_clips.iterdir())

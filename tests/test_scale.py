@@ -47,7 +47,7 @@ def test_frames_and_size_flow_from_training_into_the_bundle_and_predict(synth, t
     )
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert (manifest["clip"]["frames"], manifest["clip"]["height"], manifest["clip"]["width"]) == (24, 72, 72)
-    from har_demo.bundle import load_bundle
+    from har_demo.loader import load_bundle
 
     loaded = load_bundle(bundle)
     for model in loaded.models.values():

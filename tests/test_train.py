@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from har_demo.bundle import BundleError, file_sha256, load_bundle, read_manifest, verify_files
+from har_demo.bundle import BundleError, file_sha256, read_manifest, verify_files
+from har_demo.loader import load_bundle
 
 
 def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -44,8 +45,8 @@ def trained(tmp_path_factory) -> tuple[Path, Path, Path]:
 
 def test_train_writes_a_complete_bundle(trained):
     data, bundle, _ = trained
-    manifest = read_manifest(bundle)
-    verify_files(bundle, manifest)
+    verify_files(bundle, read_manifest(bundle))
+    manifest = read_manifest(bundle).to_dict()
     assert manifest["source"] == "trained" and manifest["dataset"]["synthetic"] is True
     assert manifest["split"]["kind"] == "group" and manifest["training"]["batch_size"] == 4
     assert manifest["training"]["seed"] == 27 and manifest["training"]["patience"] == 5
@@ -126,4 +127,4 @@ def test_a_changed_bundle_file_is_refused(trained, tmp_path):
         handle.write(b"tampered")
     with pytest.raises(BundleError, match="lrcn.keras does not match the hash"):
         load_bundle(copy)
-    assert file_sha256(bundle / "lrcn.keras") == read_manifest(bundle)["files"]["lrcn.keras"]
+    assert file_sha256(bundle / "lrcn.keras") == read_manifest(bundle).files["lrcn.keras"]

@@ -16,6 +16,8 @@ import numpy as np
 
 from har_demo.clip import to_model_input
 from har_demo.images import frame_strip, write_image
+from har_demo.manifest import Report
+from har_demo.report_text import table1_text
 
 MAX_MISCLASSIFIED_IMAGES = 48  # per model: enough for the gallery, small enough for the Hub
 
@@ -96,14 +98,9 @@ def evaluate_model(name: str, model, cache, indices: np.ndarray, image_dir: Path
     return {"test": metrics, "misclassified": wrong}
 
 
-def format_table(report: dict) -> str:
-    """The report's Table 1, plus macro F1, as text."""
-    split = report.get("split", {}).get("kind", "?")
-    lines = [f"{'model':<10} {'accuracy':>9} {'loss':>8} {'macro F1':>9} {'clips':>6}   split: {split}"]
-    for name, result in report["models"].items():
-        t = result["test"]
-        lines.append(f"{name:<10} {t['accuracy']:>9.2%} {t['loss']:>8.4f} {t['macro_f1']:>9.4f} {t['clips']:>6}")
-    return "\n".join(lines)
+def format_table(report: dict | Report) -> str:
+    """The report's Table 1, plus macro F1, as text (har_demo.report_text writes every results table)."""
+    return table1_text(report if isinstance(report, Report) else Report.from_dict(report))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -121,7 +118,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from har_demo.bundle import BundleError, load_bundle
+    from har_demo.bundle import BundleError
+    from har_demo.loader import load_bundle
     from har_demo.training.dataset import build_cache, make_splits
 
     try:
@@ -130,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     cache = build_cache(args.data, bundle.classes, bundle.settings, args.cache_dir, args.workers)
-    split_info = dict(bundle.manifest.get("split") or {})
+    split_info = dict(bundle.manifest.split)
     if args.subset == "all" or not split_info:
         indices = np.arange(len(cache.labels))
         split_info = {"kind": "all clips"}

@@ -250,7 +250,8 @@ def export_bundle(
     """Export the bundle's models; return (and write to OUT/export.json) what was made and measured."""
     import keras
 
-    from har_demo.bundle import file_sha256, load_bundle, resolve_bundle_path
+    from har_demo.bundle import file_sha256
+    from har_demo.loader import load_bundle, resolve_bundle_path
 
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
@@ -268,7 +269,7 @@ def export_bundle(
     document = {
         "format": fmt,
         "bundle": bundle.origin,
-        "bundle_name": bundle.manifest.get("name"),
+        "bundle_name": bundle.manifest.name,
         "classes": bundle.classes,
         "clip": settings.to_dict(),
         "input": {
@@ -306,7 +307,7 @@ def export_bundle(
             pass
         path = out / f"{name}.{fmt}"
         path.write_bytes(content)
-        keras_file = bundle.path / bundle.manifest["models"][name]["file"]
+        keras_file = bundle.path / bundle.manifest.models[name].file
         document["models"][name] = {
             "file": path.name,
             "bytes": len(content),

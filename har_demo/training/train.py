@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import shutil
 import sys
 import tempfile
@@ -325,7 +324,7 @@ def train_bundle(
     `strategy`: the tf.distribute strategy named by `config.strategy`, if the caller made it
     already (MultiWorkerMirroredStrategy must be made before TensorFlow runs anything).
     """
-    from har_demo.bundle import REPORT_NAME, new_manifest, save_models, write_manifest
+    from har_demo.bundle import new_manifest, save_models, write_manifest, write_report
 
     if strategy is None:
         strategy = make_strategy(config.strategy)
@@ -395,7 +394,7 @@ def train_bundle(
             f"(same {splits.kind} split, seed {config.seed}); the bundle holds the augmented ones",
             "models": ablation,
         }
-    (out / REPORT_NAME).write_text(json.dumps(report, indent=1))
+    write_report(out, report)
     entries = save_models(out, models)
     training = {k: v for k, v in asdict(config).items() if k not in ("models", "extra")} | config.extra
     training["augment"] = {"enabled": augment.enabled, **augment.to_dict()}
