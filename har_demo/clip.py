@@ -16,6 +16,7 @@ message is one sentence for a person; callers branch on the type, never on the t
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import time
@@ -509,6 +510,15 @@ class FrameStream:
                 yield index - 1, frame
         except cv2.error as exc:  # a decoder that gives up mid-stream
             raise VideoError(f"{self.info.name} could not be decoded: {exc.msg or exc}") from exc
+
+
+def release_memory() -> None:
+    """Hand freed frame buffers back to the OS (glibc keeps small freed blocks in its arenas, so a
+    long decode would otherwise stay in the process's RSS after the request); a no-op elsewhere."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def decoded_notes(info: VideoInfo, decoded: int, needed: int, served: str = "the clip was sampled from") -> list[str]:

@@ -28,7 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
-from har_demo.clip import DEFAULT_LIMITS, DecodeLimits, FrameStream, VideoError, decoded_notes, sample_indices
+from har_demo.clip import (
+    DEFAULT_LIMITS,
+    DecodeLimits,
+    FrameStream,
+    VideoError,
+    decoded_notes,
+    release_memory,
+    sample_indices,
+)
 
 DEFAULT_WINDOW_S = 4.0
 DEFAULT_STRIDE_S = 1.0
@@ -245,22 +253,21 @@ def padded_size(n: int, batch_size: int) -> int:
 class _WindowSampler:
     """Which decoded frames the windows need, and each window's frames once they are all in.
 
-    Windows start every `stride` frames and take the frames `start + local`. Before the video is
-    known to be longer than one span every frame is held (a shorter video is one window sampled
-    over all of it); after that only the frames some window still needs.
+    Windows start every `stride` frames and take the frames `start + local`; only frames some
+    window still needs are held. A video not longer than one span is one window sampled over all
+    of it, so while that is possible (`hold_first_span`: the header gives no count, or a count
+    that short) every frame of the first span is held too, until the video proves longer.
     """
 
-    def __init__(self, span: int, stride: int, frames: int, sampling: str) -> None:
+    def __init__(self, span: int, stride: int, frames: int, sampling: str, *, hold_first_span: bool) -> None:
         self.span, self.stride, self.frames, self.sampling = span, stride, frames, sampling
         self.local = np.asarray(sample_indices(span, frames, sampling), dtype=np.int64)
-        first: dict[int, int] = {}  # residue mod stride -> smallest local offset with it
-        for offset in self.local.tolist():
-            first.setdefault(offset % stride, offset)
-            first[offset % stride] = min(first[offset % stride], offset)
-        self._first = first
+        self._first: dict[int, int] = {}  # residue mod stride -> smallest local offset with it
+        for offset in sorted(self.local.tolist(), reverse=True):
+            self._first[offset % stride] = offset
+        self.hold_first_span = hold_first_span
         self.held: dict[int, np.ndarray] = {}
         self.next_start = 0
-        self._pruned = False
 
     def needed(self, index: int) -> bool:
         """Is `index` = start + offset for some window start (a multiple of stride) and offset?"""
@@ -268,7 +275,7 @@ class _WindowSampler:
         return offset is not None and index >= offset
 
     def wanted(self, index: int) -> bool:
-        return index < self.span or self.needed(index)
+        return (self.hold_first_span and index < self.span) or self.needed(index)
 
     def add(self, index: int, frame: np.ndarray | None) -> Iterator[tuple[int, np.ndarray]]:
         """Take decoded frame `index`; yield (start, (T, H, W, C) frames) of each window it completes."""
@@ -277,31 +284,30 @@ class _WindowSampler:
         moved = False
         while index >= self.next_start + self.span - 1:
             start = self.next_start
-            yield start, np.stack([self._frame(start + int(o)) for o in self.local])
+            yield start, np.stack([self.frame(start + int(o)) for o in self.local])
             self.next_start += self.stride
             moved = True
-        if index >= self.span and not self._pruned:  # longer than one span: drop what no window needs
+        if self.hold_first_span and index >= self.span:  # longer than one span: drop what no window needs
             self.held = {i: f for i, f in self.held.items() if self.needed(i)}
-            self._pruned = True
+            self.hold_first_span = False
         if moved:  # frames before the next window's start are needed by no window any more
             for old in [i for i in self.held if i < self.next_start]:
                 del self.held[old]
 
-    def finish(self, count: int) -> tuple[int, np.ndarray] | None:
-        """The one window of a video not longer than a span (None if windows were already made)."""
+    def single_window(self, count: int) -> list[int] | None:
+        """The frames of the one window of a video shorter than a span (None when windows were made)."""
         if count >= self.span or count < 1:
             return None
-        local = sample_indices(count, self.frames, self.sampling)
-        return 0, np.stack([self._frame(i) for i in local])
+        return sample_indices(count, self.frames, self.sampling)
 
-    def _frame(self, index: int) -> np.ndarray:
-        """A held frame; a frame that failed to decode is replaced by the nearest earlier one held."""
+    def frame(self, index: int) -> np.ndarray:
+        """A held frame; one that failed to decode is replaced by the nearest held one before it."""
         frame = self.held.get(index)
         if frame is None:
-            earlier = [i for i in self.held if i <= index] or list(self.held)
+            earlier = [i for i in self.held if i <= index]
             if not earlier:
-                raise VideoError("No frame of this window could be decoded.")
-            frame = self.held[max(earlier) if max(earlier) <= index else min(earlier)]
+                raise VideoError("No frame of this window could be decoded; the file is probably damaged.")
+            frame = self.held[max(earlier)]
         return frame
 
 
@@ -355,7 +361,8 @@ def compute_timeline(
         span = max(1, int(round(window_s * fps)))
         stride = max(1, int(round(stride_s * fps)))
         expected = len(window_starts(info.frame_count, span, stride)) if info.frame_count else None
-        sampler = _WindowSampler(span, stride, settings.frames, settings.sampling)
+        short_possible = info.frame_count is None or info.frame_count <= span
+        sampler = _WindowSampler(span, stride, settings.frames, settings.sampling, hold_first_span=short_possible)
         for index, frame in stream.frames(sampler.wanted):
             for start, window in sampler.add(index, frame):
                 starts.append(start)
@@ -369,14 +376,19 @@ def compute_timeline(
                         progress(min(done / total, 0.99), f"Windows {done}/{total}")
         count = stream.decoded
     notes = decoded_notes(info, count, settings.frames, served="the timeline covers")
-    last = sampler.finish(count)
-    if last is not None:
-        starts.append(last[0])
-        pending.append(last[1])
+    single = sampler.single_window(count)
+    if single is not None:
+        if not set(single) <= sampler.held.keys():
+            # The header promised more than one span: decode the short video again for its frames.
+            with FrameStream(path, settings, limits) as again:
+                sampler.held = {i: f for i, f in again.frames(set(single).__contains__) if f is not None}
+        starts.append(0)
+        pending.append(np.stack([sampler.frame(i) for i in single]))
     sampler.held.clear()
     if pending:
         run(pending)
         pending = []
+    release_memory()
     if progress:
         progress(1.0, f"Windows {len(starts)}/{len(starts)}")
     start_frames = np.asarray(starts, dtype=np.int64)
