@@ -225,6 +225,27 @@ def test_the_pixel_limit_holds_when_the_header_lies(tmp_path, monkeypatch):
     assert (caught.value.width, caught.value.height) == (320, 240)
 
 
+def test_too_many_pixels_are_refused_from_the_header_before_any_frame_is_decoded(tmp_path, monkeypatch):
+    import har_demo.clip as clip_module
+
+    path = tmp_path / "huge.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (4104, 4096))
+    for _ in range(2):
+        writer.write(np.zeros((4096, 4104, 3), np.uint8))
+    writer.release()
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("a frame was decoded")
+
+    monkeypatch.setattr(clip_module, "prepare_frame", no_decoding)
+    monkeypatch.setattr(clip_module.FrameStream, "frames", no_decoding)
+    for call in (probe, read_clip):
+        with pytest.raises(VideoTooLarge) as caught:
+            call(path)  # the default limit: 4096 x 4096
+        assert (caught.value.width, caught.value.height) == (4104, 4096) and caught.value.limit == 4096 * 4096
+        assert "4104x4096" in str(caught.value)
+
+
 def test_grayscale_settings_make_one_channel_frames(tmp_path, real_clips):
     gray = ClipSettings(channels=1, frames=10, height=128, width=128)
     assert ClipSettings.from_dict(gray.to_dict()) == gray
