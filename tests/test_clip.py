@@ -286,3 +286,22 @@ def test_a_lying_frame_count_does_not_change_the_frames(tmp_path, monkeypatch, l
     lied_to = read_clip(path)
     assert lied_to.frame_count == 75 and lied_to.indices == honest.indices
     np.testing.assert_array_equal(lied_to.frames, honest.frames)
+
+
+def test_without_a_count_memory_is_bounded_and_the_frames_are_the_same(tmp_path, monkeypatch):
+    """No count (webm, GIF): frames are kept while counting only up to a bound; past it a second
+    pass decodes the sampled frames, which are the same."""
+    import har_demo.clip as clip_module
+
+    path = tmp_path / "clip.avi"
+    write_video(path, moving_square_frames(75), fps=25)
+    honest = read_clip(path)
+    monkeypatch.setattr(clip_module, "_reported_count", lambda cap: None)
+    monkeypatch.setattr(clip_module, "UNKNOWN_COUNT_KEEP_BYTES", 30 * 64 * 64 * 3)  # 30 frames
+    prepared = []
+    real_prepare = clip_module.prepare_frame
+    monkeypatch.setattr(clip_module, "prepare_frame", lambda f, s: prepared.append(1) or real_prepare(f, s))
+    bounded = read_clip(path)
+    assert bounded.frame_count == 75 and bounded.indices == honest.indices
+    assert len(prepared) == 30 + 20  # the first 30 while counting, then the 20 sampled (not all 75)
+    np.testing.assert_array_equal(bounded.frames, honest.frames)
