@@ -181,3 +181,13 @@ def test_a_clip_with_too_little_left_is_refused_by_both(real_clips, tmp_path):
         compute_timeline(path, EchoPredictor())
     assert by_clip.value.decoded == by_timeline.value.decoded < 20
     assert str(by_clip.value) == str(by_timeline.value)
+
+
+def test_progress_rises_to_one_and_grayscale_windows_have_one_channel(counter_video):
+    seen = []
+    gray = EchoPredictor(ClipSettings(channels=1, frames=10, height=16, width=16))
+    tl = compute_timeline(
+        counter_video, gray, window_s=1.0, stride_s=0.25, batch_size=4, progress=lambda f, m: seen.append(f)
+    )
+    assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen) and len(seen) > 3
+    assert gray.windows[0].shape == (10, 16, 16, 1) and tl.windows == 9
