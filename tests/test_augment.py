@@ -173,7 +173,7 @@ def test_train_cli_records_augmentation_and_the_ablation(tmp_path):
     data, bundle, cache = tmp_path / "SynthUCF", tmp_path / "bundle", tmp_path / "cache"
     write_synthetic_dataset(data, 4, groups_per_class=2, workers=2, progress=False)
     result = run_cli(
-        "training",
+        "har_demo",
         "train",
         str(data),
         "--models",
