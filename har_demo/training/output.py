@@ -90,6 +90,7 @@ def check_output(out: Path, overwrite: bool = False, flag: str = "--out") -> Non
 def scratch_path(out: Path) -> Path:
     """The sibling folder a run builds its bundle in (and keeps its checkpoints in until done)."""
     out = Path(out)
+    out = out if out.name else out.resolve()  # "." or "..": name the folder itself
     return out.with_name(out.name + SCRATCH_SUFFIX)
 
 
