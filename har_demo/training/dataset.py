@@ -275,7 +275,7 @@ def build_cache(
 
     started = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
-    shape = (len(records), settings.frames, settings.height, settings.width, 3)
+    shape = (len(records), settings.frames, settings.height, settings.width, settings.channels)
     partial = folder / "frames.partial.npy"
     frames = np.lib.format.open_memmap(partial, mode="w+", dtype=np.uint8, shape=shape)
     jobs = [(i, str(r.path), settings.to_dict()) for i, r in enumerate(records)]

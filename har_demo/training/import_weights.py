@@ -158,11 +158,7 @@ def settings_from_model(
     if c not in (1, 3):
         raise BundleError(f"{label} takes frames with {c} channels; only 1 (grayscale) and 3 (colour) are supported.")
     changes = {"frames": int(t), "height": int(h), "width": int(w)}
-    if c == 1:
-        if "channels" not in ClipSettings.__dataclass_fields__:
-            raise BundleError(f"{label} takes grayscale frames, which this version of har-demo cannot make.")
-        changes["channels"] = 1
-    return base.with_(**changes)
+    return base.with_(**changes, channels=int(c))
 
 
 def import_bundle(
