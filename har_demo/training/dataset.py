@@ -19,6 +19,7 @@ import json
 import math
 import os
 import re
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -375,7 +376,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    cache = build_cache(args.data, parse_classes(args.classes), settings_from_args(args), args.cache_dir, args.workers)
+    try:
+        cache = build_cache(
+            args.data, parse_classes(args.classes), settings_from_args(args), args.cache_dir, args.workers
+        )
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     size_mb = cache.frames.nbytes / 1e6
     print(
         f"{len(cache.labels)} clips, {len(cache.classes)} classes, {size_mb:.1f} MB of uint8 frames at {cache.folder}"

@@ -63,6 +63,10 @@ OPTIMIZERS = ("adam", "sgd", "rmsprop")
 EXIT_INTERRUPTED = 130  # what a shell reports for a Ctrl-C
 
 
+class SettingsError(ValueError):
+    """Training settings that cannot work together (a clip shape, a batch size); said in a sentence."""
+
+
 @dataclass
 class TrainConfig:
     """Everything that decides a training run; recorded in the bundle's manifest."""
@@ -336,10 +340,10 @@ def train_one(
     augment: AugmentConfig | None = None,
     dense: FrameCache | None = None,
     strategy=None,
+    callbacks: list | tuple = (),
     *,
     state: RunState | None = None,
     key: str | None = None,
-    callbacks: list | tuple = (),
 ):
     """Build, compile and fit one model; return it with its history and timing.
 
@@ -380,7 +384,7 @@ def train_one(
     if strategy is not None and (
         config.batch_size % replicas or min(len(splits.train), len(splits.val) or replicas) < replicas
     ):
-        raise ValueError(
+        raise SettingsError(
             f"--batch-size {config.batch_size} cannot be split evenly over {replicas} replicas (or a split has "
             f"fewer clips than replicas); use a batch size that is a multiple of {replicas}"
         )
@@ -446,7 +450,7 @@ def check_clip_shape(models, settings=None) -> None:
             lines = [l.strip() for l in str(exc).splitlines() if l.strip()]
             reason = next((l for l in lines if "size would be" in l or "negative" in l), lines[0] if lines else "")
             reason = reason.replace("\x1b[1m", "").replace("\x1b[0m", "")[:300]
-            raise ValueError(
+            raise SettingsError(
                 f"{name} cannot be built for {s.frames} frames of {s.height}x{s.width}: {reason} "
                 "(LRCN needs frames of at least 64x64)"
             ) from None
@@ -513,7 +517,9 @@ def train_bundle(
     overwrite: bool = False,
     resume: bool = False,
     options: dict | None = None,
+    cache: FrameCache | None = None,
     callbacks: list | tuple = (),
+    stop=None,
 ) -> Path:
     """The whole run: cache -> splits -> train each model -> evaluate -> bundle at `out`.
 
@@ -522,7 +528,10 @@ def train_bundle(
     is continued (same data and config, else refused). `options`: the CLI's resolved options,
     kept with the run so `--resume` alone reuses them. `strategy`: the tf.distribute strategy named
     by `config.strategy`, if the caller made it already (MultiWorkerMirroredStrategy must be made
-    before TensorFlow runs anything). Ctrl-C raises `Interrupted` with what was kept.
+    before TensorFlow runs anything). `cache`: frames already decoded (e.g. the studio's);
+    `callbacks`: extra Keras callbacks for each model's fit; `stop`: a threading.Event, once set no
+    further model is trained (the bundle holds those trained so far). Ctrl-C raises `Interrupted`
+    with what was kept.
     """
     from har_demo.bundle import REPORT_NAME, new_manifest, save_models, write_manifest
 
@@ -539,7 +548,7 @@ def train_bundle(
     try:
         seed_everything(config.seed)
         state.where = "decoding clips"
-        cache = build_cache(data, classes, settings, cache_dir, workers)
+        cache = cache if cache is not None else build_cache(data, classes, settings, cache_dir, workers)
         labels = [cache.classes[i] for i in cache.labels]
         splits = make_splits(cache.groups, labels, config.split, config.test_fraction, config.val_fraction, config.seed)
         check_splits(splits, labels, cache.classes)
@@ -584,6 +593,8 @@ def train_bundle(
 
         results, entries, ablation = {}, {}, {}
         for name in config.models:
+            if stop is not None and stop.is_set() and results:
+                break  # stopped: the models trained so far make the bundle
             unit = state.units.get(name, {})
             if unit.get("done"):
                 print(f"\n{name}: finished before the interruption; kept from {folder}")
@@ -650,7 +661,7 @@ def train_bundle(
             name=f"{cache.name}-{config.split}-split",
             classes=cache.classes,
             settings=cache.settings,
-            models={name: entries[name] for name in config.models},
+            models=entries,
             source="trained",
             dataset=dataset,
             split=splits.describe(),
@@ -825,25 +836,32 @@ def run(args: argparse.Namespace) -> int:
             options["augment"], crop_min=options["crop_min"], jitter_factor=options["jitter_factor"]
         )
         prepare_data(args.data, synth, args.config)
+    except (OutputRefused, ValueError) as exc:  # RecipeError and the settings' own checks are ValueErrors
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"Interrupted before training started; nothing was written ({args.out} is unchanged).", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    config = TrainConfig(
+        models=models,
+        epochs=options["epochs"],
+        batch_size=options["batch_size"],
+        patience=options["patience"],
+        learning_rate=options["learning_rate"],
+        optimizer=options["optimizer"],
+        split=options["split"],
+        test_fraction=options["test_fraction"],
+        val_fraction=options["val_fraction"],
+        seed=options["seed"],
+        augment=augment.to_dict() if augment.any else {},
+        augment_ablation=bool(options["augment_ablation"]),
+        strategy=options["strategy"],
+        extra={"recipe": args.config.name} if args.config else {},
+    )
+    try:
         configure_cpu_devices(args.cpu_devices)
         strategy = make_strategy(options["strategy"])  # before TensorFlow runs anything (multiworker insists)
         check_clip_shape(models, settings)
-        config = TrainConfig(
-            models=models,
-            epochs=options["epochs"],
-            batch_size=options["batch_size"],
-            patience=options["patience"],
-            learning_rate=options["learning_rate"],
-            optimizer=options["optimizer"],
-            split=options["split"],
-            test_fraction=options["test_fraction"],
-            val_fraction=options["val_fraction"],
-            seed=options["seed"],
-            augment=augment.to_dict() if augment.any else {},
-            augment_ablation=bool(options["augment_ablation"]),
-            strategy=options["strategy"],
-            extra={"recipe": args.config.name} if args.config else {},
-        )
         train_bundle(
             args.data,
             args.out,
@@ -863,7 +881,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"Interrupted before training started; nothing was written ({args.out} is unchanged).", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (OutputRefused, DatasetError, RecipeError, ValueError) as exc:
+    except (OutputRefused, DatasetError, RecipeError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
