@@ -184,3 +184,17 @@ def test_a_synthetic_dataset_made_otherwise_than_the_recipe_says_is_named():
     }
     assert synthetic_mismatch(meta, synth) == ["clips-per-class 6 (the recipe says 250)"]
     assert synthetic_mismatch(meta | {"clips_per_class": 250}, synth) == []
+
+
+def test_a_recipe_writes_its_synthetic_dataset_once_and_refuses_one_made_otherwise(tmp_path):
+    from har_demo.training.train import prepare_data
+
+    recipe = tmp_path / "tiny.toml"
+    recipe.write_text('[synth]\nclips-per-class = 1\ngroups-per-class = 1\nclasses = ["TaiChi", "Swing"]\n')
+    data = tmp_path / "data"
+    prepare_data(data, load_recipe(recipe)["synth"], recipe, workers=1)
+    assert sorted(p.name for p in data.glob("*/*.avi")) == ["v_Swing_g01_c01.avi", "v_TaiChi_g01_c01.avi"]
+    prepare_data(data, load_recipe(recipe)["synth"], recipe, workers=1)  # the same settings: used as it is
+    recipe.write_text('[synth]\nclips-per-class = 2\nclasses = ["TaiChi", "Swing"]\n')
+    with pytest.raises(RecipeError, match=r"made with other settings .* clips-per-class 1 \(the recipe says 2\)"):
+        prepare_data(data, load_recipe(recipe)["synth"], recipe, workers=1)

@@ -800,7 +800,7 @@ def resolve_options(args: argparse.Namespace) -> tuple[dict, dict]:
     return options, recipe["synth"]
 
 
-def prepare_data(data: Path, synth: dict, recipe: Path | None) -> None:
+def prepare_data(data: Path, synth: dict, recipe: Path | None, workers: int | None = None) -> None:
     """Make the recipe's synthetic dataset if DATA does not exist; refuse one made otherwise."""
     if not synth:
         return
@@ -810,7 +810,7 @@ def prepare_data(data: Path, synth: dict, recipe: Path | None) -> None:
         from har_demo.training.synth import write_synthetic_dataset
 
         print(f"{data} does not exist: writing the synthetic dataset {recipe} describes first.")
-        summary = write_synthetic_dataset(data, **synth_arguments(synth))
+        summary = write_synthetic_dataset(data, **synth_arguments(synth), workers=workers)
         print(summary.line())
     elif meta_path.is_file():
         mismatch = synthetic_mismatch(json.loads(meta_path.read_text()), synth)
@@ -835,7 +835,7 @@ def run(args: argparse.Namespace) -> int:
         augment = AugmentConfig.parse(
             options["augment"], crop_min=options["crop_min"], jitter_factor=options["jitter_factor"]
         )
-        prepare_data(args.data, synth, args.config)
+        prepare_data(args.data, synth, args.config, args.workers)
     except (OutputRefused, ValueError) as exc:  # RecipeError and the settings' own checks are ValueErrors
         print(f"error: {exc}", file=sys.stderr)
         return 2
