@@ -198,3 +198,10 @@ def test_a_recipe_writes_its_synthetic_dataset_once_and_refuses_one_made_otherwi
     recipe.write_text('[synth]\nclips-per-class = 2\nclasses = ["TaiChi", "Swing"]\n')
     with pytest.raises(RecipeError, match=r"made with other settings .* clips-per-class 1 \(the recipe says 2\)"):
         prepare_data(data, load_recipe(recipe)["synth"], recipe, workers=1)
+
+
+def test_evaluate_never_replaces_an_existing_report_file_without_overwrite(tmp_path):
+    (tmp_path / "eval.json").write_text("my notes")
+    result = cli("evaluate", "--bundle", "b", "--data", "d", "--out", "eval.json", cwd=tmp_path)
+    assert result.returncode == 2 and "already exists" in result.stderr
+    assert (tmp_path / "eval.json").read_text() == "my notes"
