@@ -80,9 +80,10 @@ def test_a_handful_of_clips_per_class_is_enough():
     for kind in ("random", "group"):
         splits = make_splits(groups, labels, kind, 0.25, 0.2, 27)
         check_splits(splits, labels, classes)
-    no_validation = make_splits(groups, labels, "random", 0.25, 0.0, 27)
-    assert len(no_validation.val) == 0
-    check_splits(no_validation, labels, classes)  # asked for no validation: none needed
+    for kind in ("random", "group"):
+        no_validation = make_splits(groups, labels, kind, 0.25, 0.0, 27)
+        assert len(no_validation.val) == 0 and len(no_validation.train) + len(no_validation.test) == 40
+        check_splits(no_validation, labels, classes)  # asked for no validation: none needed
 
 
 def test_random_split_matches_the_tutorial_and_keras_validation_split():

@@ -157,10 +157,13 @@ def make_splits(
         train, val = train[:split_at], train[split_at:]
     elif kind == "group":
         train, test = split_groups(groups, labels, test_fraction, seed)
-        sub_train, sub_val = split_groups(
-            [groups[i] for i in train], [labels[i] for i in train], val_fraction, seed + 1
-        )
-        train, val = train[sub_train], train[sub_val]
+        if val_fraction > 0:
+            sub_train, sub_val = split_groups(
+                [groups[i] for i in train], [labels[i] for i in train], val_fraction, seed + 1
+            )
+            train, val = train[sub_train], train[sub_val]
+        else:  # no validation asked for: a fixed number of epochs on everything not tested
+            val = train[:0]
     else:
         raise ValueError(f"split must be one of {', '.join(SPLIT_KINDS)}, not {kind!r}")
     return Splits(np.sort(train), np.sort(val), np.sort(test), kind, test_fraction, val_fraction, seed)
@@ -197,6 +200,8 @@ def check_splits(splits: Splits, labels: list[str], classes: list[str]) -> None:
         problems.append("no test clip")
     if problems:
         hint = "add clips or groups (a group split holds out whole groups)" if splits.kind == "group" else "add clips"
+        if problems == ["no validation clip"]:
+            hint += ", or train a fixed number of epochs without validation (--val-fraction 0)"
         raise DatasetError(
             f"The {splits.kind} split is too small to train, validate and test: {'; '.join(problems)}. "
             f"Train {counts(splits.train)}, validation {counts(splits.val)}, test {counts(splits.test)}; {hint}."
