@@ -266,7 +266,7 @@ def save_models(folder: Path, models: dict) -> dict[str, dict]:
 
 def check_model_shapes(model, classes: list[str], settings: ClipSettings, label: str) -> None:
     """Refuse a model whose input or output does not fit the clip settings and class list."""
-    expected_in = (settings.frames, settings.height, settings.width, 3)
+    expected_in = (settings.frames, settings.height, settings.width, settings.channels)
     actual_in = tuple(model.input_shape[1:]) if hasattr(model, "input_shape") else None
     if actual_in is not None and tuple(d for d in actual_in) != expected_in:
         raise BundleError(

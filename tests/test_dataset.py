@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 
 from har_demo.clip import ClipSettings, read_clip
-from har_demo.training.dataset import build_cache, make_splits, parse_classes, scan_dataset
+from har_demo.training.dataset import (
+    DatasetError,
+    build_cache,
+    check_splits,
+    make_splits,
+    parse_classes,
+    scan_dataset,
+)
 from har_demo.training.synth import write_synthetic_dataset
 
 
@@ -28,6 +35,55 @@ def test_scan_reads_layout_classes_and_groups(synth_root):
     assert len(scan_dataset(synth_root, parse_classes("all"))) == 16
     with pytest.raises(ValueError, match="Basketball.*not found"):
         scan_dataset(synth_root, ["Basketball"])
+
+
+def test_an_empty_class_folder_is_refused_by_name(synth_root, tmp_path):
+    empty = synth_root / "EmptyClass"
+    empty.mkdir()
+    try:
+        with pytest.raises(DatasetError, match=r"EmptyClass in .* hold no video files.*--classes TaiChi\)"):
+            scan_dataset(synth_root, ["TaiChi", "EmptyClass"])
+        with pytest.raises(DatasetError, match="EmptyClass"):
+            scan_dataset(synth_root, parse_classes("all"))  # not dropped silently
+    finally:
+        empty.rmdir()
+
+
+def _labels(counts: dict[str, int]) -> tuple[list[str], list[str]]:
+    """Labels and UCF groups: clip i of a class is in group i % 3 (like a studio's sessions)."""
+    labels = [c for c, n in counts.items() for _ in range(n)]
+    groups = [f"{c}/g{i % 3:02d}" for c, n in counts.items() for i in range(n)]
+    return labels, groups
+
+
+def test_splits_too_small_to_train_validate_or_test_are_refused_with_counts():
+    labels, groups = _labels({"TaiChi": 2, "EmptyClass": 0})
+    with pytest.raises(DatasetError, match="EmptyClass have no readable clips"):
+        check_splits(make_splits(groups, labels), labels, ["TaiChi", "EmptyClass"])
+    with pytest.raises(DatasetError, match="at least two classes"):
+        check_splits(make_splits(groups, labels), labels, ["TaiChi"])
+    labels, groups = _labels({"TaiChi": 1, "Swing": 1})
+    with pytest.raises(DatasetError, match="too small") as refused:
+        check_splits(make_splits(groups, labels), labels, ["TaiChi", "Swing"])
+    message = str(refused.value)
+    assert "no training clip of TaiChi; no validation clip" in message, message
+    assert "Train 1 (TaiChi 0, Swing 1), validation 0 (TaiChi 0, Swing 0), test 1 (TaiChi 1, Swing 0)" in message
+    labels, groups = _labels({"TaiChi": 2, "Swing": 2})
+    with pytest.raises(DatasetError, match="no validation clip"):  # 2 groups: one tested, none left to validate
+        check_splits(make_splits(groups, labels, "group", 0.25, 0.2), labels, ["TaiChi", "Swing"])
+
+
+def test_a_handful_of_clips_per_class_is_enough():
+    """4 classes x 10 clips (a studio's tiny real set) pass, by random and by group split."""
+    classes = ["A", "B", "C", "D"]
+    labels, groups = _labels(dict.fromkeys(classes, 10))
+    for kind in ("random", "group"):
+        splits = make_splits(groups, labels, kind, 0.25, 0.2, 27)
+        check_splits(splits, labels, classes)
+    for kind in ("random", "group"):
+        no_validation = make_splits(groups, labels, kind, 0.25, 0.0, 27)
+        assert len(no_validation.val) == 0 and len(no_validation.train) + len(no_validation.test) == 40
+        check_splits(no_validation, labels, classes)  # asked for no validation: none needed
 
 
 def test_random_split_matches_the_tutorial_and_keras_validation_split():

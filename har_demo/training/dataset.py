@@ -19,6 +19,7 @@ import json
 import math
 import os
 import re
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -33,6 +34,10 @@ VIDEO_EXTENSIONS = {".avi", ".mp4", ".mov", ".mkv", ".webm", ".gif", ".mpg", ".m
 CLIP_NAME = re.compile(r"^v_(?P<label>.+)_g(?P<group>\d+)_c(?P<clip>\d+)$")
 CACHE_VERSION = 1
 SPLIT_KINDS = ("random", "group")
+
+
+class DatasetError(ValueError):
+    """A dataset folder that cannot be trained on as asked; the message names the classes and counts."""
 
 
 @dataclass(frozen=True)
@@ -59,12 +64,12 @@ def scan_dataset(root: Path, classes: list[str] | None = None) -> list[ClipRecor
     """Every video under ROOT/<Class>/ for the chosen classes (all class folders if None)."""
     root = Path(root)
     if not root.is_dir():
-        raise FileNotFoundError(f"Dataset folder {root} does not exist.")
+        raise DatasetError(f"Dataset folder {root} does not exist.")
     found = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     chosen = found if classes is None else list(classes)
     missing = [c for c in chosen if c not in found]
     if missing:
-        raise ValueError(
+        raise DatasetError(
             f"Class folder(s) {', '.join(missing)} not found in {root}; it has: {', '.join(found) or 'none'}."
         )
     records = []
@@ -76,7 +81,13 @@ def scan_dataset(root: Path, classes: list[str] | None = None) -> list[ClipRecor
             group = f"{label}/g{match['group']}" if match else f"{label}/{path.stem}"
             records.append(ClipRecord(path=path, label=label, group=group))
     if not records:
-        raise ValueError(f"No video files found in {root} for classes {', '.join(chosen)}.")
+        raise DatasetError(f"No video files found in {root} for classes {', '.join(chosen)}.")
+    empty = [label for label in chosen if not any(r.label == label for r in records)]
+    if empty:
+        raise DatasetError(
+            f"Class folder(s) {', '.join(empty)} in {root} hold no video files; add clips or leave the class out "
+            f"(--classes {','.join(c for c in chosen if c not in empty)})."
+        )
     return records
 
 
@@ -146,13 +157,55 @@ def make_splits(
         train, val = train[:split_at], train[split_at:]
     elif kind == "group":
         train, test = split_groups(groups, labels, test_fraction, seed)
-        sub_train, sub_val = split_groups(
-            [groups[i] for i in train], [labels[i] for i in train], val_fraction, seed + 1
-        )
-        train, val = train[sub_train], train[sub_val]
+        if val_fraction > 0:
+            sub_train, sub_val = split_groups(
+                [groups[i] for i in train], [labels[i] for i in train], val_fraction, seed + 1
+            )
+            train, val = train[sub_train], train[sub_val]
+        else:  # no validation asked for: a fixed number of epochs on everything not tested
+            val = train[:0]
     else:
         raise ValueError(f"split must be one of {', '.join(SPLIT_KINDS)}, not {kind!r}")
     return Splits(np.sort(train), np.sort(val), np.sort(test), kind, test_fraction, val_fraction, seed)
+
+
+def check_splits(splits: Splits, labels: list[str], classes: list[str]) -> None:
+    """Refuse a dataset too small to train, validate and test honestly, with the counts per split.
+
+    Each class needs a training clip (a class never seen in training cannot be learnt), the test
+    split at least one clip (an accuracy of no clips is no accuracy), and validation at least one
+    clip when a validation fraction is asked for (early stopping and the best checkpoint need it).
+    A handful of clips per class (e.g. 4 classes x 10 clips) passes.
+    """
+    labels = list(labels)
+    if len(classes) < 2:
+        raise DatasetError(f"A classifier needs at least two classes; only {', '.join(classes) or 'none'} given.")
+    without_clips = [c for c in classes if c not in labels]
+    if without_clips:
+        raise DatasetError(f"Class(es) {', '.join(without_clips)} have no readable clips; add clips or leave them out.")
+
+    def counts(indices: np.ndarray) -> str:
+        per_class = {c: 0 for c in classes}
+        for i in indices:
+            per_class[labels[i]] += 1
+        return f"{len(indices)} (" + ", ".join(f"{c} {n}" for c, n in per_class.items()) + ")"
+
+    untrained = [c for c in classes if not any(labels[i] == c for i in splits.train)]
+    problems = []
+    if untrained:
+        problems.append(f"no training clip of {', '.join(untrained)}")
+    if splits.val_fraction > 0 and len(splits.val) == 0:
+        problems.append("no validation clip")
+    if len(splits.test) == 0:
+        problems.append("no test clip")
+    if problems:
+        hint = "add clips or groups (a group split holds out whole groups)" if splits.kind == "group" else "add clips"
+        if problems == ["no validation clip"]:
+            hint += ", or train a fixed number of epochs without validation (--val-fraction 0)"
+        raise DatasetError(
+            f"The {splits.kind} split is too small to train, validate and test: {'; '.join(problems)}. "
+            f"Train {counts(splits.train)}, validation {counts(splits.val)}, test {counts(splits.test)}; {hint}."
+        )
 
 
 @dataclass
@@ -228,7 +281,7 @@ def build_cache(
 
     started = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
-    shape = (len(records), settings.frames, settings.height, settings.width, 3)
+    shape = (len(records), settings.frames, settings.height, settings.width, settings.channels)
     partial = folder / "frames.partial.npy"
     frames = np.lib.format.open_memmap(partial, mode="w+", dtype=np.uint8, shape=shape)
     jobs = [(i, str(r.path), settings.to_dict()) for i, r in enumerate(records)]
@@ -250,8 +303,8 @@ def build_cache(
             else:
                 skipped.append({"path": str(records[index].path.relative_to(root)), "reason": error})
     finally:
-        if executor is not None:
-            executor.shutdown()
+        if executor is not None:  # on Ctrl-C, do not decode the clips still queued
+            executor.shutdown(cancel_futures=True)
     frames.flush()
     del frames
     for item in skipped:
@@ -328,7 +381,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    cache = build_cache(args.data, parse_classes(args.classes), settings_from_args(args), args.cache_dir, args.workers)
+    try:
+        cache = build_cache(
+            args.data, parse_classes(args.classes), settings_from_args(args), args.cache_dir, args.workers
+        )
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     size_mb = cache.frames.nbytes / 1e6
     print(
         f"{len(cache.labels)} clips, {len(cache.classes)} classes, {size_mb:.1f} MB of uint8 frames at {cache.folder}"

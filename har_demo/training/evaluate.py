@@ -113,6 +113,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the bundle's test split recomputed on this data, or every clip",
     )
     parser.add_argument("--out", type=Path, default=None, help="write the evaluation report JSON here")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--workers", type=int, default=None)
 
@@ -122,6 +123,10 @@ def run(args: argparse.Namespace) -> int:
     from har_demo.loader import load_bundle
     from har_demo.training.dataset import build_cache, make_splits
 
+    if args.out is not None and args.out.exists() and not (args.out.is_file() and args.overwrite):
+        what = "a folder" if args.out.is_dir() else "a file (add --overwrite to replace it)"
+        print(f"error: --out {args.out} already exists and is {what}; nothing was changed.", file=sys.stderr)
+        return 2
     try:
         bundle = load_bundle(args.bundle)
     except BundleError as exc:

@@ -2,8 +2,14 @@
 
 Defaults are the report's: Adam, categorical cross-entropy, batch 4, at most 30 epochs, early
 stopping on val_loss (patience 5, best weights restored), 25% test, 20% of training for
-validation, seed 27. The best checkpoint of each model is on disk while it trains, so an
-interrupted run keeps its best model in OUT/checkpoints/.
+validation, seed 27. `--config FILE` reads a recipe (configs/shipped.toml, configs/report.toml;
+see training/recipe.py); flags override it.
+
+Nothing is deleted that the tool did not write (training/output.py): the bundle is built in
+`OUT.partial` beside OUT and swapped in when complete, so the old bundle stays until then. That
+folder keeps each model's best weights and last state (with the optimizer) after every epoch; on
+Ctrl-C the run stops with one line saying what was kept, and `--resume` skips the finished models
+and continues the interrupted one from its last epoch.
 
 Beyond the report (docs/future_work.md): `--augment` (training/augment.py: crop, flip, temporal
 jitter, colour; training split only; `--augment-ablation` also trains without it and puts both
@@ -16,6 +22,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
+import math
+import os
 import shutil
 import sys
 import tempfile
@@ -25,18 +34,37 @@ from pathlib import Path
 
 import numpy as np
 
+from har_demo.clip import ClipSettings
 from har_demo.training.augment import AugmentConfig, augment_batch, dense_frames, jitter_indices
 from har_demo.training.dataset import (
+    DatasetError,
     FrameCache,
     add_dataset_arguments,
     build_cache,
+    check_splits,
     make_splits,
     parse_classes,
-    settings_from_args,
 )
 from har_demo.training.evaluate import evaluate_model, format_table
+from har_demo.training.output import (
+    OutputRefused,
+    check_output,
+    is_scratch,
+    new_scratch,
+    publish,
+    read_marker,
+    scratch_path,
+    write_marker,
+)
+from har_demo.training.recipe import RecipeError, load_recipe, resolve, synth_arguments, synthetic_mismatch
 
 STRATEGIES = ("none", "one-device", "mirrored", "multiworker")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+EXIT_INTERRUPTED = 130  # what a shell reports for a Ctrl-C
+
+
+class SettingsError(ValueError):
+    """Training settings that cannot work together (a clip shape, a batch size); said in a sentence."""
 
 
 @dataclass
@@ -52,7 +80,7 @@ class TrainConfig:
     test_fraction: float = 0.25
     val_fraction: float = 0.2
     seed: int = 27
-    optimizer: str = "adam"
+    optimizer: str = "adam"  # adam | sgd | rmsprop, at `learning_rate`
     loss: str = "categorical_crossentropy"
     augment: dict = field(default_factory=dict)  # AugmentConfig.to_dict(); empty = none
     augment_ablation: bool = False  # also train without augmentation and report both
@@ -62,6 +90,15 @@ class TrainConfig:
     @property
     def augmentation(self) -> AugmentConfig:
         return AugmentConfig.from_dict(self.augment)
+
+    def make_optimizer(self):
+        """The Keras optimizer this config names, at its learning rate."""
+        import keras
+
+        kinds = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}
+        if self.optimizer not in kinds:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
+        return kinds[self.optimizer](learning_rate=self.learning_rate)
 
 
 def seed_everything(seed: int) -> None:
@@ -200,48 +237,154 @@ def is_chief(strategy) -> bool:
     return resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0)
 
 
+class RunState:
+    """The run's progress, kept in the scratch folder's marker after every epoch (atomically).
+
+    units[key] is either {"done": True, "result": {...}, "entry": {...}} for a finished model, or
+    the last epoch's state of the one being trained ({"epoch", "best", "best_epoch", "wait",
+    "history", "last", "train_seconds"}), which `--resume` continues from.
+    """
+
+    def __init__(self, folder: Path, data: dict | None = None) -> None:
+        self.folder = Path(folder)
+        self.data = data if data is not None else read_marker(self.folder)
+        self.data.setdefault("units", {})
+        self.where = "preparing the run"  # for the one line printed on Ctrl-C
+
+    @property
+    def units(self) -> dict:
+        return self.data["units"]
+
+    def update(self, key: str, unit: dict) -> None:
+        self.units[key] = unit
+        self.save()
+
+    def save(self) -> None:
+        write_marker(self.folder, self.data)
+
+
+def _checkpoint_callback(state: RunState, key: str, patience: int | None):
+    """Best weights, last state and early stopping in one callback, all of it resumable.
+
+    The same rule as keras.callbacks.EarlyStopping(monitor="val_loss", restore_best_weights=True):
+    stop once val_loss has not improved for `patience` epochs, then restore the best epoch's weights.
+    Every file is written under a new name first, so an interrupt never leaves a half-written one
+    where the state points.
+    """
+    import keras
+
+    folder = state.folder / "checkpoints"
+    folder.mkdir(exist_ok=True)
+    best_path = folder / f"{key}.best.weights.h5"
+
+    class Checkpoint(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            unit = state.units.get(key, {})
+            self.history = {k: list(v) for k, v in unit.get("history", {}).items()}
+            self.best = unit.get("best", math.inf)
+            self.best_epoch = unit.get("best_epoch", 0)
+            self.wait = unit.get("wait", 0)
+            self.seconds = unit.get("train_seconds", 0.0)
+            self.started = time.perf_counter()
+
+        def on_epoch_begin(self, epoch, logs=None):
+            state.where = f"{key} epoch {epoch + 1}"
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            for name, value in logs.items():
+                self.history.setdefault(name, []).append(round(float(value), 5))
+            current = logs.get("val_loss")
+            if current is not None:
+                self.wait += 1
+                if current < self.best:
+                    self.best, self.best_epoch, self.wait = float(current), epoch + 1, 0
+                    temporary = folder / f"{key}.best.tmp.weights.h5"
+                    self.model.save_weights(temporary)
+                    os.replace(temporary, best_path)
+            stop = patience is not None and current is not None and self.wait >= patience and epoch > 0
+            previous = state.units.get(key, {}).get("last")
+            last = f"checkpoints/{key}.epoch{epoch + 1}.keras"
+            self.model.save(state.folder / last)  # with the optimizer's state, to continue from
+            state.update(
+                key,
+                {
+                    "epoch": epoch + 1,
+                    "best": self.best if current is not None else None,
+                    "best_epoch": self.best_epoch,
+                    "wait": self.wait,
+                    "history": self.history,
+                    "last": last,
+                    "train_seconds": round(self.seconds + time.perf_counter() - self.started, 1),
+                    "stopped": stop,
+                },
+            )
+            if previous and previous != last:
+                (state.folder / previous).unlink(missing_ok=True)
+            if stop:
+                self.model.stop_training = True
+
+        def on_train_end(self, logs=None):
+            if patience is not None and best_path.is_file():
+                self.model.load_weights(best_path)
+
+    return Checkpoint()
+
+
 def train_one(
     name: str,
     cache: FrameCache,
     splits,
     config: TrainConfig,
-    checkpoint_dir: Path,
+    checkpoint_dir: Path | None = None,
     augment: AugmentConfig | None = None,
     dense: FrameCache | None = None,
     strategy=None,
+    callbacks: list | tuple = (),
+    *,
+    state: RunState | None = None,
+    key: str | None = None,
 ):
     """Build, compile and fit one model; return it with its history and timing.
 
-    Under a tf.distribute `strategy` the model is built and compiled in its scope (Keras splits
-    each batch over the replicas and all-reduces the gradients), and comes back as a plain copy.
+    Progress is kept in `state` (a RunState; a temporary one in `checkpoint_dir` if not given) under
+    `key` (default: the model's name); if it holds an unfinished epoch state for `key`, training
+    continues from there. Under a tf.distribute `strategy` the model is built and compiled in its
+    scope (Keras splits each batch over the replicas and all-reduces the gradients), and comes back
+    as a plain copy. `callbacks` are extra Keras callbacks (e.g. live progress in a page).
     """
     import keras
 
     from har_demo.models import build_model
 
+    key = key or name
+    if state is None:
+        folder = Path(checkpoint_dir or tempfile.mkdtemp(prefix="har-train-"))
+        folder.mkdir(parents=True, exist_ok=True)
+        state = RunState(folder, {})
     s = cache.settings
+    unit = state.units.get(key, {})
+    done_epochs = int(unit.get("epoch", 0)) if not unit.get("done") else 0
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        model = build_model(name, len(cache.classes), s.frames, s.height, s.width)
-        model.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
-            loss=config.loss,
-            metrics=["accuracy"],  # by keyword: compile()'s third positional parameter is loss_weights
-        )
-    checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint = checkpoint_dir / f"{name}.best.keras"
-    callbacks = [
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
-        keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_loss", save_best_only=True),
-    ]
+        if done_epochs:
+            model = keras.saving.load_model(state.folder / unit["last"], compile=True)
+        else:
+            model = build_model(name, len(cache.classes), s.frames, s.height, s.width)
+            model.compile(
+                optimizer=config.make_optimizer(),
+                loss=config.loss,
+                metrics=["accuracy"],  # by keyword: compile()'s third positional parameter is loss_weights
+            )
     has_val = len(splits.val) > 0
-    started = time.perf_counter()
-    print(f"\nTraining {name}: {len(splits.train)} train / {len(splits.val)} validation clips")
+    checkpoint = _checkpoint_callback(state, key, config.patience if has_val else None)
+    resumed = f", resuming after epoch {done_epochs}" if done_epochs else ""
+    print(f"\nTraining {key}: {len(splits.train)} train / {len(splits.val)} validation clips{resumed}")
     fit_options = {}
     replicas = int(strategy.num_replicas_in_sync) if strategy is not None else 1
     if strategy is not None and (
         config.batch_size % replicas or min(len(splits.train), len(splits.val) or replicas) < replicas
     ):
-        raise ValueError(
+        raise SettingsError(
             f"--batch-size {config.batch_size} cannot be split evenly over {replicas} replicas (or a split has "
             f"fewer clips than replicas); use a batch size that is a multiple of {replicas}"
         )
@@ -252,32 +395,41 @@ def train_one(
         # and mirrored runs see the same batches.
         fit_options["shuffle"] = False
         print(f"Strategy {type(strategy).__name__}: {strategy.num_replicas_in_sync} replica(s)")
-    history = model.fit(
-        make_batches(cache, splits.train, config.batch_size, True, config.seed, augment, dense, replicas),
-        validation_data=make_batches(cache, splits.val, config.batch_size, False, config.seed, replicas=replicas)
-        if has_val
-        else None,
-        epochs=config.epochs,
-        callbacks=callbacks if has_val else [],
-        verbose=1 if sys.stdout.isatty() else 2,  # a live bar in a terminal, a line per epoch in logs
-        **fit_options,
-    )
-    seconds = time.perf_counter() - started
+    train_batches = make_batches(cache, splits.train, config.batch_size, True, config.seed, augment, dense, replicas)
+    for _ in range(done_epochs):  # the same shuffles and augmentation draws the first run made
+        train_batches.on_epoch_end()
+    if done_epochs < config.epochs and not unit.get("stopped"):
+        model.fit(
+            train_batches,
+            validation_data=make_batches(cache, splits.val, config.batch_size, False, config.seed, replicas=replicas)
+            if has_val
+            else None,
+            epochs=config.epochs,
+            initial_epoch=done_epochs,
+            callbacks=[checkpoint, *callbacks],
+            verbose=1 if sys.stdout.isatty() else 2,  # a live bar in a terminal, a line per epoch in logs
+            **fit_options,
+        )
+    else:  # interrupted after its last (or early-stopping) epoch: only the best weights to restore
+        checkpoint.set_model(model)
+        checkpoint.on_train_begin()
+        checkpoint.on_train_end()
     if strategy is not None:
         # A plain copy for evaluation and saving: predict_on_batch on a mirrored model returns
         # one copy of the batch per replica (Keras 3.15), and the bundle must not depend on it.
         plain = build_model(name, len(cache.classes), s.frames, s.height, s.width)
         plain.set_weights(model.get_weights())
         model = plain
-    curves = {k: [round(float(v), 5) for v in values] for k, values in history.history.items()}
-    val_loss = curves.get("val_loss")
-    best_epoch = int(np.argmin(val_loss)) + 1 if val_loss else len(curves.get("loss", []))
+    unit = state.units.get(key, {})
+    curves = unit.get("history", {})
+    epochs_trained = len(curves.get("loss", []))
     return model, {
         "history": curves,
-        "epochs_trained": len(curves.get("loss", [])),
-        "best_epoch": best_epoch,
-        "train_seconds": round(seconds, 1),
+        "epochs_trained": epochs_trained,
+        "best_epoch": unit.get("best_epoch") or epochs_trained,
+        "train_seconds": unit.get("train_seconds", 0.0),
         "params": int(model.count_params()),
+        **({"resumed_after_epoch": done_epochs} if done_epochs else {}),
         **({"replicas": int(strategy.num_replicas_in_sync)} if strategy is not None else {}),
     }
 
@@ -298,7 +450,7 @@ def check_clip_shape(models, settings=None) -> None:
             lines = [l.strip() for l in str(exc).splitlines() if l.strip()]
             reason = next((l for l in lines if "size would be" in l or "negative" in l), lines[0] if lines else "")
             reason = reason.replace("\x1b[1m", "").replace("\x1b[0m", "")[:300]
-            raise ValueError(
+            raise SettingsError(
                 f"{name} cannot be built for {s.frames} frames of {s.height}x{s.width}: {reason} "
                 "(LRCN needs frames of at least 64x64)"
             ) from None
@@ -307,6 +459,49 @@ def check_clip_shape(models, settings=None) -> None:
 def _headline(metrics: dict) -> dict:
     keys = ("clips", "accuracy", "loss", "macro_f1", "top5_accuracy")
     return {k: metrics[k] for k in keys if k in metrics}
+
+
+def _summary(info: dict, evaluation: dict) -> dict:
+    return {
+        **_headline(evaluation["test"]),
+        "epochs_trained": info["epochs_trained"],
+        "best_epoch": info["best_epoch"],
+        "train_seconds": info["train_seconds"],
+    }
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; the message is the one line saying what was kept and how to go on."""
+
+
+def _plain(value):
+    """As it reads back from JSON (tuples become lists), so a stored run compares equal."""
+    return json.loads(json.dumps(value))
+
+
+def _differences(stored: dict, current: dict) -> list[str]:
+    keys = sorted(set(stored) | set(current))
+    return [f"{k} {stored.get(k)!r} (now {current.get(k)!r})" for k in keys if stored.get(k) != current.get(k)]
+
+
+def _check_scratch(scratch: Path, resume: bool) -> None:
+    """Refuse to start over a folder in the way, or over an interrupted run without --resume."""
+    if not scratch.exists():
+        return
+    if not is_scratch(scratch):
+        raise OutputRefused(
+            f"{scratch} is in the way (the bundle is built there before it replaces --out) and was not made by "
+            "har-demo; nothing was changed: move it or name another --out."
+        )
+    if not resume:
+        units = read_marker(scratch).get("units", {})
+        where = ", ".join(
+            f"{k} done" if u.get("done") else f"{k} after epoch {u.get('epoch', 0)}" for k, u in units.items()
+        )
+        raise OutputRefused(
+            f"{scratch} holds the checkpoints of an interrupted run ({where or 'no epoch finished'}); "
+            "rerun with --resume to continue it, or delete that folder to start over."
+        )
 
 
 def train_bundle(
@@ -318,193 +513,375 @@ def train_bundle(
     cache_dir: Path | None = None,
     workers: int | None = None,
     strategy=None,
+    *,
+    overwrite: bool = False,
+    resume: bool = False,
+    options: dict | None = None,
+    cache: FrameCache | None = None,
+    callbacks: list | tuple = (),
+    stop=None,
 ) -> Path:
     """The whole run: cache -> splits -> train each model -> evaluate -> bundle at `out`.
 
-    `strategy`: the tf.distribute strategy named by `config.strategy`, if the caller made it
-    already (MultiWorkerMirroredStrategy must be made before TensorFlow runs anything).
+    `out` must be new, empty, or (with `overwrite`) a bundle; the new bundle is built in
+    `out.partial` and swapped in when complete. With `resume`, an interrupted run's progress there
+    is continued (same data and config, else refused). `options`: the CLI's resolved options,
+    kept with the run so `--resume` alone reuses them. `strategy`: the tf.distribute strategy named
+    by `config.strategy`, if the caller made it already (MultiWorkerMirroredStrategy must be made
+    before TensorFlow runs anything). `cache`: frames already decoded (e.g. the studio's);
+    `callbacks`: extra Keras callbacks for each model's fit; `stop`: a threading.Event, once set no
+    further model is trained (the bundle holds those trained so far). Ctrl-C raises `Interrupted`
+    with what was kept.
     """
     from har_demo.bundle import new_manifest, save_models, write_manifest, write_report
 
+    out = Path(out)
     if strategy is None:
         strategy = make_strategy(config.strategy)
-    check_clip_shape(config.models, settings)  # before a long cache build, not after
-    seed_everything(config.seed)
-    cache = build_cache(data, classes, settings, cache_dir, workers)
-    augment = config.augmentation
-    dense = None
-    if augment.jitter:
-        dense_settings = cache.settings.with_(
-            frames=dense_frames(cache.settings.frames, augment.jitter_factor), sampling="uniform"
-        )
-        print(f"Temporal jitter: a second cache of {dense_settings.frames} frames per clip for training")
-        dense = build_cache(data, cache.classes, dense_settings, cache_dir, workers)
-    labels = [cache.classes[i] for i in cache.labels]
-    splits = make_splits(cache.groups, labels, config.split, config.test_fraction, config.val_fraction, config.seed)
-    out = Path(out)
-    if strategy is not None and not is_chief(strategy):
-        out = Path(tempfile.mkdtemp(prefix="har-worker-"))  # other workers train, the chief writes
-    if out.exists():
-        shutil.rmtree(out)
-    checkpoint_dir = out / "checkpoints"
-    checkpoint_dir.mkdir(parents=True)
-
-    models, results, ablation = {}, {}, {}
-    for name in config.models:
-        seed_everything(config.seed)  # each model starts from the same seed, whichever runs first
-        model, info = train_one(name, cache, splits, config, checkpoint_dir, augment, dense, strategy)
-        evaluation = evaluate_model(name, model, cache, splits.test, image_dir=out / "misclassified")
-        models[name] = model
-        results[name] = {**info, **evaluation}
-        if config.augment_ablation and augment.any:
-            seed_everything(config.seed)
-            print(f"\nAblation: {name} again without augmentation, same split and seed")
-            baseline, base_info = train_one(
-                name, cache, splits, config, checkpoint_dir / "ablation", None, None, strategy
+    chief = strategy is None or is_chief(strategy)
+    scratch = scratch_path(out)
+    if chief:  # every refusal before the slow work
+        check_output(out, overwrite)
+        _check_scratch(scratch, resume)
+    check_clip_shape(config.models, settings)
+    state = RunState(scratch, {})
+    try:
+        seed_everything(config.seed)
+        state.where = "decoding clips"
+        cache = cache if cache is not None else build_cache(data, classes, settings, cache_dir, workers)
+        labels = [cache.classes[i] for i in cache.labels]
+        splits = make_splits(cache.groups, labels, config.split, config.test_fraction, config.val_fraction, config.seed)
+        check_splits(splits, labels, cache.classes)
+        augment = config.augmentation
+        dense = None
+        if augment.jitter:
+            dense_settings = cache.settings.with_(
+                frames=dense_frames(cache.settings.frames, augment.jitter_factor), sampling="uniform"
             )
-            base_eval = evaluate_model(name, baseline, cache, splits.test)
-            ablation[name] = {
-                "with": {
-                    **_headline(evaluation["test"]),
-                    "epochs_trained": info["epochs_trained"],
-                    "best_epoch": info["best_epoch"],
-                    "train_seconds": info["train_seconds"],
-                },
-                "without": {
-                    **_headline(base_eval["test"]),
-                    "epochs_trained": base_info["epochs_trained"],
-                    "best_epoch": base_info["best_epoch"],
-                    "train_seconds": base_info["train_seconds"],
-                },
+            print(f"Temporal jitter: a second cache of {dense_settings.frames} frames per clip for training")
+            dense = build_cache(data, cache.classes, dense_settings, cache_dir, workers)
+        run_info = _plain(
+            {
+                "config": asdict(config),
+                "classes": cache.classes,
+                "clip": cache.settings.to_dict(),
+                "dataset": cache.name,
+                "split": splits.describe(),
             }
+        )
+        resumed = False
+        if not chief:  # other workers train, the chief writes
+            state = RunState(Path(tempfile.mkdtemp(prefix="har-worker-")), {})
+        elif resume and scratch.exists():
+            state = RunState(scratch)
+            stored = state.data.get("run")
+            if stored is not None and stored != run_info:
+                changed = _differences(stored.get("config", {}), run_info["config"]) or _differences(stored, run_info)
+                raise OutputRefused(
+                    f"The interrupted run in {scratch} was made with other settings: {'; '.join(changed[:4])}. "
+                    "Resume it with the same data and settings, or delete that folder to start over."
+                )
+            resumed = True
+            print(f"Resuming the interrupted run in {scratch}")
+        else:
+            if resume:
+                print(f"No interrupted run at {scratch}; starting a new one.")
+            new_scratch(out, "train")
+            state = RunState(scratch, {"kind": "train", "out": str(out), "run": run_info, "options": options or {}})
+            state.save()
+        folder = state.folder
 
-    shutil.rmtree(checkpoint_dir)  # the bundle now holds the best weights
-    dataset = {
-        "name": cache.name,  # not the local path: bundles get published
-        "synthetic": cache.synthetic,
-        "clips": int(len(cache.labels)),
-        "classes": cache.classes,
-        "skipped": cache.skipped,
-    }
-    report = {"split": splits.describe(), "dataset": dataset, "models": results}
-    if ablation:
-        report["augmentation"] = {
-            "augment": augment.to_dict(),
-            "note": "test metrics of the same models trained with and without augmentation "
-            f"(same {splits.kind} split, seed {config.seed}); the bundle holds the augmented ones",
-            "models": ablation,
+        results, entries, ablation = {}, {}, {}
+        for name in config.models:
+            if stop is not None and stop.is_set() and results:
+                break  # stopped: the models trained so far make the bundle
+            unit = state.units.get(name, {})
+            if unit.get("done"):
+                print(f"\n{name}: finished before the interruption; kept from {folder}")
+            else:
+                seed_everything(config.seed)  # each model starts from the same seed, whichever runs first
+                model, info = train_one(
+                    name, cache, splits, config, augment=augment, dense=dense, strategy=strategy,
+                    state=state, key=name, callbacks=callbacks,
+                )  # fmt: skip
+                state.where = f"evaluating {name}"
+                evaluation = evaluate_model(name, model, cache, splits.test, image_dir=folder / "misclassified")
+                row = None
+                if config.augment_ablation and augment.any:
+                    seed_everything(config.seed)
+                    print(f"\nAblation: {name} again without augmentation, same split and seed")
+                    key = f"{name}-without-augmentation"
+                    baseline, base_info = train_one(
+                        name, cache, splits, config, strategy=strategy, state=state, key=key
+                    )  # fmt: skip
+                    row = {
+                        "with": _summary(info, evaluation),
+                        "without": _summary(base_info, evaluate_model(name, baseline, cache, splits.test)),
+                    }
+                unit = {
+                    "done": True,
+                    "result": {**info, **evaluation},
+                    "entry": save_models(folder, {name: model})[name],
+                }
+                state.update(name, unit | ({"ablation": row} if row else {}))
+            results[name], entries[name] = unit["result"], unit["entry"]
+            if unit.get("ablation"):
+                ablation[name] = unit["ablation"]
+        state.where = "writing the bundle"
+
+        if not chief:
+            return out
+        checkpoints = folder / "checkpoints"
+        if checkpoints.is_dir():
+            # rmtree is safe: this run created checkpoints/ inside its own marked scratch folder, and
+            # the bundle now holds the best weights.
+            shutil.rmtree(checkpoints)
+        dataset = {
+            "name": cache.name,  # not the local path: bundles get published
+            "synthetic": cache.synthetic,
+            "clips": int(len(cache.labels)),
+            "classes": cache.classes,
+            "skipped": cache.skipped,
         }
-    write_report(out, report)
-    entries = save_models(out, models)
-    training = {k: v for k, v in asdict(config).items() if k not in ("models", "extra")} | config.extra
-    training["augment"] = {"enabled": augment.enabled, **augment.to_dict()}
-    if strategy is not None:
-        training["replicas"] = int(strategy.num_replicas_in_sync)
-    manifest = new_manifest(
-        name=f"{cache.name}-{config.split}-split",
-        classes=cache.classes,
-        settings=cache.settings,
-        models=entries,
-        source="trained",
-        dataset=dataset,
-        split=splits.describe(),
-        training=training,
-    )
-    write_manifest(out, manifest)
+        report = {"split": splits.describe(), "dataset": dataset, "models": results}
+        if ablation:
+            report["augmentation"] = {
+                "augment": augment.to_dict(),
+                "note": "test metrics of the same models trained with and without augmentation "
+                f"(same {splits.kind} split, seed {config.seed}); the bundle holds the augmented ones",
+                "models": ablation,
+            }
+        write_report(folder, report)
+        training = {k: v for k, v in asdict(config).items() if k not in ("models", "extra")} | config.extra
+        training["augment"] = {"enabled": augment.enabled, **augment.to_dict()}
+        training["resumed"] = resumed
+        if strategy is not None:
+            training["replicas"] = int(strategy.num_replicas_in_sync)
+        manifest = new_manifest(
+            name=f"{cache.name}-{config.split}-split",
+            classes=cache.classes,
+            settings=cache.settings,
+            models=entries,
+            source="trained",
+            dataset=dataset,
+            split=splits.describe(),
+            training=training,
+        )
+        write_manifest(folder, manifest)  # hashes every file; the marker (a dot file) is not one of them
+        publish(folder, out, overwrite)
+    except KeyboardInterrupt:
+        if state.folder == scratch and is_scratch(scratch):
+            kept = f"checkpoints kept in {scratch}; rerun with --resume to continue"
+        else:
+            kept = "nothing was written"
+        raise Interrupted(f"Interrupted in {state.where}; {kept} (the bundle at {out} is unchanged).") from None
     print("\n" + format_table(report))
-    print(f"Bundle written to {out}")
-    if config.augment_ablation and ablation:
-        for name, row in ablation.items():
-            w, wo = row["with"], row["without"]
-            print(
-                f"augmentation ({augment.describe()}) {name}: test accuracy {w['accuracy']:.2%} with, "
-                f"{wo['accuracy']:.2%} without"
-            )
+    print(f"Bundle written to {out}" + (" (resumed)" if resumed else ""))
+    for name, row in ablation.items():
+        w, wo = row["with"], row["without"]
+        print(
+            f"augmentation ({augment.describe()}) {name}: test accuracy {w['accuracy']:.2%} with, "
+            f"{wo['accuracy']:.2%} without"
+        )
     return out
 
 
+def train_defaults() -> dict:
+    """Each option's default, read from where it lives (TrainConfig, AugmentConfig, ClipSettings)."""
+    config, augment, clip = TrainConfig(), AugmentConfig(), ClipSettings()
+    return {
+        "models": "both",
+        "epochs": config.epochs,
+        "batch_size": config.batch_size,
+        "patience": config.patience,
+        "learning_rate": config.learning_rate,
+        "optimizer": config.optimizer,
+        "split": config.split,
+        "test_fraction": config.test_fraction,
+        "val_fraction": config.val_fraction,
+        "seed": config.seed,
+        "augment": "none",
+        "augment_ablation": config.augment_ablation,
+        "crop_min": augment.crop_min,
+        "jitter_factor": augment.jitter_factor,
+        "strategy": config.strategy,
+        "classes": "report",
+        "frames": clip.frames,
+        "size": clip.height,
+        "sampling": clip.sampling,
+    }
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    defaults = TrainConfig()
-    parser.add_argument("data", type=Path, help="UCF50-style folder: ROOT/<Class>/<clip>.avi")
-    parser.add_argument("--out", type=Path, default=Path("runs/bundle"), help="bundle folder to write")
-    parser.add_argument("--models", default="both", choices=("both", "convlstm", "lrcn"))
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    parser.add_argument("--patience", type=int, default=defaults.patience, help="early stopping on val_loss")
-    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    parser.add_argument(
+    d = train_defaults()
+    add = parser.add_argument
+    add("data", type=Path, help="UCF50-style folder: ROOT/<Class>/<clip>.avi")
+    add("--config", type=Path, default=None, help="a recipe (TOML, e.g. configs/shipped.toml); flags override it")
+    add("--out", type=Path, default=Path("runs/bundle"), help="bundle folder to write (new, empty, or a bundle)")
+    add("--overwrite", action="store_true", help="replace the bundle already at --out (once the new one is complete)")
+    add("--resume", action="store_true", help="continue the interrupted run kept in OUT.partial")
+    # Every setting defaults to None here, so a flag given on the command line can override a recipe.
+    add("--models", default=None, choices=("both", "convlstm", "lrcn"), help=f"default {d['models']}")
+    add("--epochs", type=int, default=None, help=f"at most this many (default {d['epochs']})")
+    add("--batch-size", type=int, default=None, help=f"default {d['batch_size']}")
+    add("--patience", type=int, default=None, help=f"early stopping on val_loss (default {d['patience']})")
+    add("--learning-rate", type=float, default=None, help=f"default {d['learning_rate']}")
+    add("--optimizer", default=None, choices=OPTIMIZERS, help=f"default {d['optimizer']}")
+    add(
         "--split",
-        default=defaults.split,
+        default=None,
         choices=("random", "group"),
-        help="random: the report's; group: no UCF group in both train and test",
+        help=f"random: the report's; group: no UCF group in both train and test (default {d['split']})",
     )
-    parser.add_argument("--test-fraction", type=float, default=defaults.test_fraction)
-    parser.add_argument("--val-fraction", type=float, default=defaults.val_fraction)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument(
+    add("--test-fraction", type=float, default=None, help=f"default {d['test_fraction']}")
+    add("--val-fraction", type=float, default=None, help=f"of what is left for training (default {d['val_fraction']})")
+    add("--seed", type=int, default=None, help=f"default {d['seed']}")
+    add(
         "--augment",
-        default="none",
+        default=None,
         help="training-split augmentation: none (default), all, or a comma list of "
         "crop,flip,jitter,color (see training/augment.py)",
     )
-    parser.add_argument(
+    add(
         "--augment-ablation",
         action="store_true",
+        default=None,
         help="also train each model without augmentation and report both in report.json",
     )
-    parser.add_argument(
-        "--crop-min",
-        type=float,
-        default=AugmentConfig.crop_min,
-        help="smallest random crop side, as a fraction of the frame",
-    )
-    parser.add_argument(
+    add("--crop-min", type=float, default=None, help=f"smallest random crop side, a fraction (default {d['crop_min']})")
+    add(
         "--jitter-factor",
         type=int,
-        default=AugmentConfig.jitter_factor,
-        help="temporal jitter reads factor*(frames-1)+1 frames per clip",
+        default=None,
+        help=f"temporal jitter reads factor*(frames-1)+1 frames per clip (default {d['jitter_factor']})",
     )
-    parser.add_argument(
+    add(
         "--strategy",
-        default="none",
+        default=None,
         choices=STRATEGIES,
         help="tf.distribute strategy: mirrored = all GPUs (or --cpu-devices logical CPUs); "
-        "multiworker = several machines via TF_CONFIG",
+        "multiworker = several machines via TF_CONFIG (default none)",
     )
-    parser.add_argument(
+    add(
         "--cpu-devices",
         type=int,
         default=None,
         help="split the CPU into N logical devices (for --strategy mirrored without GPUs)",
     )
     add_dataset_arguments(parser)
+    parser.set_defaults(classes=None, frames=None, size=None, sampling=None)  # so a recipe can set them
+
+
+def resolve_options(args: argparse.Namespace) -> tuple[dict, dict]:
+    """(options, synth): defaults < the recipe's [train] < flags; and the recipe's [synth].
+
+    With --resume, the interrupted run's own options are used; a flag or recipe asking otherwise is refused.
+    """
+    from har_demo.training.recipe import TRAIN_KEYS
+
+    recipe = load_recipe(args.config) if args.config else {"train": {}, "synth": {}}
+    explicit = {key: getattr(args, key, None) for key in TRAIN_KEYS}
+    options = resolve(explicit, recipe["train"], train_defaults())
+    scratch = scratch_path(args.out)
+    if args.resume and is_scratch(scratch):
+        stored = read_marker(scratch).get("options") or {}
+        asked = {k for k in TRAIN_KEYS if explicit.get(k) is not None or k in recipe["train"]}
+        conflicts = [
+            f"{k.replace('_', '-')} {stored[k]!r} (asked: {options[k]!r})"
+            for k in sorted(asked)
+            if k in stored and stored[k] != options[k]
+        ]
+        if conflicts:
+            raise RecipeError(
+                f"The interrupted run in {scratch} used {'; '.join(conflicts)}; drop those settings to resume it, "
+                "or delete that folder to start over."
+            )
+        options = {**options, **stored}
+    return options, recipe["synth"]
+
+
+def prepare_data(data: Path, synth: dict, recipe: Path | None, workers: int | None = None) -> None:
+    """Make the recipe's synthetic dataset if DATA does not exist; refuse one made otherwise."""
+    if not synth:
+        return
+    data = Path(data)
+    meta_path = data / "SYNTHETIC.json"
+    if not data.exists():
+        from har_demo.training.synth import write_synthetic_dataset
+
+        print(f"{data} does not exist: writing the synthetic dataset {recipe} describes first.")
+        summary = write_synthetic_dataset(data, **synth_arguments(synth), workers=workers)
+        print(summary.line())
+    elif meta_path.is_file():
+        mismatch = synthetic_mismatch(json.loads(meta_path.read_text()), synth)
+        if mismatch:
+            raise RecipeError(
+                f"{data} is a synthetic dataset made with other settings than {recipe} says: {'; '.join(mismatch)}. "
+                "Give a new DATA folder (it is written for you) or the one the recipe made."
+            )
+    else:
+        print(f"note: {recipe} describes a synthetic dataset, but {data} is not one; its [synth] is not used.")
 
 
 def run(args: argparse.Namespace) -> int:
-    configure_cpu_devices(args.cpu_devices)
-    strategy = make_strategy(args.strategy)  # before TensorFlow runs anything (multiworker insists)
-    settings = settings_from_args(args)
     try:
-        augment = AugmentConfig.parse(args.augment, crop_min=args.crop_min, jitter_factor=args.jitter_factor)
-        check_clip_shape(("convlstm", "lrcn") if args.models == "both" else (args.models,), settings)
-    except ValueError as exc:
+        check_output(args.out, args.overwrite)  # refusals first, before TensorFlow starts (~10 s)
+        options, synth = resolve_options(args)
+        _check_scratch(scratch_path(args.out), args.resume)
+        models = ("convlstm", "lrcn") if options["models"] == "both" else (options["models"],)
+        settings = ClipSettings(
+            frames=options["frames"], height=options["size"], width=options["size"], sampling=options["sampling"]
+        )
+        augment = AugmentConfig.parse(
+            options["augment"], crop_min=options["crop_min"], jitter_factor=options["jitter_factor"]
+        )
+        prepare_data(args.data, synth, args.config, args.workers)
+    except (OutputRefused, ValueError) as exc:  # RecipeError and the settings' own checks are ValueErrors
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"Interrupted before training started; nothing was written ({args.out} is unchanged).", file=sys.stderr)
+        return EXIT_INTERRUPTED
     config = TrainConfig(
-        models=("convlstm", "lrcn") if args.models == "both" else (args.models,),
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        patience=args.patience,
-        learning_rate=args.learning_rate,
-        split=args.split,
-        test_fraction=args.test_fraction,
-        val_fraction=args.val_fraction,
-        seed=args.seed,
+        models=models,
+        epochs=options["epochs"],
+        batch_size=options["batch_size"],
+        patience=options["patience"],
+        learning_rate=options["learning_rate"],
+        optimizer=options["optimizer"],
+        split=options["split"],
+        test_fraction=options["test_fraction"],
+        val_fraction=options["val_fraction"],
+        seed=options["seed"],
         augment=augment.to_dict() if augment.any else {},
-        augment_ablation=args.augment_ablation,
-        strategy=args.strategy,
+        augment_ablation=bool(options["augment_ablation"]),
+        strategy=options["strategy"],
+        extra={"recipe": args.config.name} if args.config else {},
     )
-    train_bundle(
-        args.data, args.out, config, parse_classes(args.classes), settings, args.cache_dir, args.workers, strategy
-    )
+    try:
+        configure_cpu_devices(args.cpu_devices)
+        strategy = make_strategy(options["strategy"])  # before TensorFlow runs anything (multiworker insists)
+        check_clip_shape(models, settings)
+        train_bundle(
+            args.data,
+            args.out,
+            config,
+            parse_classes(options["classes"]),
+            settings,
+            args.cache_dir,
+            args.workers,
+            strategy,
+            overwrite=args.overwrite,
+            resume=args.resume,
+            options=options,
+        )
+    except Interrupted as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except KeyboardInterrupt:
+        print(f"Interrupted before training started; nothing was written ({args.out} is unchanged).", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (OutputRefused, DatasetError, RecipeError, SettingsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
