@@ -36,7 +36,13 @@ def fake_bundle(folder: Path, text: str = "weights") -> Path:
     (folder / "lrcn.keras").write_text(text)
     (folder / "report.json").write_text("{}")
     (folder / "misclassified" / "lrcn_v_a.jpg").write_text("jpg")
-    manifest = {"format": FORMAT, "format_version": 1, "classes": ["a", "b"], "clip": {}, "models": {}}
+    manifest = {
+        "format": FORMAT,
+        "format_version": 1,
+        "classes": ["a", "b"],
+        "clip": {},
+        "models": {"lrcn": {"file": "lrcn.keras"}},
+    }
     manifest["files"] = hash_files(folder)
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
     return folder

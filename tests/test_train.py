@@ -229,7 +229,7 @@ def test_ctrl_c_keeps_the_old_bundle_and_the_checkpoints_and_resume_finishes(tra
     assert f"Training lrcn: 8 train / 8 validation clips, resuming after epoch {stopped_at}" in resumed.stdout
     manifest = read_manifest(out)
     verify_files(out, manifest)
-    assert manifest["training"]["resumed"] is True and manifest["clip"]["frames"] == 8
+    assert manifest.training["resumed"] is True and manifest.clip.frames == 8
     report = json.loads((out / "report.json").read_text())
     assert report["models"]["lrcn"]["resumed_after_epoch"] == stopped_at
     assert report["models"]["lrcn"]["epochs_trained"] == len(report["models"]["lrcn"]["history"]["loss"]) == 8

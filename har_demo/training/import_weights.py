@@ -20,6 +20,7 @@ from har_demo.bundle import (
     check_model_shapes,
     file_sha256,
     new_manifest,
+    read_manifest,
     save_models,
     write_manifest,
 )
@@ -274,12 +275,8 @@ def run(args: argparse.Namespace) -> int:
     except (BundleError, OutputRefused, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    manifest = json.loads((out / "manifest.json").read_text())
-    clip = manifest["clip"]
-    shape = f"{clip['frames']} frames of {clip['height']}x{clip['width']}"
-    if clip.get("channels", 3) == 1:
-        shape += " grayscale"
-    print(
-        f"Wrote bundle {out} with {', '.join(manifest['models'])} for classes {', '.join(manifest['classes'])} ({shape})"
-    )
+    manifest = read_manifest(out)
+    clip = manifest.clip
+    shape = f"{clip.frames} frames of {clip.height}x{clip.width}" + (" grayscale" if clip.channels == 1 else "")
+    print(f"Wrote bundle {out} with {', '.join(manifest.models)} for classes {', '.join(manifest.classes)} ({shape})")
     return 0

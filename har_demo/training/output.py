@@ -42,10 +42,7 @@ def bundle_files(folder: Path) -> set[str] | None:
         manifest = read_manifest(folder)
     except BundleError:
         return None
-    files = manifest.get("files")
-    if not isinstance(files, dict):
-        return None
-    return {str(name) for name in files} | UNHASHED | {MANIFEST_NAME} | set(EXPORT_FILES)
+    return {str(name) for name in manifest.files} | UNHASHED | {MANIFEST_NAME} | set(EXPORT_FILES)
 
 
 def _contents(folder: Path) -> list[str]:
