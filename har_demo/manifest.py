@@ -438,6 +438,8 @@ def _clip_settings(r: _Fields) -> tuple[ClipSettings, dict]:
     for key in ("frames", "height", "width"):
         if key in r.data:
             known[key] = r.whole(key, required=True, minimum=1 if key == "frames" else 8)
+    if "channels" in r.data:
+        known["channels"] = r.whole("channels", required=True, minimum=1)
     choices = {
         "color_order": COLOR_ORDERS,
         "sampling": SAMPLINGS,
