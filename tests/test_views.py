@@ -10,9 +10,11 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from har_demo import plots, views
+from har_demo import plots
+from har_demo.app import engine as engine_mod
+from har_demo.app import limits, media, misclassified_tab, models_tab, predict_tab, timeline_tab
 from har_demo.bundle import BundleError
-from har_demo.examples import EXAMPLES_DIR as EXAMPLES
+from har_demo.shipped import EXAMPLES_DIR as EXAMPLES
 
 CLASSES = ["WalkingWithDog", "TaiChi", "Swing", "HorseRace"]
 
@@ -21,7 +23,7 @@ pytest_plugins = ["tests.app_fixtures"]  # its session fixtures, shared by every
 
 # --------------------------------------------------------------------------- Predict
 def test_analyse_real_clip_shows_verdict_bars_frames_timing_device(engine, real_clips):
-    a = views.analyse_video(engine, real_clips / "v_TaiChi_g01_c02.avi")
+    a = predict_tab.analyse_video(engine, real_clips / "v_TaiChi_g01_c02.avi")
     assert a.ok, a.message
     assert "Both models: TaiChi" in a.verdict  # the seed models agree on this clip
     # 20 frames, in sampling order, RGB, captioned "frame N · T s"
@@ -47,7 +49,7 @@ def test_analyse_real_clip_shows_verdict_bars_frames_timing_device(engine, real_
 
 
 def test_analyse_synthetic_example(engine):
-    a = views.analyse_video(engine, EXAMPLES / "synthetic_Swing.webm")
+    a = predict_tab.analyse_video(engine, EXAMPLES / "synthetic_Swing.webm")
     assert a.ok, a.message
     assert len(a.gallery) == 20 and a.verdict
     assert "80 frames at 25 fps" in a.message
@@ -63,19 +65,19 @@ def test_analyse_synthetic_example(engine):
     ],
 )
 def test_bad_input_is_a_message_not_a_crash(engine, bad_videos, name, expected):
-    a = views.analyse_video(engine, bad_videos[name])
+    a = predict_tab.analyse_video(engine, bad_videos[name])
     assert not a.ok
     assert expected in a.message, a.message
     assert a.message.startswith("⚠") and a.gallery == [] and a.figure is None
 
 
 def test_no_video_and_missing_file(engine, tmp_path):
-    assert "No video yet" in views.analyse_video(engine, None).message
-    assert "No such file" in views.analyse_video(engine, tmp_path / "gone.mp4").message
+    assert "No video yet" in predict_tab.analyse_video(engine, None).message
+    assert "No such file" in predict_tab.analyse_video(engine, tmp_path / "gone.mp4").message
 
 
 def test_too_short_clip_is_served_with_repeated_frames_and_a_notice(engine, bad_videos):
-    a = views.analyse_video(engine, bad_videos["short"])
+    a = predict_tab.analyse_video(engine, bad_videos["short"])
     assert a.ok, a.message
     assert len(a.gallery) == 20
     assert "Short clip" in a.message and "only 3 frames" in a.message
@@ -84,40 +86,42 @@ def test_too_short_clip_is_served_with_repeated_frames_and_a_notice(engine, bad_
 
 def test_size_and_duration_limits(engine, real_clips):
     clip = real_clips / "v_TaiChi_g01_c02.avi"  # 6.7 s, about 0.5 MB
-    small = views.Engine(engine.predictor, limits=views.Limits(max_upload_mb=0.1), bundle=engine.bundle)
-    a = views.analyse_video(small, clip)
+    small = engine_mod.Engine(engine.predictor, limits=limits.Limits(max_upload_mb=0.1), bundle=engine.bundle)
+    a = predict_tab.analyse_video(small, clip)
     assert not a.ok and "the limit is 0.1 MB" in a.message
-    short = views.Engine(engine.predictor, limits=views.Limits(predict_seconds=5))
-    a = views.analyse_video(short, clip)
+    short = engine_mod.Engine(engine.predictor, limits=limits.Limits(predict_seconds=5))
+    a = predict_tab.analyse_video(short, clip)
     assert not a.ok and "too long" in a.message and "5 s" in a.message
-    t = views.timeline_view(views.Engine(engine.predictor, limits=views.Limits(timeline_seconds=3)), clip, 2, 1)
+    t = timeline_tab.timeline_view(
+        engine_mod.Engine(engine.predictor, limits=limits.Limits(timeline_seconds=3)), clip, 2, 1
+    )
     assert not t.ok and "too long" in t.message
-    assert "200 MB" in views.Limits().describe() and "2 minutes" in views.Limits().describe()
+    assert "200 MB" in limits.Limits().describe() and "2 minutes" in limits.Limits().describe()
 
 
 def test_preview_for_a_browser_and_back_to_the_original(engine, real_clips, tmp_path):
-    temp = views.TempFiles(tmp_path / "temp")
+    temp = media.TempFiles(tmp_path / "temp")
     avi = real_clips / "v_Swing_g01_c05.avi"  # XVID: browsers cannot play it
-    assert not views.browser_playable(avi)
-    assert views.browser_playable(EXAMPLES / "synthetic_Swing.webm")
+    assert not media.browser_playable(avi)
+    assert media.browser_playable(EXAMPLES / "synthetic_Swing.webm")
     assert temp.preview(EXAMPLES / "synthetic_Swing.webm") is None
     preview = temp.preview(avi)
     if preview is None:
         pytest.skip("ffmpeg is not installed")
-    assert preview.suffix == ".mp4" and views.video_codec(preview) == "h264"
+    assert preview.suffix == ".mp4" and media.video_codec(preview) == "h264"
     # gradio copies the preview into its cache: the name is what maps it back
     copied = tmp_path / "gradio-cache" / preview.name
     copied.parent.mkdir()
     copied.write_bytes(preview.read_bytes())
     assert temp.original_of(copied) == avi
-    a = views.analyse_video(engine, copied, temp)
+    a = predict_tab.analyse_video(engine, copied, temp)
     assert a.ok and "v_Swing_g01_c05.avi" in a.message  # the original was analysed
 
 
 # --------------------------------------------------------------------------- Timeline
 def test_timeline_view_on_the_long_real_video(engine, real_clips, tmp_path):
-    temp = views.TempFiles(tmp_path / "exports")
-    t = views.timeline_view(engine, real_clips / "long_mixed_activities.mp4", 4, 2, exports=temp)
+    temp = media.TempFiles(tmp_path / "exports")
+    t = timeline_tab.timeline_view(engine, real_clips / "long_mixed_activities.mp4", 4, 2, exports=temp)
     assert t.ok, t.message
     assert t.timeline.windows == 14  # 866 frames at 27.9 fps: starts every 56 frames while a 112-frame window fits
     csv_path, json_path = t.files
@@ -131,15 +135,15 @@ def test_timeline_view_on_the_long_real_video(engine, real_clips, tmp_path):
 
 def test_timeline_view_refuses_bad_settings_and_bad_video(engine, real_clips, bad_videos):
     long_clip = real_clips / "long_mixed_activities.mp4"
-    assert "window between" in views.timeline_view(engine, long_clip, 0.2, 1).message
-    assert "stride between" in views.timeline_view(engine, long_clip, 4, 60).message
-    assert "numbers of seconds" in views.timeline_view(engine, long_clip, "four", 1).message
-    assert "could not be opened" in views.timeline_view(engine, bad_videos["not_a_video"], 4, 1).message
-    assert "No video yet" in views.timeline_view(engine, None, 4, 1).message
+    assert "window between" in timeline_tab.timeline_view(engine, long_clip, 0.2, 1).message
+    assert "stride between" in timeline_tab.timeline_view(engine, long_clip, 4, 60).message
+    assert "numbers of seconds" in timeline_tab.timeline_view(engine, long_clip, "four", 1).message
+    assert "could not be opened" in timeline_tab.timeline_view(engine, bad_videos["not_a_video"], 4, 1).message
+    assert "No video yet" in timeline_tab.timeline_view(engine, None, 4, 1).message
 
 
 def test_temp_files_are_pruned(tmp_path):
-    temp = views.TempFiles(tmp_path / "t", max_age_s=60)
+    temp = media.TempFiles(tmp_path / "t", max_age_s=60)
     old = temp.write("a", {".csv": "x"})[0].parent
     os.utime(old, (0, 0))
     new = temp.write("b", {".csv": "y"})[0].parent
@@ -149,7 +153,7 @@ def test_temp_files_are_pruned(tmp_path):
 # --------------------------------------------------------------------------- Misclassifications
 def test_misclassified_gallery_with_filters(reported):
     bundle = reported
-    items, message = views.misclassified_view(bundle)
+    items, message = misclassified_tab.misclassified_view(bundle)
     report = bundle.report["models"]
     total = sum(len(r["misclassified"]) for r in report.values())
     assert total > 0 and len(items) == total
@@ -160,17 +164,17 @@ def test_misclassified_gallery_with_filters(reported):
     strip = cv2.imread(str(image))
     assert image.is_relative_to(bundle.path) and strip.shape[1] > strip.shape[0]  # a frame strip
     assert "true " in caption and "predicted" in caption and "%" in caption
-    lrcn_items, _ = views.misclassified_view(bundle, "LRCN", views.ALL_CLASSES)
+    lrcn_items, _ = misclassified_tab.misclassified_view(bundle, "LRCN", misclassified_tab.ALL_CLASSES)
     assert len(lrcn_items) == len(report["lrcn"]["misclassified"])
     assert all(c.startswith("LRCN") for _, c in lrcn_items)
     wrong_class = report["lrcn"]["misclassified"][0]["true"]
-    filtered, _ = views.misclassified_view(bundle, views.ALL_MODELS, wrong_class)
+    filtered, _ = misclassified_tab.misclassified_view(bundle, misclassified_tab.ALL_MODELS, wrong_class)
     assert filtered and all(f"true {wrong_class} " in c for _, c in filtered)
     right = next(c for c in CLASSES if all(e["true"] != c for r in report.values() for e in r["misclassified"]))
-    none, message = views.misclassified_view(bundle, views.ALL_MODELS, right)
+    none, message = misclassified_tab.misclassified_view(bundle, misclassified_tab.ALL_MODELS, right)
     assert none == [] and "No misclassified clips match" in message
-    assert views.model_choices(bundle) == [views.ALL_MODELS, "ConvLSTM", "LRCN"]
-    assert views.class_choices(bundle) == [views.ALL_CLASSES] + CLASSES
+    assert misclassified_tab.model_choices(bundle) == [misclassified_tab.ALL_MODELS, "ConvLSTM", "LRCN"]
+    assert misclassified_tab.class_choices(bundle) == [misclassified_tab.ALL_CLASSES] + CLASSES
 
 
 def test_misclassified_when_there_are_none_or_no_report(reported, imported):
@@ -179,16 +183,16 @@ def test_misclassified_when_there_are_none_or_no_report(reported, imported):
         bundle,
         report={**bundle.report, "models": {m: {**r, "misclassified": []} for m, r in bundle.report["models"].items()}},
     )
-    items, message = views.misclassified_view(perfect)
+    items, message = misclassified_tab.misclassified_view(perfect)
     assert items == [] and "No misclassified test clips" in message
-    items, message = views.misclassified_view(imported)
+    items, message = misclassified_tab.misclassified_view(imported)
     assert items == [] and "no evaluation report" in message
 
 
 # --------------------------------------------------------------------------- Models
 def test_models_view_with_a_report(reported):
     bundle = reported
-    m = views.models_view(bundle)
+    m = models_tab.models_view(bundle)
     assert "trained on synthetic clips" in m.banner and "HAR_DEMO_BUNDLE" in m.banner
     assert "| ConvLSTM |" in m.table1 and "| LRCN |" in m.table1 and "group split" in m.table1
     assert "44,524" in m.table1 and "73,060" in m.table1
@@ -201,7 +205,7 @@ def test_models_view_with_a_report(reported):
 
 def test_models_view_without_a_report(imported):
     bundle = imported
-    m = views.models_view(bundle, notice="the Hub was unreachable")
+    m = models_tab.models_view(bundle, notice="the Hub was unreachable")
     assert "No evaluation report" in m.table1 and m.per_class == "" and m.confusions == [] and m.curves is None
     assert "seed_convlstm_keras3.h5" in m.banner and "the Hub was unreachable" in m.banner
     assert "synthetic" not in m.banner
@@ -217,19 +221,21 @@ def test_choose_bundle_default_env_and_fallback(imported_bundle, imported, repor
             raise BundleError("The Hub could not be reached and nothing is cached.")
         return loaded[str(ref)]
 
-    bundle, notice = views.choose_bundle(default=imported_bundle, env={}, loader=loader)
+    bundle, notice = engine_mod.choose_bundle(default=imported_bundle, env={}, loader=loader)
     assert bundle is imported and notice == ""
-    bundle, notice = views.choose_bundle(
+    bundle, notice = engine_mod.choose_bundle(
         default=imported_bundle, env={"HAR_DEMO_BUNDLE": str(reported_bundle)}, loader=loader
     )
     assert bundle is reported and notice == ""
-    bundle, notice = views.choose_bundle("someone/unreachable@main", default=imported_bundle, env={}, loader=loader)
+    bundle, notice = engine_mod.choose_bundle(
+        "someone/unreachable@main", default=imported_bundle, env={}, loader=loader
+    )
     assert bundle is imported
     assert "someone/unreachable@main" in notice and "could not be reached" in notice
     with pytest.raises(BundleError, match="HAR_DEMO_BUNDLE"):  # no weights/ and nothing else: say what to do
-        views.choose_bundle(default=tmp_path / "no-weights", env={})
+        engine_mod.choose_bundle(default=tmp_path / "no-weights", env={})
     with pytest.raises(BundleError, match="fallback"):
-        views.choose_bundle("someone/unreachable", default=tmp_path / "no-weights", env={}, loader=loader)
+        engine_mod.choose_bundle("someone/unreachable", default=tmp_path / "no-weights", env={}, loader=loader)
 
 
 # --------------------------------------------------------------------------- figures
@@ -258,5 +264,5 @@ def test_training_curves_and_confusion():
 
 
 def test_bundle_fingerprint_follows_the_files(reported, imported):
-    assert views.bundle_fingerprint(reported) != views.bundle_fingerprint(imported)
-    assert views.bundle_fingerprint(reported) == views.bundle_fingerprint(reported)
+    assert engine_mod.bundle_fingerprint(reported) != engine_mod.bundle_fingerprint(imported)
+    assert engine_mod.bundle_fingerprint(reported) == engine_mod.bundle_fingerprint(reported)
