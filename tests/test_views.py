@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -266,3 +267,166 @@ def test_training_curves_and_confusion():
 def test_bundle_fingerprint_follows_the_files(reported, imported):
     assert engine_mod.bundle_fingerprint(reported) != engine_mod.bundle_fingerprint(imported)
     assert engine_mod.bundle_fingerprint(reported) == engine_mod.bundle_fingerprint(reported)
+
+
+# --------------------------------------------------------------------------- sessions (issue #9)
+def test_a_session_engine_is_used_for_its_key_only(engine, imported, real_clips, tmp_path):
+    from har_demo.app.context import AppContext
+    from har_demo.inference import Predictor
+
+    registry = engine_mod.EngineRegistry(engine, limits.Limits(max_sessions=1))
+    ctx = AppContext(registry=registry, session=None, temp=media.TempFiles(tmp_path / "t"), limits=registry.limits)
+    lrcn_only = Predictor(replace(imported, models={"lrcn": imported.models["lrcn"]}), warm=False)
+    key = registry.add(lrcn_only)
+    clip = real_clips / "v_TaiChi_g01_c02.avi"
+    *_, mine = predict_tab.predict(ctx, clip, key)
+    *_, theirs = predict_tab.predict(ctx, clip, None)
+    *_, stranger = predict_tab.predict(ctx, clip, "a-key-nobody-registered")
+    assert set(mine["models"]) == {"lrcn"}
+    assert set(theirs["models"]) == set(stranger["models"]) == {"convlstm", "lrcn"}
+    assert registry.get(key) is not engine and registry.get(None) is engine
+    with pytest.raises(engine_mod.SessionLimitReached, match="the limit is 1"):
+        registry.add(lrcn_only)
+    registry.drop(key)  # the session ended
+    assert registry.get(key) is engine and len(registry) == 0
+    *_, after = predict_tab.predict(ctx, clip, key)
+    assert set(after["models"]) == {"convlstm", "lrcn"}
+
+
+def test_the_page_holds_a_session_key_dropped_with_the_session(engine, tmp_path):
+    from har_demo.app import TABS, build_demo
+
+    registry = engine_mod.EngineRegistry(engine)
+    demo = build_demo(registry, temp=media.TempFiles(tmp_path / "t"))
+    session = demo.app_context.session
+    assert session.value is None and session.delete_callback == registry.drop
+    import copy
+    import time
+
+    from gradio.utils import safe_deepcopy
+
+    assert copy.deepcopy(registry) is registry  # Gradio deep-copies the page's config on every page load
+    started = time.perf_counter()
+    safe_deepcopy(demo.config)
+    assert time.perf_counter() - started < 1.0  # not a copy of the Keras models (4 s per page load)
+    assert TABS[:4] == ("predict", "timeline", "misclassified", "models")
+    names = {d.get("api_name") for d in demo.config["dependencies"]}
+    assert {"predict", "timeline", "misclassified"} <= names
+
+
+def test_limits_from_the_environment_and_the_command_line():
+    got = limits.Limits.from_settings(
+        env={"HAR_DEMO_PREDICT_SECONDS": "60", "HAR_DEMO_MAX_SESSIONS": "2", "OTHER": "x"},
+        overrides=["timeline_seconds=300"],
+    )
+    assert (got.predict_seconds, got.max_sessions, got.timeline_seconds) == (60.0, 2, 300.0)
+    assert isinstance(got.max_sessions, int) and "1 minute" in got.describe()
+    for bad in (["nope=1"], ["predict_seconds"], ["predict_seconds=soon"], ["max_sessions=0"]):
+        with pytest.raises(limits.LimitError):
+            limits.Limits.from_settings(env={}, overrides=bad)
+
+
+# --------------------------------------------------------------------------- issue #13
+def test_each_response_writes_its_frames_once_to_its_own_files(engine, tmp_path):
+    """#13.5: the gallery goes out as PNG files in a per-request folder, not as arrays that Gradio
+    re-encodes into one content-hashed file per image (rewritten while another response streams it)."""
+    import cv2
+
+    temp = media.TempFiles(tmp_path / "t", max_folders=3)
+    clip = EXAMPLES / "synthetic_Swing.webm"
+    analysis = predict_tab.analyse_video(engine, clip)
+    first = predict_tab.page_outputs(analysis, temp)[2]
+    second = predict_tab.page_outputs(analysis, temp)[2]
+    assert len(first) == len(second) == 20
+    assert all(isinstance(path, str) for path, _ in first)
+    assert {p for p, _ in first}.isdisjoint(p for p, _ in second)  # same frames, different files
+    assert [c for _, c in first] == [c for _, c in analysis.gallery]
+    np.testing.assert_array_equal(cv2.imread(first[3][0])[..., ::-1], analysis.gallery[3][0])  # lossless RGB
+    for _ in range(4):  # bounded: the oldest request folders go
+        predict_tab.page_outputs(analysis, temp)
+    assert len([c for c in temp.root.iterdir() if c.is_dir()]) <= 3
+    assert predict_tab.page_outputs(predict_tab.analyse_video(engine, None), temp)[2] == []
+
+
+def test_a_cached_example_says_it_is_cached_and_a_cleared_video_clears_the_results(engine, tmp_path):
+    """#13.13: an example's stored first-run timing is not shown as this click's time; clearing the
+    video leaves nothing of the previous clip."""
+    from har_demo.app.context import AppContext
+
+    registry = engine_mod.EngineRegistry(engine)
+    ctx = AppContext(registry=registry, session=None, temp=media.TempFiles(tmp_path / "t"), limits=registry.limits)
+    verdict, _bars, gallery, info, result = predict_tab.predict_example(ctx, EXAMPLES / "synthetic_Swing.webm")
+    assert verdict and len(gallery) == 20
+    assert "cached example" in info and "without running the models" in info and result["cached_example"]
+    *_, live_info, live = predict_tab.predict(ctx, EXAMPLES / "synthetic_Swing.webm")
+    assert "cached" not in live_info and "cached_example" not in live
+    assert predict_tab.cleared_outputs() == (predict_tab.PROMPT, None, [], "", None)
+
+
+def test_a_malformed_bundle_falls_back_to_the_default_with_a_notice(imported_bundle, imported, tmp_path):
+    """#13.6 (app side): a bundle whose manifest is malformed does not stop the app."""
+    import shutil
+
+    for name, edit in {
+        "format-one": lambda m: {**m, "format_version": "one"},
+        "frames-text": lambda m: {**m, "clip": {**m["clip"], "frames": "20"}},
+        "models-list": lambda m: {**m, "models": list(m["models"])},
+        "files-null": lambda m: {**m, "files": None},
+        "a-list": lambda m: [m],
+    }.items():
+        broken = tmp_path / name
+        shutil.copytree(imported_bundle, broken)
+        manifest = json.loads((broken / "manifest.json").read_text())
+        (broken / "manifest.json").write_text(json.dumps(edit(manifest)))
+        loaded = {}
+
+        def loader(ref, loaded=loaded):
+            from har_demo.bundle import load_bundle
+
+            if str(ref) == str(imported_bundle):
+                loaded["default"] = True
+                return imported  # the default's real load is tested elsewhere; the broken one is loaded for real
+            return load_bundle(ref)
+
+        bundle, notice = engine_mod.choose_bundle(broken, default=imported_bundle, env={}, loader=loader)
+        assert bundle is imported and loaded, name
+        assert f"Could not load the bundle **{broken}**" in notice and "Showing the shipped bundle" in notice, name
+
+
+def test_misclassified_strips_are_served_as_copies_never_from_the_bundle(reported, tmp_path):
+    """#13.12: the page gets copies of the strips; an entry pointing outside the bundle is not shown."""
+    temp = media.TempFiles(tmp_path / "t")
+    items, _ = misclassified_tab.misclassified_view(reported)
+    served, _ = misclassified_tab.page_outputs(items, "", temp)
+    assert served and all(not Path(p).is_relative_to(reported.path) for p, _ in served)
+    assert all(Path(p).read_bytes() == src.read_bytes() for (p, _), (src, _) in zip(served, items))
+    assert misclassified_tab.page_outputs(items, "", temp)[0] == served  # copied once
+    models = reported.report["models"]
+    entry = {**models["lrcn"]["misclassified"][0], "image": "../../../etc/passwd"}
+    outside = replace(
+        reported, report={**reported.report, "models": {"lrcn": {**models["lrcn"], "misclassified": [entry]}}}
+    )
+    items, message = misclassified_tab.misclassified_view(outside)
+    assert items == [] and "1 more have no frame strip" in message
+
+
+def test_stale_temp_folders_of_dead_processes_are_removed(tmp_path):
+    """#13.11: folders of a killed app go at the next start; folders the app did not write stay."""
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    pid = int(dead.stdout)
+    stale = tmp_path / f"har-demo-{pid}-abc"
+    stale.mkdir()
+    (stale / media.OWNER_FILE).write_text(json.dumps({"pid": pid, "started": "1"}))
+    (stale / "x.png").write_bytes(b"png")
+    foreign = tmp_path / "har-demo-notes"  # same prefix, not ours: never touched
+    foreign.mkdir()
+    (foreign / "thesis.txt").write_text("mine")
+    alive = media.TempFiles(tmp_path / "har-demo-alive")  # this process: kept
+    removed = media.clean_stale_folders(tmp_path)
+    assert removed == [stale] and not stale.exists()
+    assert (foreign / "thesis.txt").read_text() == "mine" and alive.root.is_dir()
+    alive.remove()
+    assert not alive.root.exists()
