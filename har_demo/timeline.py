@@ -1,9 +1,13 @@
 """Sliding windows over a whole video: what each model thinks, second by second.
 
-The video is decoded ONCE (`decode_all`, with the bundle's clip settings), then a window of
-`window_s` seconds is moved along it in steps of `stride_s` seconds. Each window is sampled to
-the bundle's `frames` frames exactly the way the bundle samples a clip (`sample_indices` over the
-window's frames), and all windows go through `predictor.predict_frames` in batches.
+The video is decoded ONCE, as a stream (`clip.FrameStream`, with the bundle's clip settings),
+while a window of `window_s` seconds is moved along it in steps of `stride_s` seconds. Each window
+is sampled to the bundle's `frames` frames exactly the way the bundle samples a clip
+(`sample_indices` over the window's frames), and windows go through `predictor.predict_frames` in
+batches as soon as their frames have been decoded. Only the frames some pending window still
+needs are held (reduced to the model's size as they are decoded), so memory is bounded by one
+window span, not by the video's length; `DecodeLimits` bound the frame rate and the frames
+decoded.
 
 The result is plain data: window times, per-model probabilities, and per-model segments
 (consecutive windows with the same top class, merged). `to_csv()` / `to_json()` are the export
@@ -18,13 +22,21 @@ import csv
 import io
 import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
-from har_demo.clip import VideoError, decode_all, sample_indices
+from har_demo.clip import (
+    DEFAULT_LIMITS,
+    DecodeLimits,
+    FrameStream,
+    VideoError,
+    decoded_notes,
+    release_memory,
+    sample_indices,
+)
 
 DEFAULT_WINDOW_S = 4.0
 DEFAULT_STRIDE_S = 1.0
@@ -238,52 +250,103 @@ def padded_size(n: int, batch_size: int) -> int:
     return max(n, min(size, batch_size))
 
 
+class _WindowSampler:
+    """Which decoded frames the windows need, and each window's frames once they are all in.
+
+    Windows start every `stride` frames and take the frames `start + local`; only frames some
+    window still needs are held. A video not longer than one span is one window sampled over all
+    of it, so while that is possible (`hold_first_span`: the header gives no count, or a count
+    that short) every frame of the first span is held too, until the video proves longer.
+    """
+
+    def __init__(self, span: int, stride: int, frames: int, sampling: str, *, hold_first_span: bool) -> None:
+        self.span, self.stride, self.frames, self.sampling = span, stride, frames, sampling
+        self.local = np.asarray(sample_indices(span, frames, sampling), dtype=np.int64)
+        self._first: dict[int, int] = {}  # residue mod stride -> smallest local offset with it
+        for offset in sorted(self.local.tolist(), reverse=True):
+            self._first[offset % stride] = offset
+        self.hold_first_span = hold_first_span
+        self.held: dict[int, np.ndarray] = {}
+        self.next_start = 0
+
+    def needed(self, index: int) -> bool:
+        """Is `index` = start + offset for some window start (a multiple of stride) and offset?"""
+        offset = self._first.get(index % self.stride)
+        return offset is not None and index >= offset
+
+    def wanted(self, index: int) -> bool:
+        return (self.hold_first_span and index < self.span) or self.needed(index)
+
+    def add(self, index: int, frame: np.ndarray | None) -> Iterator[tuple[int, np.ndarray]]:
+        """Take decoded frame `index`; yield (start, (T, H, W, C) frames) of each window it completes."""
+        if frame is not None:
+            self.held[index] = frame
+        moved = False
+        while index >= self.next_start + self.span - 1:
+            start = self.next_start
+            yield start, np.stack([self.frame(start + int(o)) for o in self.local])
+            self.next_start += self.stride
+            moved = True
+        if self.hold_first_span and index >= self.span:  # longer than one span: drop what no window needs
+            self.held = {i: f for i, f in self.held.items() if self.needed(i)}
+            self.hold_first_span = False
+        if moved:  # frames before the next window's start are needed by no window any more
+            for old in [i for i in self.held if i < self.next_start]:
+                del self.held[old]
+
+    def single_window(self, count: int) -> list[int] | None:
+        """The frames of the one window of a video shorter than a span (None when windows were made)."""
+        if count >= self.span or count < 1:
+            return None
+        return sample_indices(count, self.frames, self.sampling)
+
+    def frame(self, index: int) -> np.ndarray:
+        """A held frame; one that failed to decode is replaced by the nearest held one before it."""
+        frame = self.held.get(index)
+        if frame is None:
+            earlier = [i for i in self.held if i <= index]
+            if not earlier:
+                raise VideoError("No frame of this window could be decoded; the file is probably damaged.")
+            frame = self.held[max(earlier)]
+        return frame
+
+
 def compute_timeline(
     path: str | Path,
     predictor,
     *,
     window_s: float = DEFAULT_WINDOW_S,
     stride_s: float = DEFAULT_STRIDE_S,
+    limits: DecodeLimits | None = None,
     max_frames: int | None = None,
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
 ) -> Timeline:
-    """Decode `path` once and run every window through `predictor.predict_frames`.
+    """Decode `path` once, streaming every window through `predictor.predict_frames` in batches.
 
-    `predictor` needs `.settings` (ClipSettings), `.classes` and `.predict_frames(uint8 (B,T,H,W,3))`.
-    Raises VideoError for a video that cannot be read, ValueError for a bad window or stride.
+    `predictor` needs `.settings` (ClipSettings), `.classes` and `.predict_frames(uint8 (B,T,H,W,C))`.
+    `limits` (default `clip.DEFAULT_LIMITS`) bound the length, frame rate, frame size and frames
+    decoded; `max_frames`, if given, tightens `limits.max_frames`. Raises a VideoError subclass
+    for a video that cannot be read or breaks the limits, ValueError for a bad window or stride.
     """
     if not window_s > 0 or not stride_s > 0:
         raise ValueError("The window and the stride must both be longer than 0 seconds.")
     settings = predictor.settings
+    limits = limits or DEFAULT_LIMITS
+    if max_frames is not None:
+        limits = replace(
+            limits, max_frames=max_frames if limits.max_frames is None else min(max_frames, limits.max_frames)
+        )
     started = time.perf_counter()
     if progress:
         progress(0.0, "Decoding the video")
-    frames, fps = decode_all(path, settings, max_frames=max_frames)
-    decode_seconds = time.perf_counter() - started
-    count = int(len(frames))
-    span = max(1, int(round(window_s * fps)))
-    stride = max(1, int(round(stride_s * fps)))
-    starts = window_starts(count, span, stride)
-    indices = window_indices(starts, span, count, settings.frames, settings.sampling)
-
-    notes = []
-    if count <= span:
-        notes.append(
-            f"The video ({count / fps:.1f} s) is not longer than one window ({window_s:g} s): "
-            "it is shown as a single window."
-        )
-        if count < settings.frames:
-            notes.append(f"It has only {count} frames, so some of the {settings.frames} sampled frames repeat.")
-    else:
-        tail = count - (int(starts[-1]) + span)
-        if tail > 0:
-            notes.append(f"The last {tail / fps:.2f} s fall after the last full window and are not covered.")
-
     probabilities: dict[str, list[np.ndarray]] = {}
-    seconds: dict[str, float] = {"decode": decode_seconds}
-    for begin in range(0, len(starts), batch_size):
-        batch = frames[indices[begin : begin + batch_size]]  # (B, T, H, W, 3)
+    seconds: dict[str, float] = {}
+    starts: list[int] = []
+    pending: list[np.ndarray] = []
+
+    def run(batch_frames: list[np.ndarray]) -> None:
+        batch = np.stack(batch_frames)  # (B, T, H, W, C)
         n = len(batch)
         padded = padded_size(n, batch_size)
         if padded > n:  # a few fixed batch shapes: no retracing/recompiling for every odd size
@@ -292,9 +355,58 @@ def compute_timeline(
         for model, p in probs.items():
             probabilities.setdefault(model, []).append(np.asarray(p, dtype=np.float32)[:n])
             seconds[model] = seconds.get(model, 0.0) + float(spent[model])
-        if progress:
-            done = min(begin + batch_size, len(starts))
-            progress(done / len(starts), f"Windows {done}/{len(starts)}")
+
+    with FrameStream(path, settings, limits) as stream:
+        fps, info = stream.fps, stream.info
+        span = max(1, int(round(window_s * fps)))
+        stride = max(1, int(round(stride_s * fps)))
+        expected = len(window_starts(info.frame_count, span, stride)) if info.frame_count else None
+        short_possible = info.frame_count is None or info.frame_count <= span
+        sampler = _WindowSampler(span, stride, settings.frames, settings.sampling, hold_first_span=short_possible)
+        for index, frame in stream.frames(sampler.wanted):
+            for start, window in sampler.add(index, frame):
+                starts.append(start)
+                pending.append(window)
+                if len(pending) == batch_size:
+                    run(pending)
+                    pending = []
+                    if progress:
+                        done = len(starts)
+                        total = max(expected or done, done)
+                        progress(min(done / total, 0.99), f"Windows {done}/{total}")
+        count = stream.decoded
+    notes = decoded_notes(info, count, settings.frames, served="the timeline covers")
+    single = sampler.single_window(count)
+    if single is not None:
+        if not set(single) <= sampler.held.keys():
+            # The header promised more than one span: decode the short video again for its frames.
+            with FrameStream(path, settings, limits) as again:
+                sampler.held = {i: f for i, f in again.frames(set(single).__contains__) if f is not None}
+        starts.append(0)
+        pending.append(np.stack([sampler.frame(i) for i in single]))
+    sampler.held.clear()
+    if pending:
+        run(pending)
+        pending = []
+    release_memory()
+    if progress:
+        progress(1.0, f"Windows {len(starts)}/{len(starts)}")
+    start_frames = np.asarray(starts, dtype=np.int64)
+    indices = window_indices(start_frames, span, count, settings.frames, settings.sampling)
+    model_seconds = sum(seconds.values())
+    seconds = {"decode": max(time.perf_counter() - started - model_seconds, 0.0), **seconds}
+
+    if count <= span:
+        notes.append(
+            f"The video ({count / fps:.1f} s) is not longer than one window ({window_s:g} s): "
+            "it is shown as a single window."
+        )
+        if count < settings.frames:
+            notes.append(f"It has only {count} frames, so some of the {settings.frames} sampled frames repeat.")
+    else:
+        tail = count - (int(start_frames[-1]) + span)
+        if tail > 0:
+            notes.append(f"The last {tail / fps:.2f} s fall after the last full window and are not covered.")
 
     return Timeline(
         source=str(path),
@@ -306,7 +418,7 @@ def compute_timeline(
         span_frames=span,
         stride_frames=stride,
         sampling=settings.sampling,
-        start_frames=starts,
+        start_frames=start_frames,
         frame_indices=indices,
         probabilities={m: np.concatenate(p) for m, p in probabilities.items()},
         seconds=seconds,

@@ -1,0 +1,84 @@
+"""The timeline figure is built in time linear in its segments (issue #13 item 4): one filled trace
+per class and model instead of one layout shape per segment, with the same shading and labels."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from har_demo import plots
+from har_demo.names import REPORT_CLASSES
+from har_demo.timeline import Timeline
+
+
+def flickering_timeline(duration_s: float, stride_s: float, fps: float = 25.0) -> Timeline:
+    """Two models whose top class changes at almost every window: the most segments there can be."""
+    stride, span = int(round(stride_s * fps)), int(round(4.0 * fps))
+    starts = np.arange(0, int(duration_s * fps) - span + 1, stride, dtype=np.int64)
+    rng = np.random.default_rng(1)
+    probabilities = {}
+    for model in ("convlstm", "lrcn"):
+        top = rng.integers(0, len(REPORT_CLASSES), size=len(starts))
+        p = np.full((len(starts), len(REPORT_CLASSES)), 0.1, dtype=np.float32)
+        p[np.arange(len(starts)), top] = 0.7
+        probabilities[model] = p
+    return Timeline(
+        source="synthetic",
+        classes=list(REPORT_CLASSES),
+        fps=fps,
+        frame_count=int(duration_s * fps),
+        window_s=4.0,
+        stride_s=stride_s,
+        span_frames=span,
+        stride_frames=stride,
+        sampling="tutorial",
+        start_frames=starts,
+        frame_indices=starts[:, None] + np.arange(20)[None, :],
+        probabilities=probabilities,
+    )
+
+
+def shading(fig, row_axis: str, label: str):
+    return [t for t in fig.data if t.fill == "toself" and t.name == label and t.xaxis == row_axis]
+
+
+def test_ten_minutes_at_the_smallest_stride_is_charted_in_seconds():
+    tl = flickering_timeline(600, 0.25)  # 2385 windows
+    segments = {m: tl.segments(m) for m in tl.models}
+    assert all(len(s) > 1500 for s in segments.values())
+    started = time.perf_counter()
+    fig = plots.timeline_figure(tl)
+    fig.to_json()  # what Gradio sends
+    assert time.perf_counter() - started < 20  # about 1 s here; one shape per segment took 60 s for 161
+    assert fig.layout.shapes == ()  # no per-segment layout objects
+    per_row = len(tl.classes) * 2 + 1  # a line and a shading trace per class, one trace of segment starts
+    assert len(fig.data) <= len(tl.models) * per_row
+
+
+def test_every_segment_is_shaded_in_its_class_colour_on_its_row():
+    tl = flickering_timeline(60, 1.0)
+    fig = plots.timeline_figure(tl)
+    for row, model in enumerate(tl.models, start=1):
+        axis = "x" if row == 1 else f"x{row}"
+        for segment in tl.segments(model):
+            (trace,) = shading(fig, axis, segment.label)
+            xs = np.asarray(trace.x, dtype=float).reshape(-1, 6)  # x0 x0 x1 x1 x0 gap, per rectangle
+            assert np.any(np.isclose(xs[:, 0], segment.start_s) & np.isclose(xs[:, 2], segment.end_s))
+            colour = plots.class_colour(tl.classes.index(segment.label))
+            assert trace.fillcolor == plots._rgba(colour, plots.SEGMENT_OPACITY) and trace.hoverinfo == "skip"
+        starts = [t for t in fig.data if t.name == "segment starts" and t.xaxis == axis]
+        assert len(starts) == 1 and np.count_nonzero(np.isnan(np.asarray(starts[0].x, dtype=float))) == len(
+            tl.segments(model)
+        )
+
+
+def test_wide_segments_keep_their_labels():
+    tl = flickering_timeline(60, 1.0)
+    for model in tl.models:  # one long run in the middle of each model's timeline
+        tl.probabilities[model][20:40] = np.array([0.1, 0.1, 0.7, 0.1], dtype=np.float32)
+    fig = plots.timeline_figure(tl)
+    labels = [a for a in fig.layout.annotations if a.text == "Swing" and a.y == 1.08]
+    assert {a.yref for a in labels} >= {"y", "y2"}
+    titles = [a.text for a in fig.layout.annotations if a.text.startswith("<b>")]
+    assert len(titles) == 2  # the subplot titles survive the one-time annotation update
