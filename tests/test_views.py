@@ -98,6 +98,11 @@ def test_size_and_duration_limits(engine, real_clips):
     )
     assert not t.ok and "too long" in t.message
     assert "200 MB" in limits.Limits().describe() and "2 minutes" in limits.Limits().describe()
+    tiny = engine_mod.Engine(engine.predictor, limits=limits.Limits(max_pixels=200 * 200), bundle=engine.bundle)
+    a = predict_tab.analyse_video(tiny, clip)  # 320x240: over the host's pixel limit, refused from the header
+    assert not a.ok and "320x240 pixels" in a.message and a.message.startswith("⚠")
+    t = timeline_tab.timeline_view(tiny, clip, 2, 1)
+    assert not t.ok and "320x240 pixels" in t.message
 
 
 def test_preview_for_a_browser_and_back_to_the_original(engine, real_clips, tmp_path):
@@ -131,7 +136,8 @@ def test_timeline_view_on_the_long_real_video(engine, real_clips, tmp_path):
     assert len(json.loads(json_path.read_text())["windows"]) == 14
     assert len(t.segments) == 2 and "ConvLSTM" in t.segments[0] and "| time | activity |" in t.segments[1]
     assert "31.0 s" in t.summary and "windows of 4 s every 2 s" in t.summary
-    assert isinstance(t.figure, go.Figure) and len(t.figure.data) == 2 * len(CLASSES)
+    lines = [d for d in t.figure.data if d.fill is None and d.name in CLASSES]  # the rest shade/mark segments
+    assert isinstance(t.figure, go.Figure) and len(lines) == 2 * len(CLASSES)
 
 
 def test_timeline_view_refuses_bad_settings_and_bad_video(engine, real_clips, bad_videos):

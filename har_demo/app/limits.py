@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 
-from har_demo.app.text import fmt_duration
+from har_demo.clip import DecodeLimits, format_seconds
 
 ENV_PREFIX = "HAR_DEMO_"
 
@@ -31,7 +31,8 @@ class Limits:
     max_window_s: float = 20.0
     min_stride_s: float = 0.25
     max_stride_s: float = 10.0
-    fallback_fps: float = 60.0  # bound on decoding when a file does not state its frame rate
+    max_fps: float = 120.0  # frame rate above which a video is refused (each second costs that many frames)
+    max_pixels: int = 4096 * 4096  # pixels per frame above which a video is refused
     max_sessions: int = 4  # browser sessions holding their own models (a studio run, an upload) at once
     session_hours: float = 4.0  # a session's own models are dropped this long after its last change
     temp_folders: int = 256  # per-request temporary folders kept (oldest removed first)
@@ -39,9 +40,14 @@ class Limits:
 
     def describe(self) -> str:
         return (
-            f"Videos up to {self.max_upload_mb:g} MB; up to {fmt_duration(self.predict_seconds)} for a "
-            f"prediction and {fmt_duration(self.timeline_seconds)} for the timeline."
+            f"Videos up to {self.max_upload_mb:g} MB; up to {format_seconds(self.predict_seconds)} for a "
+            f"prediction and {format_seconds(self.timeline_seconds)} for the timeline."
         )
+
+    def decode_limits(self, max_seconds: float) -> DecodeLimits:
+        """What one decode of a video for a task allowed `max_seconds` may cost (clip.read_clip
+        and timeline.compute_timeline refuse the rest with a typed VideoError)."""
+        return DecodeLimits(max_seconds=max_seconds, max_fps=self.max_fps, max_pixels=int(self.max_pixels))
 
     @classmethod
     def from_settings(cls, env: Mapping[str, str] | None = None, overrides: Iterable[str] = ()) -> Limits:

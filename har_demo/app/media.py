@@ -19,12 +19,10 @@ import subprocess
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from har_demo.app.text import fmt_duration
 from har_demo.clip import VideoError
 
 PREFIX = "har-demo-"
@@ -282,56 +280,15 @@ def browser_playable(path) -> bool:
 
 
 # --------------------------------------------------------------------------- input checks
-@dataclass
-class VideoInfo:
-    size_bytes: int
-    fps: float | None  # None when the container does not say
-    frames: int | None  # None when the container's count is missing or implausible
-
-    @property
-    def duration(self) -> float | None:
-        return self.frames / self.fps if self.fps and self.frames else None
-
-
-def check_video(path, limit_seconds: float, limits) -> VideoInfo:
-    """Cheap checks before decoding: there is a file, it is not too big, not obviously too long.
-
-    Raises VideoError with a message for a person. The container's numbers can lie (webm), so
-    decoding is also bounded by `max_frames_for`.
-    """
+def check_upload(path, limits) -> Path:
+    """Before any decoding: there is a video, and it is not over the upload size. (The container's
+    header and the decoding itself are checked by clip.read_clip against `limits.decode_limits`.)"""
     if path is None or str(path).strip() == "":
         raise VideoError("No video yet: upload one, record one with the webcam, or click an example.")
     path = Path(path)
-    if not path.is_file():
-        raise VideoError(f"No such file: {path.name}")
-    size = path.stat().st_size
-    if size == 0:
-        raise VideoError(f"{path.name} is empty (0 bytes).")
-    if size > limits.max_upload_mb * 1024 * 1024:
+    if path.is_file() and path.stat().st_size > limits.max_upload_mb * 1024 * 1024:
         raise VideoError(
-            f"{path.name} is {size / 2**20:.1f} MB; the limit is {limits.max_upload_mb:g} MB. "
+            f"{path.name} is {path.stat().st_size / 2**20:.1f} MB; the limit is {limits.max_upload_mb:g} MB. "
             "Trim or compress it and try again."
         )
-    import cv2
-
-    cap = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
-    try:
-        fps = cap.get(cv2.CAP_PROP_FPS) if cap.isOpened() else 0.0
-        count = cap.get(cv2.CAP_PROP_FRAME_COUNT) if cap.isOpened() else 0.0
-    finally:
-        cap.release()
-    fps_ok = fps if np.isfinite(fps) and 0 < fps < 1000 else None
-    count_ok = int(count) if np.isfinite(count) and 0 < count < 10_000_000 else None
-    info = VideoInfo(size_bytes=size, fps=fps_ok, frames=count_ok)
-    if info.duration is not None and info.duration > limit_seconds * 1.02:
-        raise VideoError(too_long_message(path.name, limit_seconds, info.duration))
-    return info
-
-
-def too_long_message(name: str, limit_seconds: float, duration: float | None = None) -> str:
-    length = f" ({fmt_duration(round(duration))})" if duration else ""
-    return f"{name} is too long{length}: the limit here is {fmt_duration(limit_seconds)}. Trim it and try again."
-
-
-def max_frames_for(info: VideoInfo, limit_seconds: float, limits) -> int:
-    return int(limit_seconds * (info.fps or limits.fallback_fps)) + 1
+    return path

@@ -15,7 +15,7 @@ import numpy as np
 from har_demo import plots
 from har_demo.app.context import AppContext
 from har_demo.app.engine import Engine
-from har_demo.app.media import TempFiles, check_video, max_frames_for, too_long_message
+from har_demo.app.media import TempFiles, check_upload
 from har_demo.app.text import timing_text, warning
 from har_demo.clip import Clip, VideoError, read_clip
 from har_demo.inference import Prediction
@@ -78,16 +78,8 @@ def analyse_video(engine: Engine, path, temp: TempFiles | None = None) -> Analys
     if temp is not None:
         path = temp.original_of(path)
     try:
-        info = check_video(path, limits.predict_seconds, limits)
-        try:
-            clip = read_clip(path, engine.settings, max_frames=max_frames_for(info, limits.predict_seconds, limits))
-        except VideoError as exc:
-            if "too long" in str(exc):
-                raise VideoError(too_long_message(Path(path).name, limits.predict_seconds)) from exc
-            raise
-        duration = clip.duration
-        if duration > limits.predict_seconds * 1.02:
-            raise VideoError(too_long_message(Path(path).name, limits.predict_seconds, duration))
+        path = check_upload(path, limits)
+        clip = read_clip(path, engine.settings, limits=limits.decode_limits(limits.predict_seconds))
     except VideoError as exc:
         return Analysis(ok=False, message=warning(str(exc)), device=engine.device)
     except Exception as exc:  # a decoder crash we did not foresee: the page must keep serving

@@ -7,14 +7,6 @@ from pathlib import Path
 from har_demo.names import display_name
 
 
-def fmt_duration(seconds: float) -> str:
-    """120 -> '2 minutes', 5 -> '5 s' (limits and lengths as a person says them)."""
-    if seconds >= 60 and seconds % 60 == 0:
-        minutes = int(seconds // 60)
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    return f"{seconds:g} s"
-
-
 def fmt_ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
 

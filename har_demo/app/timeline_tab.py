@@ -11,7 +11,7 @@ from typing import Any
 from har_demo import plots
 from har_demo.app.context import AppContext
 from har_demo.app.engine import Engine
-from har_demo.app.media import TempFiles, check_video, max_frames_for, too_long_message
+from har_demo.app.media import TempFiles, check_upload
 from har_demo.app.text import timing_text, warning
 from har_demo.clip import VideoError
 from har_demo.names import display_name
@@ -71,22 +71,15 @@ def timeline_view(
             message=warning(f"Choose a stride between {limits.min_stride_s:g} and {limits.max_stride_s:g} seconds."),
         )
     try:
-        info = check_video(path, limits.timeline_seconds, limits)
-        try:
-            timeline = compute_timeline(
-                path,
-                engine,
-                window_s=window_s,
-                stride_s=stride_s,
-                max_frames=max_frames_for(info, limits.timeline_seconds, limits),
-                progress=progress,
-            )
-        except VideoError as exc:
-            if "too long" in str(exc):
-                raise VideoError(too_long_message(Path(path).name, limits.timeline_seconds)) from exc
-            raise
-        if timeline.duration > limits.timeline_seconds * 1.02:
-            raise VideoError(too_long_message(Path(path).name, limits.timeline_seconds, timeline.duration))
+        path = check_upload(path, limits)
+        timeline = compute_timeline(
+            path,
+            engine,
+            window_s=window_s,
+            stride_s=stride_s,
+            limits=limits.decode_limits(limits.timeline_seconds),
+            progress=progress,
+        )
     except VideoError as exc:
         return TimelineView(ok=False, message=warning(str(exc)))
     except Exception as exc:
