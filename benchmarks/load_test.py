@@ -3,6 +3,7 @@
     python benchmarks/load_test.py                          # N = 1, 4, 16; 60 s each
     python benchmarks/load_test.py --users 16 --seconds 30 --concurrency 2 --queue-size 64
     python benchmarks/load_test.py --users 16 --seconds 45 --app-repo /tmp/old-checkout   # before/after
+    python benchmarks/load_test.py --users 16 --seconds 40 --clip examples/synthetic_TaiChi.webm
 
 Why: a demo that falls over with a classroom of 30 students is not a demo. This launches the app
 (app.py, as `python app.py` would) on 127.0.0.1 at a free port, waits for it, and drives its
@@ -286,6 +287,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real-clips", type=Path, default=SHARED_DATA / "real_clips")
     parser.add_argument("--synthetic", type=int, default=4, help="synthetic clips added to the real ones")
     parser.add_argument(
+        "--clip",
+        type=Path,
+        action="append",
+        default=None,
+        help="upload only these clips (repeatable); one short clip for everyone makes every answer's "
+        "frames identical, the case where Gradio rewrote a content-hashed image while it was served",
+    )
+    parser.add_argument(
         "--no-download",
         dest="download",
         action="store_false",
@@ -305,8 +314,11 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="har-load-"))
     apps: list[App] = []
     try:
-        clips = sorted(p for p in args.real_clips.glob("*.avi")) if args.real_clips.is_dir() else []
-        clips += synthetic_clip_paths(work / "synthetic", args.synthetic)
+        if args.clip:
+            clips = list(args.clip)
+        else:
+            clips = sorted(p for p in args.real_clips.glob("*.avi")) if args.real_clips.is_dir() else []
+            clips += synthetic_clip_paths(work / "synthetic", args.synthetic)
         bundle = args.bundle or default_bundle(work)
         describe_machine()
         print(f"Bundle {bundle}; {len(clips)} clips: {', '.join(c.name for c in clips)}", flush=True)

@@ -14,6 +14,11 @@ CSS = """
 #verdict { min-height: 2.2em; }
 #verdict p { margin: 0.2em 0; }
 #frames img, #misclassified img { image-rendering: pixelated; }
+/* the galleries' label sits above the images, not over the first row (the Gallery floats it) */
+#frames > [data-testid="block-label"].float, #misclassified > [data-testid="block-label"].float {
+  position: static; margin: 0 0 var(--spacing-md, 6px) 0; }
+#frames .grid-wrap > .icon-button-wrapper, #misclassified .grid-wrap > .icon-button-wrapper {
+  top: auto; bottom: calc(100% + 6px); }
 #frames .grid-wrap.fixed-height, #misclassified .grid-wrap.fixed-height { min-height: 0; max-height: none; }
 #frames .caption-label { font-size: 0.72rem; left: 2px; right: 2px; bottom: 2px; max-width: none; text-align: center; padding: 1px 2px; opacity: 0.92; }
 #misclassified .thumbnail-item { aspect-ratio: auto; height: auto; display: flex; flex-direction: column; }
