@@ -52,6 +52,14 @@ def open_page(browser, url, width, height=900):
 def wait_for_result(page):
     page.wait_for_function("document.querySelectorAll('#frames img').length === 20")
     page.wait_for_selector("#bars .main-svg", state="attached")
+    # a new answer changes the images' addresses: wait until every one has loaded (a browser keeps
+    # showing the previous image until the new one is decoded)
+    # (lazy images below the window load only when scrolled to)
+    page.locator("#frames").scroll_into_view_if_needed()
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('#frames img')).every((i) =>"
+        " (i.complete && i.naturalWidth > 0) || i.getBoundingClientRect().top > window.innerHeight)"
+    )
 
 
 def test_upload_a_real_clip_and_see_what_both_models_see(browser, app_server, real_clips):
