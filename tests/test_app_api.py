@@ -9,9 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from gradio_client import Client, handle_file
 
-from har_demo.examples import EXAMPLES_DIR
+from har_demo.shipped import EXAMPLES_DIR
 
 pytest_plugins = ["tests.app_fixtures"]
+pytestmark = pytest.mark.slow  # starts the app server (and a browser)
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +108,46 @@ def test_misclassified_api_filters(client, reported):
     assert len(gallery) == len(reported.report["models"]["lrcn"]["misclassified"])
     assert all(item["caption"].startswith("LRCN") for item in gallery)
     assert "group split" in message
+
+
+def test_the_bundle_folder_is_not_published(app_server, reported_bundle, client):
+    """#13.12: only the strips the page returns are served, never manifest, report or model files."""
+    import urllib.error
+    import urllib.request
+
+    gallery, _ = client.predict("All models", "All classes", api_name="/misclassified")
+    assert gallery  # the strips still reach the page
+    for name in ("manifest.json", "report.json", "convlstm.keras", "lrcn.keras", "misclassified"):
+        path = reported_bundle / name
+        assert path.exists(), name
+        try:
+            with urllib.request.urlopen(f"{app_server.url}gradio_api/file={path}", timeout=30) as answer:
+                status = answer.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        assert status in (403, 404), f"{name} is served ({status})"
+
+
+def test_many_users_downloading_the_same_frames_get_whole_files(app_server, tmp_path):
+    """#13.5: concurrent answers for the same clip, downloaded as a browser does, are all complete
+    images (Gradio rewrote one content-hashed file per frame while others streamed it)."""
+    import cv2
+
+    clip = EXAMPLES_DIR / "synthetic_TaiChi.webm"
+    users = 8
+
+    def one(i):
+        client = Client(app_server.url, verbose=False, download_files=str(tmp_path / f"user{i}"))
+        try:
+            return [predict(client, clip)[2] for _ in range(3)]
+        finally:
+            client.close()
+
+    with ThreadPoolExecutor(users) as pool:
+        answers = [g for per_user in pool.map(one, range(users)) for g in per_user]
+    assert len(answers) == 3 * users
+    for gallery in answers:
+        assert len(gallery) == 20
+        for item in gallery:
+            image = cv2.imread(str(item["image"]))
+            assert image is not None and image.shape == (64, 64, 3), item

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = ["tests.app_fixtures"]
+pytestmark = pytest.mark.slow  # starts the app server (and a browser)
 
 CHROMIUM = Path(os.environ.get("HAR_DEMO_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -51,6 +52,14 @@ def open_page(browser, url, width, height=900):
 def wait_for_result(page):
     page.wait_for_function("document.querySelectorAll('#frames img').length === 20")
     page.wait_for_selector("#bars .main-svg", state="attached")
+    # a new answer changes the images' addresses: wait until every one has loaded (a browser keeps
+    # showing the previous image until the new one is decoded)
+    # (lazy images below the window load only when scrolled to)
+    page.locator("#frames").scroll_into_view_if_needed()
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('#frames img')).every((i) =>"
+        " (i.complete && i.naturalWidth > 0) || i.getBoundingClientRect().top > window.innerHeight)"
+    )
 
 
 def test_upload_a_real_clip_and_see_what_both_models_see(browser, app_server, real_clips):
@@ -101,4 +110,49 @@ def test_phone_width_reads_without_sideways_scrolling(browser, app_server, real_
     page.get_by_role("tab", name="Models").click()
     page.wait_for_selector("#table1 table")
     assert page.evaluate("document.documentElement.scrollWidth") <= 400
+    page.close()
+
+
+LABEL_COVERS_FIRST_ROW = """() => {
+  const covers = Array.from(document.querySelectorAll(
+    '#frames [data-testid="block-label"], #frames .grid-wrap > .icon-button-wrapper'));
+  const images = Array.from(document.querySelectorAll('#frames .thumbnail-item img'));
+  if (!covers.length || !images.length) return null;
+  const top = Math.min(...images.map((i) => i.getBoundingClientRect().top));
+  const firstRow = images.filter((i) => i.getBoundingClientRect().top < top + 5);
+  return covers.some((c) => {
+    const a = c.getBoundingClientRect();
+    if (!(a.width > 0 && a.height > 0)) return false;
+    return firstRow.some((i) => {
+      const b = i.getBoundingClientRect();
+      return a.bottom > b.top + 1 && a.top < b.bottom && a.right > b.left && a.left < b.right;
+    });
+  });
+}"""
+
+
+def test_clearing_the_video_clears_the_results_and_examples_say_cached(browser, app_server, real_clips):
+    """#13.13: the label badge leaves the frames visible; clearing the video leaves nothing of the
+    previous clip; an example's cached answer is shown as cached, not with its first run's time."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = open_page(browser, app_server.url, 1400)
+    page.locator("#video input[type=file]").set_input_files(str(real_clips / "v_TaiChi_g01_c02.avi"))
+    wait_for_result(page)
+    assert page.evaluate(LABEL_COVERS_FIRST_ROW) is False
+    page.locator("#frames").screenshot(path=str(ARTIFACTS / "frames_label.png"))
+
+    page.locator("#video").get_by_label("Clear").first.click()
+    page.wait_for_function("document.querySelectorAll('#frames img').length === 0")
+    page.wait_for_function("document.querySelector('#verdict').innerText.includes('Upload a video')")
+    assert "TaiChi" not in page.locator("#verdict").inner_text()
+    assert "v_TaiChi_g01_c02.avi" not in page.locator("#info").inner_text()
+    assert page.locator("#bars .main-svg").count() == 0
+
+    for name in ("HorseRace", "Swing"):
+        page.locator("#examples").get_by_text(name, exact=True).click()
+        page.wait_for_function(f"document.querySelector('#info').innerText.includes('synthetic_{name}.webm')")
+        wait_for_result(page)
+        info = page.locator("#info").inner_text()
+        assert "cached example" in info and "without running the models" in info, info
+    page.screenshot(path=str(ARTIFACTS / "example_cached_desktop.png"), full_page=True)
     page.close()
