@@ -105,7 +105,7 @@ def test_timeline_api_exports(client, real_clips):
 
 def test_misclassified_api_filters(client, reported):
     gallery, message = client.predict("LRCN", "All classes", api_name="/misclassified")
-    assert len(gallery) == len(reported.report["models"]["lrcn"]["misclassified"])
+    assert len(gallery) == len(reported.report.models["lrcn"].misclassified)
     assert all(item["caption"].startswith("LRCN") for item in gallery)
     assert "group split" in message
 

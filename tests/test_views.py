@@ -161,8 +161,8 @@ def test_temp_files_are_pruned(tmp_path):
 def test_misclassified_gallery_with_filters(reported):
     bundle = reported
     items, message = misclassified_tab.misclassified_view(bundle)
-    report = bundle.report["models"]
-    total = sum(len(r["misclassified"]) for r in report.values())
+    report = bundle.report.models
+    total = sum(len(r.misclassified) for r in report.values())
     assert total > 0 and len(items) == total
     assert "group split" in message
     image, caption = items[0]
@@ -172,12 +172,12 @@ def test_misclassified_gallery_with_filters(reported):
     assert image.is_relative_to(bundle.path) and strip.shape[1] > strip.shape[0]  # a frame strip
     assert "true " in caption and "predicted" in caption and "%" in caption
     lrcn_items, _ = misclassified_tab.misclassified_view(bundle, "LRCN", misclassified_tab.ALL_CLASSES)
-    assert len(lrcn_items) == len(report["lrcn"]["misclassified"])
+    assert len(lrcn_items) == len(report["lrcn"].misclassified)
     assert all(c.startswith("LRCN") for _, c in lrcn_items)
-    wrong_class = report["lrcn"]["misclassified"][0]["true"]
+    wrong_class = report["lrcn"].misclassified[0].true
     filtered, _ = misclassified_tab.misclassified_view(bundle, misclassified_tab.ALL_MODELS, wrong_class)
     assert filtered and all(f"true {wrong_class} " in c for _, c in filtered)
-    right = next(c for c in CLASSES if all(e["true"] != c for r in report.values() for e in r["misclassified"]))
+    right = next(c for c in CLASSES if all(e.true != c for r in report.values() for e in r.misclassified))
     none, message = misclassified_tab.misclassified_view(bundle, misclassified_tab.ALL_MODELS, right)
     assert none == [] and "No misclassified clips match" in message
     assert misclassified_tab.model_choices(bundle) == [misclassified_tab.ALL_MODELS, "ConvLSTM", "LRCN"]
@@ -188,7 +188,9 @@ def test_misclassified_when_there_are_none_or_no_report(reported, imported):
     bundle = reported
     perfect = replace(
         bundle,
-        report={**bundle.report, "models": {m: {**r, "misclassified": []} for m, r in bundle.report["models"].items()}},
+        report=replace(
+            bundle.report, models={m: replace(r, misclassified=[]) for m, r in bundle.report.models.items()}
+        ),
     )
     items, message = misclassified_tab.misclassified_view(perfect)
     assert items == [] and "No misclassified test clips" in message
@@ -387,7 +389,7 @@ def test_a_malformed_bundle_falls_back_to_the_default_with_a_notice(imported_bun
         loaded = {}
 
         def loader(ref, loaded=loaded):
-            from har_demo.bundle import load_bundle
+            from har_demo.loader import load_bundle
 
             if str(ref) == str(imported_bundle):
                 loaded["default"] = True
@@ -407,11 +409,9 @@ def test_misclassified_strips_are_served_as_copies_never_from_the_bundle(reporte
     assert served and all(not Path(p).is_relative_to(reported.path) for p, _ in served)
     assert all(Path(p).read_bytes() == src.read_bytes() for (p, _), (src, _) in zip(served, items))
     assert misclassified_tab.page_outputs(items, "", temp)[0] == served  # copied once
-    models = reported.report["models"]
-    entry = {**models["lrcn"]["misclassified"][0], "image": "../../../etc/passwd"}
-    outside = replace(
-        reported, report={**reported.report, "models": {"lrcn": {**models["lrcn"], "misclassified": [entry]}}}
-    )
+    lrcn = reported.report.models["lrcn"]
+    entry = replace(lrcn.misclassified[0], image="../../../etc/passwd")
+    outside = replace(reported, report=replace(reported.report, models={"lrcn": replace(lrcn, misclassified=[entry])}))
     items, message = misclassified_tab.misclassified_view(outside)
     assert items == [] and "1 more have no frame strip" in message
 

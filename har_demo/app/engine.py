@@ -27,9 +27,10 @@ import numpy as np
 
 from har_demo.app.limits import Limits
 from har_demo.app.text import short_path
-from har_demo.bundle import Bundle, BundleError, load_bundle
+from har_demo.bundle import Bundle, BundleError
 from har_demo.clip import Clip
 from har_demo.inference import Prediction, describe_device
+from har_demo.loader import load_bundle
 from har_demo.shipped import BUNDLE_ENV, SHIPPED_BUNDLE
 
 
@@ -185,8 +186,8 @@ def bundle_fingerprint(bundle: Bundle) -> str:
     results, such as Gradio's cached examples, which must never outlive the models they came from)."""
     payload = json.dumps(
         {
-            "files": bundle.manifest.get("files", {}),
-            "clip": bundle.manifest.get("clip", {}),
+            "files": bundle.manifest.files,
+            "clip": bundle.manifest.clip.to_dict(),
             "models": sorted(bundle.models),
         },
         sort_keys=True,

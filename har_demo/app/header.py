@@ -16,9 +16,9 @@ SYNTHETIC_NOTE = (
 def header_markdown(engine: Engine) -> str:
     b = engine.bundle
     names = " and ".join(display_name(m) for m in b.model_names)
-    trained = "synthetic clips" if b.synthetic else (b.manifest.get("dataset", {}) or {}).get("name", "?")
+    trained = "synthetic clips" if b.synthetic else (b.manifest.dataset_name or "?")
     return (
-        f"{names} from **{b.manifest.get('name', b.path.name)}** (`{where(b)}`, trained on {trained}) · "
+        f"{names} from **{b.manifest.name or b.path.name}** (`{where(b)}`, trained on {trained}) · "
         f"{len(b.classes)} classes: {', '.join(b.classes)} · running on {engine.device}"
     )
 

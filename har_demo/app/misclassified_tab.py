@@ -9,14 +9,16 @@ from pathlib import Path
 from har_demo.app.context import AppContext
 from har_demo.app.media import TempFiles
 from har_demo.bundle import Bundle
+from har_demo.manifest import Misclassified
 from har_demo.names import display_name
+from har_demo.report_text import split_words
 
 ALL_MODELS = "All models"
 ALL_CLASSES = "All classes"
 
 
 def report_models(bundle: Bundle) -> list[str]:
-    return list((bundle.report or {}).get("models", {}))
+    return list(bundle.report.models)
 
 
 def model_choices(bundle: Bundle) -> list[str]:
@@ -36,38 +38,23 @@ def _model_key(bundle: Bundle, choice: str | None) -> str | None:
     return choice
 
 
-def split_words(split: dict) -> str:
-    """'group split (no UCF group on both sides)' and its sizes, for every number we show."""
-    kind = split.get("kind", "")
-    words = {
-        "group": "group split (no UCF group in both training and test)",
-        "random": "random split (the report's; clips of one group can land on both sides)",
-    }.get(kind, f"{kind} split" if kind else "unknown split")
-    sizes = [f"{split[k]} {k.split('_')[0]}" for k in ("train_clips", "val_clips", "test_clips") if k in split]
-    if sizes:
-        words += f", {' / '.join(sizes)} clips"
-    if "test_fraction" in split and "seed" in split:
-        words += f", {split['test_fraction']:.0%} held out for test, seed {split['seed']}"
-    return words
-
-
-def _strip_path(bundle: Bundle, entry: dict) -> Path | None:
+def _strip_path(bundle: Bundle, entry: Misclassified) -> Path | None:
     """The entry's frame strip inside the bundle folder (None when missing or pointing outside it)."""
-    if not entry.get("image"):
+    if not entry.image:
         return None
     root = Path(bundle.path).resolve()
-    image = (root / entry["image"]).resolve()
+    image = (root / entry.image).resolve()
     if not image.is_relative_to(root) or not image.is_file():
         return None
-    return Path(bundle.path) / entry["image"]
+    return Path(bundle.path) / entry.image
 
 
 def misclassified_view(
     bundle: Bundle, model: str | None = ALL_MODELS, true_class: str | None = ALL_CLASSES
 ) -> tuple[list[tuple[Path, str]], str]:
     """Gallery items (frame strip image in the bundle, caption) of the misclassified test clips, and a message."""
-    report = bundle.report or {}
-    if not report.get("models"):
+    report = bundle.report
+    if not report.models:
         return [], (
             "ℹ This bundle has no evaluation report (it was imported from weight files, not trained "
             "here), so there are no test clips to show. Train a bundle with `har-demo train` "
@@ -75,25 +62,25 @@ def misclassified_view(
         )
     wanted_model = _model_key(bundle, model)
     wanted_class = None if not true_class or true_class == ALL_CLASSES else true_class
-    split = split_words(report.get("split", {}))
-    total_wrong = {m: len(r.get("misclassified", [])) for m, r in report["models"].items()}
+    split = split_words(report.split)
+    total_wrong = {m: len(r.misclassified) for m, r in report.models.items()}
     if not any(total_wrong.values()):
-        clips = max((r.get("test", {}).get("clips", 0) for r in report["models"].values()), default=0)
+        clips = max(((r.test.clips or 0) if r.test else 0 for r in report.models.values()), default=0)
         return [], f"✓ No misclassified test clips: every model got all {clips} test clips right ({split})."
     items, missing = [], 0
-    for name, result in report["models"].items():
+    for name, result in report.models.items():
         if wanted_model and name != wanted_model:
             continue
-        for entry in result.get("misclassified", []):
-            if wanted_class and entry.get("true") != wanted_class:
+        for entry in result.misclassified:
+            if wanted_class and entry.true != wanted_class:
                 continue
             image = _strip_path(bundle, entry)
             if image is None:
                 missing += 1
                 continue
             caption = (
-                f"{display_name(name)} · true {entry['true']} → predicted {entry['predicted']} "
-                f"({entry['confidence']:.0%}) · {Path(entry['clip']).stem}"
+                f"{display_name(name)} · true {entry.true} → predicted {entry.predicted} "
+                f"({entry.confidence or 0:.0%}) · {Path(entry.clip).stem}"
             )
             items.append((image, caption))
     counts = ", ".join(f"{display_name(m)} {n}" for m, n in total_wrong.items())

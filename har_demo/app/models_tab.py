@@ -8,10 +8,10 @@ from typing import Any
 
 from har_demo import plots
 from har_demo.app.context import AppContext
-from har_demo.app.misclassified_tab import split_words
 from har_demo.app.text import warning, where
 from har_demo.bundle import Bundle
 from har_demo.names import display_name
+from har_demo.report_text import per_class_markdown, table1_markdown
 
 
 @dataclass
@@ -36,22 +36,22 @@ SYNTHETIC_BANNER = (
 
 def provenance_markdown(bundle: Bundle, notice: str = "") -> str:
     m = bundle.manifest
-    dataset = m.get("dataset", {}) or {}
+    dataset = m.dataset
     lines = []
     if notice:
         lines.append(warning(notice))
     if bundle.synthetic:
         lines.append(SYNTHETIC_BANNER)
-    source = m.get("source", "?")
+    source = m.source or "?"
     what = {"trained": "trained with `har-demo train`", "imported": "imported from weight files"}.get(source, source)
-    lines.append(f"**Bundle:** {m.get('name', '?')}, loaded from `{where(bundle)}`; {what}, {m.get('created', '?')}.")
+    lines.append(f"**Bundle:** {m.name or '?'}, loaded from `{where(bundle)}`; {what}, {m.created or '?'}.")
     if dataset:
         data = f"**Data:** {dataset.get('name', '?')}"
         if dataset.get("clips"):
             data += f", {dataset['clips']} clips"
         data += " (synthetic)" if bundle.synthetic else ""
         lines.append(data + f"; classes: {', '.join(bundle.classes)}.")
-    imported = m.get("imported_from") or {}
+    imported = m.imported_from
     if imported:
         files = ", ".join(
             f"{display_name(k)} from `{v.get('file', '?')}` (sha256 {str(v.get('sha256', ''))[:12]}…)"
@@ -63,63 +63,10 @@ def provenance_markdown(bundle: Bundle, notice: str = "") -> str:
         f"**Frames:** {s.frames} frames of {s.width}×{s.height}, {s.color_order.upper()}, "
         f"{s.sampling} sampling, {s.interpolation} resize, crop {s.crop}."
     )
-    versions = m.get("versions") or {}
+    versions = m.versions
     if versions:
         lines.append("**Written with:** " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".")
     return "\n\n".join(lines)
-
-
-def table1_markdown(bundle: Bundle) -> str:
-    """The report's Table 1 (accuracy and loss per model), plus macro F1, with the split named."""
-    report = bundle.report or {}
-    if not report.get("models"):
-        return (
-            "ℹ No evaluation report in this bundle (imported weights): no test accuracy or loss to show. "
-            "A bundle trained with `har-demo train` carries one."
-        )
-    lines = [
-        "| Model | Test accuracy | Test loss | Macro F1 | Test clips | Parameters | Epochs (best) |",
-        "|:---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for name, r in report["models"].items():
-        t = r.get("test", {})
-        params = r.get("params") or bundle.manifest.get("models", {}).get(name, {}).get("params")
-        lines.append(
-            f"| {display_name(name)} | {t.get('accuracy', 0):.1%} | {t.get('loss', 0):.4f} | "
-            f"{t.get('macro_f1', 0):.3f} | {t.get('clips', '?')} | {f'{params:,}' if params else '?'} | "
-            f"{r.get('epochs_trained', '?')} ({r.get('best_epoch', '?')}) |"
-        )
-    lines.append("")
-    lines.append(f"*Test set: {split_words(report.get('split', {}))}.*")
-    dataset = report.get("dataset", {})
-    if dataset.get("synthetic"):
-        lines.append("*Measured on synthetic clips: these numbers say nothing about real videos.*")
-    return "\n".join(lines)
-
-
-def per_class_markdown(bundle: Bundle) -> str:
-    report = bundle.report or {}
-    if not report.get("models"):
-        return ""
-    models = list(report["models"])
-    header = "| Class | " + " | ".join(f"{display_name(m)} P / R / F1" for m in models) + " | Test clips |"
-    lines = [header, "|:---|" + "---:|" * (len(models) + 1)]
-    for c in bundle.classes:
-        cells, support = [], None
-        for m in models:
-            pc = report["models"][m].get("test", {}).get("per_class", {}).get(c)
-            if pc is None:
-                cells.append("–")
-                continue
-            support = pc.get("support", support)
-            cells.append(f"{pc['precision']:.2f} / {pc['recall']:.2f} / {pc['f1']:.2f}")
-        lines.append(f"| {c} | " + " | ".join(cells) + f" | {support if support is not None else '–'} |")
-    lines.append("")
-    lines.append(
-        "*P = precision (of the clips called this class, the share that were), R = recall "
-        "(of the clips of this class, the share found), F1 = their harmonic mean.*"
-    )
-    return "\n".join(lines)
 
 
 def layers_markdown(model, name: str) -> str:
@@ -144,24 +91,20 @@ def layers_markdown(model, name: str) -> str:
 
 
 def models_view(bundle: Bundle, notice: str = "") -> ModelsView:
-    report = bundle.report or {}
-    results = report.get("models", {})
-    split = report.get("split", {}).get("kind", "")
+    report = bundle.report
+    results = report.models
+    split = report.split_kind
     confusions = [
-        plots.confusion_heatmap(
-            r["test"]["confusion"], bundle.classes, m, f"{split} split test set" if split else "test set"
-        )
+        plots.confusion_heatmap(r.test.confusion, bundle.classes, m, f"{split} split test set" if split else "test set")
         for m, r in results.items()
-        if r.get("test", {}).get("confusion")
+        if r.test is not None and r.test.confusion
     ]
-    histories = {m: r.get("history", {}) for m, r in results.items() if r.get("history")}
-    curves = (
-        plots.training_curves(histories, {m: r.get("best_epoch") for m, r in results.items()}) if histories else None
-    )
+    histories = {m: r.history for m, r in results.items() if r.history}
+    curves = plots.training_curves(histories, {m: r.best_epoch for m, r in results.items()}) if histories else None
     return ModelsView(
         banner=provenance_markdown(bundle, notice),
-        table1=table1_markdown(bundle),
-        per_class=per_class_markdown(bundle),
+        table1=table1_markdown(bundle.report, bundle.manifest),
+        per_class=per_class_markdown(bundle.report, bundle.classes) if bundle.report.models else "",
         layers=[layers_markdown(model, name) for name, model in bundle.models.items()],
         confusions=confusions,
         curves=curves,
