@@ -21,7 +21,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,9 +33,11 @@ from har_demo.training.dataset import (
     build_cache,
     make_splits,
     parse_classes,
+    scan_dataset,
     settings_from_args,
 )
 from har_demo.training.evaluate import evaluate_model, format_table
+from har_demo.training.tiny import NOTE, TINY_MAX_CLIPS_PER_CLASS, TINY_SPLIT, tiny_overrides, tiny_splits
 
 STRATEGIES = ("none", "one-device", "mirrored", "multiworker")
 
@@ -210,6 +212,7 @@ def train_one(
     augment: AugmentConfig | None = None,
     dense: FrameCache | None = None,
     strategy=None,
+    callbacks: tuple = (),
 ):
     """Build, compile and fit one model; return it with its history and timing.
 
@@ -230,7 +233,7 @@ def train_one(
         )
     checkpoint_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = checkpoint_dir / f"{name}.best.keras"
-    callbacks = [
+    stopping = [
         keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True),
         keras.callbacks.ModelCheckpoint(checkpoint, monitor="val_loss", save_best_only=True),
     ]
@@ -259,7 +262,7 @@ def train_one(
         if has_val
         else None,
         epochs=config.epochs,
-        callbacks=callbacks if has_val else [],
+        callbacks=[*(stopping if has_val else []), *callbacks],
         verbose=1 if sys.stdout.isatty() else 2,  # a live bar in a terminal, a line per epoch in logs
         **fit_options,
     )
@@ -319,11 +322,16 @@ def train_bundle(
     cache_dir: Path | None = None,
     workers: int | None = None,
     strategy=None,
+    cache: FrameCache | None = None,
+    callbacks: tuple = (),
+    stop=None,
 ) -> Path:
     """The whole run: cache -> splits -> train each model -> evaluate -> bundle at `out`.
 
     `strategy`: the tf.distribute strategy named by `config.strategy`, if the caller made it
     already (MultiWorkerMirroredStrategy must be made before TensorFlow runs anything).
+    `cache`: frames already decoded (the studio's); `callbacks`: extra Keras callbacks for each
+    model's fit; `stop`: a threading.Event; once set, no further model is trained (the studio's Stop).
     """
     from har_demo.bundle import REPORT_NAME, new_manifest, save_models, write_manifest
 
@@ -331,7 +339,7 @@ def train_bundle(
         strategy = make_strategy(config.strategy)
     check_clip_shape(config.models, settings)  # before a long cache build, not after
     seed_everything(config.seed)
-    cache = build_cache(data, classes, settings, cache_dir, workers)
+    cache = cache if cache is not None else build_cache(data, classes, settings, cache_dir, workers)
     augment = config.augmentation
     dense = None
     if augment.jitter:
@@ -341,7 +349,10 @@ def train_bundle(
         print(f"Temporal jitter: a second cache of {dense_settings.frames} frames per clip for training")
         dense = build_cache(data, cache.classes, dense_settings, cache_dir, workers)
     labels = [cache.classes[i] for i in cache.labels]
-    splits = make_splits(cache.groups, labels, config.split, config.test_fraction, config.val_fraction, config.seed)
+    if config.split == TINY_SPLIT:
+        splits = tiny_splits(cache.groups, labels, cache.paths, config.test_fraction, config.seed)
+    else:
+        splits = make_splits(cache.groups, labels, config.split, config.test_fraction, config.val_fraction, config.seed)
     out = Path(out)
     if strategy is not None and not is_chief(strategy):
         out = Path(tempfile.mkdtemp(prefix="har-worker-"))  # other workers train, the chief writes
@@ -352,8 +363,10 @@ def train_bundle(
 
     models, results, ablation = {}, {}, {}
     for name in config.models:
+        if stop is not None and stop.is_set() and models:
+            break  # stopped: the models trained so far make the bundle
         seed_everything(config.seed)  # each model starts from the same seed, whichever runs first
-        model, info = train_one(name, cache, splits, config, checkpoint_dir, augment, dense, strategy)
+        model, info = train_one(name, cache, splits, config, checkpoint_dir, augment, dense, strategy, callbacks)
         evaluation = evaluate_model(name, model, cache, splits.test, image_dir=out / "misclassified")
         models[name] = model
         results[name] = {**info, **evaluation}
@@ -478,7 +491,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="split the CPU into N logical devices (for --strategy mirrored without GPUs)",
     )
+    parser.add_argument(
+        "--tiny",
+        default="auto",
+        choices=("auto", "on", "off"),
+        help="tiny-set defaults (training/tiny.py: the tiny group split, no validation, fixed epochs, "
+        "augmentation) for options left at their defaults; auto: when the dataset has at most "
+        f"{TINY_MAX_CLIPS_PER_CLASS} clips per class",
+    )
     add_dataset_arguments(parser)
+
+
+def apply_tiny_defaults(config: TrainConfig, args: argparse.Namespace, parser_defaults: dict) -> TrainConfig:
+    """Tiny-set defaults for the options a person did not set, when the dataset is small (or --tiny on)."""
+    if args.tiny == "off":
+        return config
+    records = scan_dataset(args.data, parse_classes(args.classes))
+    classes = len({r.label for r in records})
+    clips = len(records) if args.tiny == "auto" else 1
+    overrides = tiny_overrides(clips, classes)
+    # the tiny split is a group split that also tests single-group classes: it replaces both kinds
+    changed = {
+        k: v for k, v in overrides.items() if k in ("split", "augment") or getattr(args, k) == parser_defaults[k]
+    }
+    if "augment" in changed and args.augment != "none":
+        changed.pop("augment")
+    if not changed:
+        return config
+    print(f"Tiny dataset ({len(records)} clips, {classes} classes): using {NOTE}: {changed}")
+    return replace(config, **changed, extra={**config.extra, "tiny_defaults": {"note": NOTE, **changed}})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -505,6 +546,11 @@ def run(args: argparse.Namespace) -> int:
         augment_ablation=args.augment_ablation,
         strategy=args.strategy,
     )
+    try:
+        config = apply_tiny_defaults(config, args, asdict(TrainConfig()))
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     train_bundle(
         args.data, args.out, config, parse_classes(args.classes), settings, args.cache_dir, args.workers, strategy
     )
