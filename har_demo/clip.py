@@ -29,6 +29,8 @@ INTERPOLATIONS = {
 }
 SCALES = ("unit", "none")
 CROPS = ("none", "center")
+MOTIONS = ("none", "difference")  # "difference": each frame minus the one before (training/tiny.py)
+MOTION_GAIN = 2.0
 
 # Reported counts outside this range are container noise (0, negative, absurd), not counts.
 _PLAUSIBLE_MAX_FRAMES = 10_000_000
@@ -50,6 +52,7 @@ class ClipSettings:
     interpolation: str = "bilinear"
     scale: str = "unit"
     crop: str = "none"
+    motion: str = "none"
 
     def __post_init__(self) -> None:
         checks = {
@@ -58,6 +61,7 @@ class ClipSettings:
             "interpolation": (self.interpolation, tuple(INTERPOLATIONS)),
             "scale": (self.scale, SCALES),
             "crop": (self.crop, CROPS),
+            "motion": (self.motion, MOTIONS),
         }
         for name, (value, allowed) in checks.items():
             if value not in allowed:
@@ -148,8 +152,17 @@ def prepare_frame(frame: np.ndarray, settings: ClipSettings) -> np.ndarray:
 
 
 def to_model_input(frames: np.ndarray, settings: ClipSettings) -> np.ndarray:
-    """uint8 frames (..., H, W, 3) -> float32 model input, scaled as the bundle says."""
+    """uint8 frames (..., T, H, W, 3) -> float32 model input, scaled as the bundle says.
+
+    With motion "difference", frame t becomes mid-grey + MOTION_GAIN x (frame t - frame t-1),
+    clipped to the pixel range (the first frame: mid-grey): the background, which a tiny set
+    would otherwise learn instead of the action, cancels out.
+    """
     x = np.asarray(frames, dtype=np.float32)
+    if settings.motion == "difference":
+        moved = np.zeros_like(x)
+        moved[..., 1:, :, :, :] = x[..., 1:, :, :, :] - x[..., :-1, :, :, :]
+        x = np.clip(moved * np.float32(MOTION_GAIN) + np.float32(128.0), 0.0, 255.0)
     if settings.scale == "unit":
         x *= np.float32(1.0 / 255.0)
     return x

@@ -69,3 +69,24 @@ def replace_lr(config, lr):
     from dataclasses import replace
 
     return replace(config, learning_rate=lr)
+
+
+def test_motion_input_is_the_frame_difference_and_ignores_a_still_background():
+    from har_demo.clip import ClipSettings, to_model_input
+
+    rng = np.random.default_rng(0)
+    background = rng.integers(0, 256, (1, 1, 8, 8, 3), dtype=np.uint8)
+    still = np.repeat(background, 5, axis=1)
+    moving = still.copy()
+    moving[0, 3, 2:4, 2:4] = 255 - moving[0, 3, 2:4, 2:4]
+    settings = ClipSettings(motion="difference")
+    x = to_model_input(still, settings)
+    assert x.shape == still.shape and np.allclose(x, 128 / 255)  # a still scene is flat grey, whatever it shows
+    y = to_model_input(moving, settings)
+    changed = np.argwhere(~np.isclose(y, 128 / 255))
+    assert set(changed[:, 1]) == {3, 4}  # the change appears, and disappears, where it happens
+    frame = moving[0, 3].astype(np.float32) - moving[0, 2]
+    assert np.allclose(y[0, 3], np.clip(128 + 2 * frame, 0, 255) / 255)
+    assert np.allclose(to_model_input(moving, ClipSettings()), moving / 255.0)  # the default is unchanged
+    with pytest.raises(ValueError):
+        ClipSettings(motion="optical-flow")

@@ -60,6 +60,7 @@ class TrainConfig:
     augment: dict = field(default_factory=dict)  # AugmentConfig.to_dict(); empty = none
     augment_ablation: bool = False  # also train without augmentation and report both
     strategy: str = "none"  # none | one-device | mirrored | multiworker (tf.distribute)
+    motion: str = "none"  # "difference": models see frame differences (clip.to_model_input; tiny sets)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -340,6 +341,8 @@ def train_bundle(
     check_clip_shape(config.models, settings)  # before a long cache build, not after
     seed_everything(config.seed)
     cache = cache if cache is not None else build_cache(data, classes, settings, cache_dir, workers)
+    if config.motion != cache.settings.motion:  # made from the same frames: only the model input changes
+        cache.settings = cache.settings.with_(motion=config.motion)
     augment = config.augmentation
     dense = None
     if augment.jitter:
@@ -492,6 +495,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="split the CPU into N logical devices (for --strategy mirrored without GPUs)",
     )
     parser.add_argument(
+        "--motion",
+        default=defaults.motion,
+        choices=("none", "difference"),
+        help="difference: the models see each frame minus the one before (the tiny-set default)",
+    )
+    parser.add_argument(
         "--tiny",
         default="auto",
         choices=("auto", "on", "off"),
@@ -545,6 +554,7 @@ def run(args: argparse.Namespace) -> int:
         augment=augment.to_dict() if augment.any else {},
         augment_ablation=args.augment_ablation,
         strategy=args.strategy,
+        motion=args.motion,
     )
     try:
         config = apply_tiny_defaults(config, args, asdict(TrainConfig()))
