@@ -1,7 +1,8 @@
 """Training defaults for tiny datasets (a class's own recordings: about ten clips a class).
 
 Measured on ../shared/data/real_tiny (42 real UCF101 clips, 4 classes, groups g01-g03, Lunges in
-one group), 20x64x64 clips, seed 27, on the shared 2-core machine. Accuracy on held-out clips:
+one group), 20x64x64 clips, seed 27, on the shared 2-core machine (each row: `python -m
+benchmarks.tiny_sets SPEC`). Accuracy on held-out clips:
 
     config (30 epochs, batch 4, Adam 1e-3 unless said)              LRCN         ConvLSTM
     report's: group split, early stopping on 4-5 val clips (#11)     0% of 10     40% of 10 (one class)
