@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -38,6 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=None, help="default: the tiny-set default")
     parser.add_argument("--models", default="convlstm,lrcn")
     args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="studio-bench-"))
+    try:
+        return run(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, work: Path) -> int:
 
     from har_demo.studio.classset import ClassSet
     from har_demo.studio.limits import StudioLimits
@@ -46,7 +55,6 @@ def main(argv: list[str] | None = None) -> int:
     from har_demo.training.dataset import build_cache
     from har_demo.training.synth import render_clip, write_video
 
-    work = Path(tempfile.mkdtemp(prefix="studio-bench-"))
     rng = np.random.default_rng(27)
     incoming = work / "incoming"
     started = time.perf_counter()
