@@ -204,3 +204,20 @@ def test_limits_come_from_the_environment():
     assert limits.max_classes == 3 and limits.max_clip_seconds == 2.5 and limits.max_clips_per_class == 40
     with pytest.raises(ValueError):
         StudioLimits.from_env({"HAR_STUDIO_MAX_CLASSES": "many"})
+
+
+@pytest.mark.slow
+def test_a_recording_is_cut_to_the_clip_length_and_scaled_down(tmp_path):
+    from har_demo.clip import read_clip
+    from har_demo.studio.recording import trim_recording
+
+    source = synth_clip(tmp_path / "recording.avi", "TaiChi", 4, seconds=3.0, size=(480, 360))
+    out = trim_recording(source, tmp_path / "clip.webm", seconds=2.0, lead=0.5)
+    clip = read_clip(out)
+    assert clip.source_size == (320, 240) and abs(clip.duration - 2.0) < 0.1
+    short = trim_recording(source, tmp_path / "short.webm", seconds=5.0)  # shorter than asked: all of it
+    assert abs(read_clip(short).duration - 3.0) < 0.1
+    junk = tmp_path / "junk.webm"
+    junk.write_bytes(b"\0" * 1000)
+    with pytest.raises(ClipRefused):
+        trim_recording(junk, tmp_path / "x.webm")
