@@ -38,6 +38,8 @@ INTERPOLATIONS = {
 }
 SCALES = ("unit", "none")
 CROPS = ("none", "center")
+MOTIONS = ("none", "difference")  # "difference": each frame minus the one before (training/tiny.py)
+MOTION_GAIN = 2.0
 
 # Reported counts outside this range are container noise (0, negative, absurd), not counts.
 _PLAUSIBLE_MAX_FRAMES = 10_000_000
@@ -119,6 +121,7 @@ class ClipSettings:
     scale: str = "unit"
     crop: str = "none"
     channels: int = 3  # 1 = grayscale (models with input (..., 1)); color_order is then moot
+    motion: str = "none"  # "difference": the models see frame-to-frame change (tiny sets)
 
     def __post_init__(self) -> None:
         checks = {
@@ -128,6 +131,7 @@ class ClipSettings:
             "scale": (self.scale, SCALES),
             "crop": (self.crop, CROPS),
             "channels": (self.channels, CHANNELS),
+            "motion": (self.motion, MOTIONS),
         }
         for name, (value, allowed) in checks.items():
             if value not in allowed:
@@ -279,12 +283,21 @@ _LUMA_BGR = np.array([0.114, 0.587, 0.299], dtype=np.float32)
 
 
 def to_model_input(frames: np.ndarray, settings: ClipSettings) -> np.ndarray:
-    """uint8 frames (..., H, W, C) -> float32 model input (..., H, W, settings.channels), scaled
-    as the bundle says. Three-channel frames given to a grayscale bundle are reduced to luma."""
+    """uint8 frames (..., T, H, W, C) -> float32 model input (..., T, H, W, settings.channels), scaled
+    as the bundle says. Three-channel frames given to a grayscale bundle are reduced to luma.
+
+    With motion "difference", frame t becomes mid-grey + MOTION_GAIN x (frame t - frame t-1),
+    clipped to the pixel range (the first frame: mid-grey): the background, which a tiny set
+    would otherwise learn instead of the action, cancels out.
+    """
     x = np.asarray(frames, dtype=np.float32)
     if settings.channels == 1 and x.shape[-1] == 3:
         weights = _LUMA_BGR if settings.color_order == "bgr" else _LUMA_BGR[::-1]
         x = (x @ weights)[..., None]
+    if settings.motion == "difference":
+        moved = np.zeros_like(x)
+        moved[..., 1:, :, :, :] = x[..., 1:, :, :, :] - x[..., :-1, :, :, :]
+        x = np.clip(moved * np.float32(MOTION_GAIN) + np.float32(128.0), 0.0, 255.0)
     if settings.scale == "unit":
         x *= np.float32(1.0 / 255.0)
     return x

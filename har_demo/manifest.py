@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
-from har_demo.clip import COLOR_ORDERS, CROPS, INTERPOLATIONS, SAMPLINGS, SCALES, ClipSettings
+from har_demo.clip import COLOR_ORDERS, CROPS, INTERPOLATIONS, MOTIONS, SAMPLINGS, SCALES, ClipSettings
 
 MANIFEST_NAME = "manifest.json"
 REPORT_NAME = "report.json"
@@ -446,6 +446,7 @@ def _clip_settings(r: _Fields) -> tuple[ClipSettings, dict]:
         "interpolation": tuple(INTERPOLATIONS),
         "scale": SCALES,
         "crop": CROPS,
+        "motion": MOTIONS,
     }
     for key, allowed in choices.items():
         if key in r.data:

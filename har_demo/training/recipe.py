@@ -35,7 +35,7 @@ TRAIN_KEYS: dict[str, tuple[type, tuple | None]] = {
     "patience": (int, None),
     "learning_rate": (float, None),
     "optimizer": (str, ("adam", "sgd", "rmsprop")),
-    "split": (str, ("random", "group")),
+    "split": (str, ("random", "group", "tiny")),
     "test_fraction": (float, None),
     "val_fraction": (float, None),
     "seed": (int, None),

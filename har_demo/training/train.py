@@ -29,7 +29,7 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,7 @@ from har_demo.training.dataset import (
     check_splits,
     make_splits,
     parse_classes,
+    scan_dataset,
 )
 from har_demo.training.evaluate import evaluate_model, format_table
 from har_demo.training.output import (
@@ -57,6 +58,7 @@ from har_demo.training.output import (
     write_marker,
 )
 from har_demo.training.recipe import RecipeError, load_recipe, resolve, synth_arguments, synthetic_mismatch
+from har_demo.training.tiny import NOTE, TINY_MAX_CLIPS_PER_CLASS, TINY_SPLIT, tiny_overrides, tiny_splits
 
 STRATEGIES = ("none", "one-device", "mirrored", "multiworker")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
@@ -85,6 +87,7 @@ class TrainConfig:
     augment: dict = field(default_factory=dict)  # AugmentConfig.to_dict(); empty = none
     augment_ablation: bool = False  # also train without augmentation and report both
     strategy: str = "none"  # none | one-device | mirrored | multiworker (tf.distribute)
+    motion: str = "none"  # "difference": models see frame differences (clip.to_model_input; tiny sets)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -549,8 +552,15 @@ def train_bundle(
         seed_everything(config.seed)
         state.where = "decoding clips"
         cache = cache if cache is not None else build_cache(data, classes, settings, cache_dir, workers)
+        if config.motion != cache.settings.motion:  # made from the same frames: only the model input changes
+            cache.settings = cache.settings.with_(motion=config.motion)
         labels = [cache.classes[i] for i in cache.labels]
-        splits = make_splits(cache.groups, labels, config.split, config.test_fraction, config.val_fraction, config.seed)
+        if config.split == TINY_SPLIT:
+            splits = tiny_splits(cache.groups, labels, cache.paths, config.test_fraction, config.seed)
+        else:
+            splits = make_splits(
+                cache.groups, labels, config.split, config.test_fraction, config.val_fraction, config.seed
+            )
         check_splits(splits, labels, cache.classes)
         augment = config.augmentation
         dense = None
@@ -730,8 +740,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add(
         "--split",
         default=None,
-        choices=("random", "group"),
-        help=f"random: the report's; group: no UCF group in both train and test (default {d['split']})",
+        choices=("random", "group", TINY_SPLIT),
+        help=f"random: the report's; group: no UCF group in both train and test; {TINY_SPLIT}: a group split "
+        f"that also tests single-group classes, no validation (default {d['split']}; tiny sets: {TINY_SPLIT})",
     )
     add("--test-fraction", type=float, default=None, help=f"default {d['test_fraction']}")
     add("--val-fraction", type=float, default=None, help=f"of what is left for training (default {d['val_fraction']})")
@@ -768,6 +779,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="split the CPU into N logical devices (for --strategy mirrored without GPUs)",
     )
+    parser.add_argument(
+        "--motion",
+        default=None,
+        choices=("none", "difference"),
+        help="difference: the models see each frame minus the one before (the tiny-set default)",
+    )
+    parser.add_argument(
+        "--tiny",
+        default="auto",
+        choices=("auto", "on", "off"),
+        help="tiny-set defaults (training/tiny.py: the tiny group split, no validation, fixed epochs, "
+        "augmentation) for options left at their defaults; auto: when the dataset has at most "
+        f"{TINY_MAX_CLIPS_PER_CLASS} clips per class",
+    )
     add_dataset_arguments(parser)
     parser.set_defaults(classes=None, frames=None, size=None, sampling=None)  # so a recipe can set them
 
@@ -800,6 +825,15 @@ def resolve_options(args: argparse.Namespace) -> tuple[dict, dict]:
     return options, recipe["synth"]
 
 
+def _asked(args: argparse.Namespace) -> set[str]:
+    """The training options a person set, by a flag or in the recipe (tiny defaults leave those alone)."""
+    from har_demo.training.recipe import TRAIN_KEYS
+
+    recipe = load_recipe(args.config)["train"] if args.config else {}
+    keys = (*TRAIN_KEYS, "motion")
+    return {k for k in keys if getattr(args, k, None) is not None or k in recipe}
+
+
 def prepare_data(data: Path, synth: dict, recipe: Path | None, workers: int | None = None) -> None:
     """Make the recipe's synthetic dataset if DATA does not exist; refuse one made otherwise."""
     if not synth:
@@ -821,6 +855,24 @@ def prepare_data(data: Path, synth: dict, recipe: Path | None, workers: int | No
             )
     else:
         print(f"note: {recipe} describes a synthetic dataset, but {data} is not one; its [synth] is not used.")
+
+
+def apply_tiny_defaults(config: TrainConfig, args: argparse.Namespace, asked: set[str], classes) -> TrainConfig:
+    """Tiny-set defaults for the options a person did not set (`asked`: by a flag or the recipe).
+
+    `--tiny auto` applies them when the dataset is small and neither a recipe nor `--split` was
+    given (a recipe, or a chosen split, is a run someone specified); `--tiny on` always, `off` never.
+    """
+    if args.tiny == "off" or (args.tiny == "auto" and (args.config or "split" in asked)):
+        return config
+    records = scan_dataset(args.data, parse_classes(classes))
+    n_classes = len({r.label for r in records})
+    overrides = tiny_overrides(len(records) if args.tiny == "auto" else 1, n_classes)
+    changed = {k: v for k, v in overrides.items() if k not in asked}
+    if not changed:
+        return config
+    print(f"Tiny dataset ({len(records)} clips, {n_classes} classes): using {NOTE}: {changed}")
+    return replace(config, **changed, extra={**config.extra, "tiny_defaults": {"note": NOTE, **changed}})
 
 
 def run(args: argparse.Namespace) -> int:
@@ -856,8 +908,14 @@ def run(args: argparse.Namespace) -> int:
         augment=augment.to_dict() if augment.any else {},
         augment_ablation=bool(options["augment_ablation"]),
         strategy=options["strategy"],
+        motion=args.motion or "none",
         extra={"recipe": args.config.name} if args.config else {},
     )
+    try:
+        config = apply_tiny_defaults(config, args, _asked(args), options["classes"])
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         configure_cpu_devices(args.cpu_devices)
         strategy = make_strategy(options["strategy"])  # before TensorFlow runs anything (multiworker insists)

@@ -1,0 +1,100 @@
+"""The tiny-set measurements behind har_demo/training/tiny.py: one config per call, one JSON line out.
+
+    python -m benchmarks.tiny_sets '{"models": ["lrcn"], "augment": "crop,flip", "motion": true}' \
+        [--data ../shared/data/real_tiny] [--out runs/tiny_sets.jsonl]
+
+Trains with train.train_one on the tiny split (training/tiny.py, no validation) and records the
+held-out accuracy after every epoch as well as at the end (the per-epoch curve looks at the test
+clips, so it is for understanding, not for choosing a checkpoint). Spec keys: models, epochs, lr,
+batch, seed, augment, motion, split ("tiny", or "report" for the report's group split with early
+stopping on its validation clips).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real_tiny"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("spec", help="a JSON object (see the module docstring)")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--out", type=Path, default=Path("runs/tiny_sets.jsonl"))
+    parser.add_argument("--cache-dir", type=Path, default=Path("runs/cache"))
+    args = parser.parse_args(argv)
+    spec = json.loads(args.spec)
+
+    import keras
+
+    from har_demo.training.augment import AugmentConfig, dense_frames
+    from har_demo.training.dataset import build_cache, make_splits
+    from har_demo.training.evaluate import evaluate_model, predict_arrays
+    from har_demo.training.tiny import tiny_splits
+    from har_demo.training.train import TrainConfig, seed_everything, train_one
+
+    config = TrainConfig(
+        models=tuple(spec.get("models", ["convlstm", "lrcn"])),
+        epochs=spec.get("epochs", 30),
+        patience=spec.get("patience", 5),
+        learning_rate=spec.get("lr", 1e-3),
+        batch_size=spec.get("batch", 4),
+        seed=spec.get("seed", 27),
+        augment=AugmentConfig.parse(spec.get("augment", "none")).to_dict(),
+    )
+    cache = build_cache(args.data, None, None, args.cache_dir, 2, progress=False)
+    labels = [cache.classes[i] for i in cache.labels]
+    if spec.get("split", "tiny") == "report":
+        splits = make_splits(cache.groups, labels, "group", 0.25, 0.2, config.seed)
+    else:
+        splits = tiny_splits(cache.groups, labels, cache.paths, 0.25, config.seed)
+    augment = config.augmentation
+    dense = None
+    if augment.jitter:
+        dense_settings = cache.settings.with_(
+            frames=dense_frames(cache.settings.frames, augment.jitter_factor), sampling="uniform"
+        )
+        dense = build_cache(args.data, cache.classes, dense_settings, args.cache_dir, 2, progress=False)
+    if spec.get("motion"):
+        cache.settings = cache.settings.with_(motion="difference")
+    test = np.sort(splits.test)
+    curves: dict[str, list[float]] = {}
+
+    class HeldOutAccuracy(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None) -> None:
+            probs = predict_arrays(self.model, cache.frames[test], cache.settings)
+            accuracy = float((probs.argmax(1) == cache.labels[test]).mean())
+            curves.setdefault(self.model.name, []).append(round(accuracy, 3))
+
+    row = {"spec": spec, "train_clips": int(len(splits.train)), "test_clips": int(len(test))}
+    for name in config.models:
+        seed_everything(config.seed)
+        started = time.perf_counter()
+        model, info = train_one(
+            name, cache, splits, config, args.out.parent / "ckpt", augment, dense, callbacks=(HeldOutAccuracy(),)
+        )
+        result = evaluate_model(name, model, cache, splits.test)["test"]
+        row[name] = {
+            "accuracy": result["accuracy"],
+            "loss": result["loss"],
+            "confusion": result["confusion"],
+            "epochs": info["epochs_trained"],
+            "seconds": round(time.perf_counter() - started, 1),
+            "train_accuracy": info["history"]["accuracy"][-1],
+            "held_out_per_epoch": curves.get(name),
+        }
+        print(name, json.dumps(row[name]), flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out, "a") as f:
+        f.write(json.dumps(row) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

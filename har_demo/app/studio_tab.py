@@ -1,0 +1,407 @@
+"""The Train tab (the studio): name classes, record or upload clips, train both models, serve them.
+
+The handlers are thin: the class set, zip, queue and training live in har_demo/studio (no
+gradio there), the push in har_demo.hub, the import in har_demo.training.import_weights, the
+plots in har_demo.plots. A finished training (or an imported / Hub model) becomes THIS browser
+session's bundle: its key goes into `ctx.session`, so every tab of this session serves it while
+other visitors keep the shipped one.
+
+Two pieces of per-session state: `studio_id` (this session's studio folder, removed when the
+session ends) and `ctx.session` (the engine key the other tabs read).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from har_demo import plots
+from har_demo.names import MODEL_NAMES, display_name
+from har_demo.studio.archive import export_zip, import_zip
+from har_demo.studio.errors import StudioError
+from har_demo.studio.limits import StudioLimits
+from har_demo.studio.recording import DEFAULT_SECONDS, trim_recording
+from har_demo.studio.sessions import StudioSessions
+from har_demo.studio.trainer import StudioTrainer, TrainOptions
+
+INTRO = (
+    "### Teach the two models your own activities\n"
+    "1. Name 2-{max_classes} classes (for example *Waving*, *Clapping*, *Jumping*). "
+    "2. Record clips with the webcam (each recording is cut to {seconds:g} s, starting half a second in) "
+    "or upload videos; about ten clips a class. Use one **group** number per person or recording "
+    "session: the evaluation tests on groups the models did not train on. "
+    "3. Train, watch both models learn, then try them in every tab: this browser session serves "
+    "the new models, other visitors keep the shipped ones."
+)
+
+
+class StudioState:
+    """What the tab keeps per process: the sessions' class sets, the trainer, jobs and last bundles."""
+
+    def __init__(self, limits: StudioLimits | None = None, base: Path | None = None) -> None:
+        self.limits = limits or StudioLimits.from_env()
+        self.sessions = StudioSessions(base, self.limits)
+        self.trainer = StudioTrainer(self.limits)
+        self.jobs: dict[str, Any] = {}
+        self.bundles: dict[str, Path] = {}
+        self._lock = threading.Lock()
+
+    def end(self, studio_id: str | None) -> None:
+        if studio_id:
+            job = self.jobs.pop(studio_id, None)
+            if job is not None:
+                job.stop()
+            self.bundles.pop(studio_id, None)
+            self.sessions.end(studio_id)
+
+
+def _sid(studio_id: str | None) -> str:
+    return studio_id or uuid.uuid4().hex
+
+
+def clip_gallery(class_set) -> tuple[list, str]:
+    """Thumbnails with captions, and the counts line."""
+    clips = class_set.clips()
+    items = [(str(c.thumbnail), f"{c.label} · g{c.group:02d} · {c.name}") for c in clips if c.thumbnail.is_file()]
+    counts = class_set.counts()
+    if not counts:
+        return items, "No classes yet."
+    parts = [f"**{label}**: {n} clip{'s' if n != 1 else ''}" for label, n in counts.items()]
+    return items, " · ".join(parts)
+
+
+def evaluation_markdown(report: dict) -> str:
+    split = report.get("split", {})
+    lines = [
+        f"**Held-out evaluation** ({split.get('test_clips', '?')} test clips from groups the models "
+        f"did not train on; {split.get('train_clips', '?')} training clips):",
+        "",
+        "| model | accuracy | loss | epochs | training time |",
+        "|---|---|---|---|---|",
+    ]
+    for name, result in report.get("models", {}).items():
+        test = result.get("test", {})
+        lines.append(
+            f"| {display_name(name)} | {test.get('accuracy', 0):.0%} | {test.get('loss', 0):.3f} | "
+            f"{result.get('epochs_trained', '?')} | {result.get('train_seconds', '?')} s |"
+        )
+    wrong = [(n, w) for n, r in report.get("models", {}).items() for w in r.get("misclassified", [])]
+    if wrong:
+        lines += [
+            "",
+            "**Misclassified:** "
+            + "; ".join(
+                f"{display_name(n)} called {w['clip']} {w['predicted']} ({w['confidence']:.0%})" for n, w in wrong[:12]
+            ),
+        ]
+    return "\n".join(lines)
+
+
+def build_studio_tab(ctx, state: StudioState | None = None) -> None:
+    """The Train tab (inside `gr.Tabs()`); its StudioState goes into `ctx.components["studio"]`."""
+    state = state or StudioState()
+    ctx.components["studio"] = state
+    limits = state.limits
+    studio_id = gr.State(None, time_to_live=limits.session_max_age_s, delete_callback=state.end)
+
+    with gr.Tab("Train", id="train"):
+        gr.Markdown(INTRO.format(max_classes=limits.max_classes, seconds=DEFAULT_SECONDS))
+        with gr.Row():
+            new_class = gr.Textbox(label="New class name", placeholder="Waving", scale=3)
+            add_class_btn = gr.Button("Add class", scale=1)
+            label = gr.Dropdown(label="Class for new clips", choices=[], allow_custom_value=True, scale=3)
+            group = gr.Number(label="Group (person / session)", value=1, precision=0, minimum=1, maximum=99, scale=2)
+        with gr.Row():
+            webcam = gr.Video(
+                sources=["webcam"],
+                label=f"Record (cut to {DEFAULT_SECONDS:g} s)",
+                include_audio=False,
+                webcam_options=gr.WebcamOptions(mirror=True),
+            )
+            uploads = gr.File(label="Or upload videos", file_count="multiple", file_types=["video"])
+        with gr.Row():
+            add_recording_btn = gr.Button("Add the recording", variant="primary")
+            add_uploads_btn = gr.Button("Add the uploads")
+        status = gr.Markdown()
+        counts = gr.Markdown("No classes yet.")
+        gallery = gr.Gallery(label="Clips", columns=8, height=260, allow_preview=False)
+        selected = gr.State(None)
+        with gr.Row():
+            delete_btn = gr.Button("Delete the selected clip", variant="stop", size="sm")
+            zip_out = gr.DownloadButton("Download the clip set (.zip)", size="sm")
+            zip_in = gr.File(label="Upload a clip set (.zip, UCF layout)", file_types=[".zip"], height=80)
+
+        gr.Markdown("### Train")
+        with gr.Row():
+            models = gr.CheckboxGroup(
+                [(display_name(m), m) for m in MODEL_NAMES], value=list(MODEL_NAMES), label="Models"
+            )
+            epochs = gr.Slider(1, limits.max_epochs, value=30, step=1, label="Epochs")
+            train_btn = gr.Button("Train", variant="primary")
+            stop_btn = gr.Button("Stop", variant="stop")
+        progress = gr.Markdown()
+        curves = gr.Plot(label="Training curves")
+        evaluation = gr.Markdown()
+        with gr.Row():
+            confusion_a = gr.Plot(label="Confusion")
+            confusion_b = gr.Plot(label="Confusion")
+        misclassified = gr.Gallery(label="Misclassified held-out clips", columns=4, height=200)
+        bundle_zip = gr.DownloadButton("Download the bundle (.zip)", visible=False)
+
+        gr.Markdown("### Push to the Hugging Face Hub")
+        with gr.Row():
+            repo_id = gr.Textbox(label="Model repo (OWNER/NAME)", scale=3)
+            token = gr.Textbox(label="Write token (used once, never kept)", type="password", scale=3)
+            push_btn = gr.Button("Push", scale=1)
+        push_status = gr.Markdown()
+
+        gr.Markdown("### Or bring your own models")
+        with gr.Row():
+            model_files = gr.File(
+                label="Tutorial .h5 / .keras (one or two)", file_count="multiple", file_types=[".h5", ".keras"]
+            )
+            model_classes = gr.Textbox(
+                label="Class names, in output order", placeholder="WalkingWithDog, TaiChi, Swing, HorseRace"
+            )
+            import_btn = gr.Button("Serve these files")
+        with gr.Row():
+            hub_ref = gr.Textbox(label="Or a Hub bundle OWNER/NAME[@REVISION]", scale=3)
+            hub_btn = gr.Button("Serve from the Hub", scale=1)
+        byo_status = gr.Markdown()
+
+    # ------------------------------------------------------------------ handlers
+    def refreshed(sid: str, message: str = ""):
+        class_set = state.sessions.class_set(sid)
+        items, count_text = clip_gallery(class_set)
+        choices = class_set.classes
+        return sid, message, count_text, items, gr.update(choices=choices, value=choices[-1] if choices else None)
+
+    def on_add_class(sid, name):
+        sid = _sid(sid)
+        try:
+            added = state.sessions.class_set(sid).add_class(name)
+        except StudioError as exc:
+            return *refreshed(sid, f"⚠ {exc}"), gr.update()
+        out = refreshed(sid, f"Added class **{added}**.")
+        return *out[:4], gr.update(choices=out[4]["choices"], value=added), ""
+
+    def _add(sid, label_value, group_value, paths, recorded: bool):
+        sid = _sid(sid)
+        class_set = state.sessions.class_set(sid)
+        if not label_value:
+            return refreshed(sid, "⚠ Add a class first, then choose it for the new clips.")
+        messages, added = [], 0
+        for path in paths:
+            try:
+                if recorded:
+                    trimmed = Path(tempfile.mkdtemp(dir=class_set.folder, prefix=".rec-")) / "recording.webm"
+                    try:
+                        trim_recording(path, trimmed, DEFAULT_SECONDS)
+                        class_set.add_clip(label_value, trimmed, group_value)
+                    finally:
+                        shutil.rmtree(trimmed.parent, ignore_errors=True)
+                else:
+                    class_set.add_clip(label_value, path, group_value)
+                added += 1
+            except (StudioError, ValueError) as exc:
+                messages.append(f"⚠ {Path(path).name}: {exc}")
+        head = f"Added {added} clip{'s' if added != 1 else ''} to **{label_value}**." if added else ""
+        out = refreshed(sid, "  \n".join([head, *messages]).strip())
+        return *out[:4], gr.update(value=label_value)
+
+    def on_add_recording(sid, label_value, group_value, video):
+        if not video:
+            return *refreshed(_sid(sid), "⚠ Record a clip first."), None
+        return *_add(sid, label_value, group_value, [video], True), None
+
+    def on_add_uploads(sid, label_value, group_value, files):
+        if not files:
+            return *refreshed(_sid(sid), "⚠ Choose video files first."), None
+        return *_add(sid, label_value, group_value, [getattr(f, "name", f) for f in files], False), None
+
+    def on_select(sid, evt: gr.SelectData):
+        clips = state.sessions.class_set(_sid(sid)).clips()
+        clips = [c for c in clips if c.thumbnail.is_file()]
+        if evt.index is None or not 0 <= evt.index < len(clips):
+            return None
+        return (clips[evt.index].label, clips[evt.index].name)
+
+    def on_delete(sid, chosen):
+        sid = _sid(sid)
+        if not chosen:
+            return *refreshed(sid, "⚠ Click a clip's thumbnail first."), None
+        try:
+            state.sessions.class_set(sid).delete_clip(*chosen)
+        except StudioError as exc:
+            return *refreshed(sid, f"⚠ {exc}"), None
+        return *refreshed(sid, f"Deleted {chosen[1]}."), None
+
+    def on_zip_out(sid):
+        sid = _sid(sid)
+        class_set = state.sessions.class_set(sid)
+        out = Path(tempfile.mkdtemp(dir=class_set.folder, prefix=".zip-")) / "studio_clips.zip"
+        return sid, str(export_zip(class_set, out))
+
+    def on_zip_in(sid, file):
+        sid = _sid(sid)
+        if not file:
+            return *refreshed(sid), None
+        try:
+            import_zip(state.sessions.class_set(sid), getattr(file, "name", file))
+        except StudioError as exc:
+            return *refreshed(sid, f"⚠ {exc} Your clips are unchanged."), None
+        return *refreshed(sid, "Imported the clip set from the zip."), None
+
+    def on_train(sid, key, chosen_models, epoch_count):
+        sid = _sid(sid)
+        class_set = state.sessions.class_set(sid)
+        empty = (None, None, [], gr.update(visible=False))
+        try:
+            job = state.trainer.start(
+                sid, class_set, TrainOptions(models=tuple(chosen_models or ()), epochs=int(epoch_count))
+            )
+        except StudioError as exc:
+            yield sid, key, f"⚠ {exc}", None, "", *empty
+            return
+        state.jobs[sid] = job
+        figure = None
+        for event in job.events():
+            if event.kind in ("queued", "started"):
+                yield sid, key, event.message, figure, "", *empty
+            elif event.kind == "epoch":
+                figure = plots.training_curves(event.history)
+                left = f" · about {event.seconds_left:.0f} s left" if event.seconds_left is not None else ""
+                yield sid, key, f"{event.message}{left}", figure, "", *empty
+            elif event.kind == "error":
+                state.jobs.pop(sid, None)
+                yield sid, key, f"⚠ {event.message}", figure, "", *empty
+                return
+            elif event.kind == "done":
+                state.jobs.pop(sid, None)
+                state.bundles[sid] = event.bundle
+                figure = plots.training_curves(event.history)
+                message = event.message
+                try:
+                    new_key = serve_bundle(ctx, key, event.bundle)
+                    message += " This session now serves the new models in every tab."
+                except Exception as exc:  # a full server: the bundle is still downloadable
+                    new_key = key
+                    message += f" ⚠ It could not be served here: {exc}"
+                report = event.report
+                confusions = [
+                    plots.confusion_heatmap(r["test"]["confusion"], report["dataset"]["classes"], m, "held-out")
+                    for m, r in report.get("models", {}).items()
+                ] + [None, None]
+                strips = [
+                    (str(event.bundle / w["image"]), f"{display_name(m)}: {w['clip']} → {w['predicted']}")
+                    for m, r in report.get("models", {}).items()
+                    for w in r.get("misclassified", [])
+                    if w.get("image")
+                ]
+                zipped = shutil.make_archive(
+                    str(event.bundle.parent / f"{event.bundle.name}-bundle"), "zip", event.bundle
+                )
+                yield (
+                    sid,
+                    new_key,
+                    message,
+                    figure,
+                    evaluation_markdown(report),
+                    confusions[0],
+                    confusions[1],
+                    strips,
+                    gr.update(value=zipped, visible=True),
+                )
+                return
+
+    def on_stop(sid):
+        job = state.jobs.get(sid or "")
+        if job is None:
+            return "Nothing is training."
+        job.stop()
+        return "Stopping after the current batch; the models trained so far are kept."
+
+    def on_push(sid, repo, token_value):
+        from har_demo.hub import push_bundle
+
+        bundle = state.bundles.get(sid or "")
+        if bundle is None:
+            return "⚠ Train first: there is no bundle of this session to push.", ""
+        if not (repo or "").strip() or not token_value:
+            return "⚠ Give the repo id and a write token.", ""
+        try:
+            pushed = push_bundle(bundle, repo.strip(), token=token_value)
+        except Exception as exc:  # HubError messages are scrubbed of the token by har_demo.hub
+            return f"⚠ {type(exc).__name__}: {exc}", ""
+        finally:
+            token_value = None
+        return f"Pushed to **{pushed.repo_id}** ({pushed.revision}, commit {pushed.commit[:7]}).", ""
+
+    def on_import(key, files, classes_text):
+        from har_demo.bundle import BundleError
+        from har_demo.training.import_weights import import_bundle
+
+        names = [c.strip() for c in (classes_text or "").split(",") if c.strip()]
+        if not files:
+            return key, "⚠ Choose one or two .h5/.keras files."
+        if len(names) < 2:
+            return key, "⚠ Give the class names the model was trained on, comma-separated, in output order."
+        out = Path(tempfile.mkdtemp(prefix="har-import-")) / "bundle"
+        try:
+            import_bundle(out, [Path(getattr(f, "name", f)) for f in files[:2]], names)
+            return serve_bundle(ctx, key, out), f"Serving the imported models for {', '.join(names)} in this session."
+        except (BundleError, ValueError, OSError) as exc:
+            return key, f"⚠ {exc}"
+
+    def on_hub(key, ref):
+        from har_demo.bundle import BundleError
+
+        if not (ref or "").strip():
+            return key, "⚠ Give a Hub bundle as OWNER/NAME or OWNER/NAME@REVISION."
+        try:
+            return serve_bundle(ctx, key, ref.strip()), f"Serving {ref.strip()} in this session."
+        except (BundleError, ValueError, OSError) as exc:
+            return key, f"⚠ {exc}"
+
+    listed = [studio_id, status, counts, gallery, label]
+    add_class_btn.click(on_add_class, [studio_id, new_class], [*listed, new_class], api_name="studio_add_class")
+    new_class.submit(on_add_class, [studio_id, new_class], [*listed, new_class], api_name=False)
+    add_recording_btn.click(
+        on_add_recording, [studio_id, label, group, webcam], [*listed, webcam], api_name="studio_record"
+    )
+    add_uploads_btn.click(
+        on_add_uploads, [studio_id, label, group, uploads], [*listed, uploads], api_name="studio_upload"
+    )
+    gallery.select(on_select, [studio_id], [selected], api_name=False)
+    delete_btn.click(on_delete, [studio_id, selected], [*listed, selected], api_name=False)
+    zip_out.click(on_zip_out, [studio_id], [studio_id, zip_out], api_name="studio_zip")
+    zip_in.upload(on_zip_in, [studio_id, zip_in], [*listed, zip_in], api_name="studio_zip_upload")
+    train_btn.click(
+        on_train,
+        [studio_id, ctx.session, models, epochs],
+        [studio_id, ctx.session, progress, curves, evaluation, confusion_a, confusion_b, misclassified, bundle_zip],
+        api_name="studio_train",
+        concurrency_limit=None,  # waiting in the studio's own queue, not the app's
+    )
+    stop_btn.click(on_stop, [studio_id], [progress], api_name="studio_stop", concurrency_limit=None)
+    push_btn.click(on_push, [studio_id, repo_id, token], [push_status, token], api_name="studio_push")
+    import_btn.click(
+        on_import, [ctx.session, model_files, model_classes], [ctx.session, byo_status], api_name="studio_import"
+    )
+    hub_btn.click(on_hub, [ctx.session, hub_ref], [ctx.session, byo_status], api_name="studio_hub")
+
+
+def serve_bundle(ctx, old_key: str | None, ref) -> str:
+    """Load a bundle (folder or Hub ref) and make it this session's; the old session engine is dropped."""
+    from har_demo.bundle import load_bundle
+
+    key = ctx.registry.add(load_bundle(ref))
+    if old_key:
+        ctx.registry.drop(old_key)
+    return key

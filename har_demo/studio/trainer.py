@@ -1,0 +1,297 @@
+"""Training a studio set: one training at a time per process, progress per epoch, Stop, a bundle.
+
+The training itself is `har-demo train`'s (training/train.py `train_bundle`: the report's models,
+the tiny-set defaults of training/tiny.py, the same evaluation, report and bundle), fed with the
+frames the class set decoded as its clips arrived. What this module adds is the queue (a CPU
+trains one thing well, not two at once), per-epoch events for the page, Stop, and the host's
+training-time budget per session.
+
+Stop (or the budget running out) ends the current model's training after the batch in progress
+and trains no further model; the models trained so far, as they are then, make the bundle. With
+no validation split on a tiny set there is no "best epoch" to go back to: the last weights are
+the ones trained longest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import json
+import queue
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from har_demo.names import MODEL_NAMES
+from har_demo.studio.classset import ClassSet
+from har_demo.studio.errors import LimitReached, TrainingRefused
+from har_demo.studio.limits import StudioLimits
+
+MIN_CLASSES = 2
+MIN_CLIPS_PER_CLASS = 2  # one to train on and one to test
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """What a person chooses in the page; everything else is the tiny-set defaults."""
+
+    models: tuple[str, ...] = MODEL_NAMES
+    epochs: int | None = None  # None: the tiny-set default
+    seed: int = 27
+
+
+@dataclass
+class Progress:
+    """One event of a training job, for the page to draw."""
+
+    kind: str  # queued | started | epoch | done | error
+    message: str = ""
+    position: int = 0  # place in the queue while queued (1 = next)
+    model: str | None = None
+    epoch: int = 0
+    epochs: int = 0
+    history: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    seconds: float = 0.0
+    seconds_left: float | None = None
+    bundle: Path | None = None
+    report: dict = field(default_factory=dict)
+    stopped: bool = False
+
+
+def check_trainable(class_set: ClassSet) -> dict[str, int]:
+    """The clip counts, or TrainingRefused saying what is missing."""
+    counts = {c: n for c, n in class_set.counts().items() if n > 0}
+    if len(counts) < MIN_CLASSES:
+        raise TrainingRefused(f"Add clips to at least {MIN_CLASSES} classes before training.")
+    short = [c for c, n in counts.items() if n < MIN_CLIPS_PER_CLASS]
+    if short:
+        raise TrainingRefused(
+            f"{', '.join(short)} need at least {MIN_CLIPS_PER_CLASS} clips each (one to train on, one to test)."
+        )
+    return counts
+
+
+class TrainingJob:
+    """A training asked for by one session: its events, and Stop."""
+
+    def __init__(self, trainer: StudioTrainer, session_id: str, class_set: ClassSet, options: TrainOptions) -> None:
+        self.trainer = trainer
+        self.session_id = session_id
+        self.class_set = class_set
+        self.options = options
+        self.stop_event = threading.Event()
+        self.events_queue: queue.Queue[Progress] = queue.Queue()
+        self.history: dict[str, dict[str, list[float]]] = {}
+        self.finished = threading.Event()
+        self.last: Progress | None = None
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.trainer._wake()
+
+    def emit(self, progress: Progress) -> None:
+        self.last = progress
+        self.events_queue.put(progress)
+
+    def events(self, poll: float = 0.5) -> Iterator[Progress]:
+        """Every event until the job is done (or failed); blocks between events."""
+        while True:
+            try:
+                event = self.events_queue.get(timeout=poll)
+            except queue.Empty:
+                if self.finished.is_set() and self.events_queue.empty():
+                    return
+                continue
+            yield event
+            if event.kind in ("done", "error"):
+                return
+
+    def wait(self) -> Progress:
+        """Block until the end; the last event (done or error)."""
+        for _event in self.events():
+            pass
+        return self.last
+
+
+class StudioTrainer:
+    """The one trainer of a process; jobs take turns in the order they were asked for."""
+
+    def __init__(self, limits: StudioLimits | None = None) -> None:
+        self.limits = limits or StudioLimits.from_env()
+        self._turn = threading.Condition()
+        self._waiting: list[TrainingJob] = []
+        self._running: TrainingJob | None = None
+        self._used: dict[str, float] = {}
+        self._counter = itertools.count(1)
+
+    def seconds_left(self, session_id: str) -> float:
+        return max(0.0, self.limits.max_train_seconds - self._used.get(session_id, 0.0))
+
+    def busy(self, session_id: str) -> bool:
+        with self._turn:
+            jobs = self._waiting + ([self._running] if self._running else [])
+            return any(j.session_id == session_id for j in jobs)
+
+    def start(self, session_id: str, class_set: ClassSet, options: TrainOptions | None = None) -> TrainingJob:
+        """Queue a training of `class_set`; refused at once if it cannot run."""
+        options = options or TrainOptions()
+        unknown = [m for m in options.models if m not in MODEL_NAMES]
+        if unknown or not options.models:
+            raise TrainingRefused(f"Choose ConvLSTM, LRCN or both, not {', '.join(unknown) or 'neither'}.")
+        if options.epochs is not None and not 1 <= int(options.epochs) <= self.limits.max_epochs:
+            raise LimitReached(f"Epochs must be between 1 and {self.limits.max_epochs}.")
+        check_trainable(class_set)
+        if self.seconds_left(session_id) <= 0:
+            raise LimitReached(
+                f"This session has used its {self.limits.max_train_seconds:g} s of training time on this server."
+            )
+        if self.busy(session_id):
+            raise TrainingRefused("This session already has a training queued or running; wait for it or stop it.")
+        job = TrainingJob(self, session_id, class_set, options)
+        with self._turn:
+            self._waiting.append(job)
+        threading.Thread(target=self._run, args=(job,), name=f"studio-train-{session_id}", daemon=True).start()
+        return job
+
+    def _wake(self) -> None:
+        with self._turn:
+            self._turn.notify_all()
+
+    def _wait_for_turn(self, job: TrainingJob) -> bool:
+        """Block until `job` is first in line and nothing runs; False if it was stopped while waiting."""
+        last_position = None
+        with self._turn:
+            while True:
+                if job.stop_event.is_set():
+                    self._waiting.remove(job)
+                    self._turn.notify_all()
+                    return False
+                position = self._waiting.index(job) + (1 if self._running else 0)
+                if position == 0:
+                    self._waiting.remove(job)
+                    self._running = job
+                    return True
+                if position != last_position:
+                    job.emit(
+                        Progress(
+                            "queued", f"Another training is running; yours is number {position} in line.", position
+                        )
+                    )
+                    last_position = position
+                self._turn.wait(timeout=1.0)
+
+    def _run(self, job: TrainingJob) -> None:
+        try:
+            if not self._wait_for_turn(job):
+                job.emit(Progress("error", "Stopped before it started.", stopped=True))
+                return
+            started = time.perf_counter()
+            try:
+                self._train(job)
+            finally:
+                with self._turn:
+                    self._used[job.session_id] = self._used.get(job.session_id, 0.0) + time.perf_counter() - started
+                    self._running = None
+                    self._turn.notify_all()
+        except Exception as exc:  # the page gets a sentence; the server keeps serving
+            job.emit(Progress("error", f"Training failed: {type(exc).__name__}: {exc}"))
+        finally:
+            job.finished.set()
+
+    def _train(self, job: TrainingJob) -> None:
+        from har_demo.training.tiny import tiny_overrides
+        from har_demo.training.train import TrainConfig, train_bundle
+
+        class_set = job.class_set
+        counts = check_trainable(class_set)  # again: clips may have been deleted while it waited
+        cache = class_set.frame_cache()
+        overrides = tiny_overrides(len(cache.labels), len(cache.classes))
+        if job.options.epochs is not None:
+            overrides["epochs"] = int(job.options.epochs)
+        config = TrainConfig(models=tuple(job.options.models), seed=job.options.seed, **overrides)
+        if overrides.get("split") == "tiny":
+            config.extra = {"tiny_defaults": {k: v for k, v in overrides.items()}}
+        budget = self.seconds_left(job.session_id)
+        callback = _progress_callback(job, config, budget)
+        out = class_set.folder / "bundles" / f"run-{next(self._counter):03d}-{int(time.time())}"
+        job.emit(
+            Progress(
+                "started",
+                f"Training {' and '.join(config.models)} on {sum(counts.values())} clips of {len(counts)} classes, "
+                f"{config.epochs} epochs.",
+                epochs=config.epochs,
+            )
+        )
+        log = io.StringIO()
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(log):  # train's text output; the page shows the events instead
+            train_bundle(class_set.data, out, config, cache=cache, callbacks=(callback,), stop=job.stop_event)
+        report = json.loads((out / "report.json").read_text())
+        stopped = job.stop_event.is_set() or callback.out_of_time
+        why = " (stopped)" if job.stop_event.is_set() else " (training time used up)" if callback.out_of_time else ""
+        job.emit(
+            Progress(
+                "done",
+                f"Trained in {time.perf_counter() - started:.0f} s{why}.",
+                history=job.history,
+                seconds=time.perf_counter() - started,
+                bundle=out,
+                report=report,
+                stopped=stopped,
+            )
+        )
+
+
+def _progress_callback(job: TrainingJob, config, budget_seconds: float):
+    """A Keras callback: an event per epoch, and Stop / the time budget checked after every batch."""
+    import keras
+
+    models = list(config.models)
+
+    class StudioProgress(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.started = time.perf_counter()
+            self.model_started = self.started
+            self.out_of_time = False
+
+        def on_train_begin(self, logs=None) -> None:
+            self.model_started = time.perf_counter()
+            job.history[self.model.name] = {"loss": [], "accuracy": []}
+
+        def on_train_batch_end(self, batch, logs=None) -> None:
+            if time.perf_counter() - self.started > budget_seconds:
+                self.out_of_time = True
+                job.stop_event.set()
+            if job.stop_event.is_set():
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None) -> None:
+            name = self.model.name
+            logs = logs or {}
+            curves = job.history[name]
+            for key in ("loss", "accuracy"):
+                curves[key].append(round(float(logs.get(key, float("nan"))), 4))
+            done = epoch + 1
+            per_epoch = (time.perf_counter() - self.model_started) / done
+            later = models[models.index(name) + 1 :] if name in models else []
+            # later models are guessed to take as long per epoch as this one
+            left = per_epoch * (config.epochs - done + config.epochs * len(later))
+            job.emit(
+                Progress(
+                    "epoch",
+                    f"{name}: epoch {done}/{config.epochs}, loss {curves['loss'][-1]:.3f}, "
+                    f"accuracy {curves['accuracy'][-1]:.0%}",
+                    model=name,
+                    epoch=done,
+                    epochs=config.epochs,
+                    history={k: {m: list(v) for m, v in c.items()} for k, c in job.history.items()},
+                    seconds=time.perf_counter() - self.started,
+                    seconds_left=left,
+                )
+            )
+
+    return StudioProgress()

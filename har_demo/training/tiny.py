@@ -1,0 +1,104 @@
+"""Training defaults for tiny datasets (a class's own recordings: about ten clips a class).
+
+Measured on ../shared/data/real_tiny (42 real UCF101 clips, 4 classes, groups g01-g03, Lunges in
+one group), 20x64x64 clips, seed 27, on the shared 2-core machine (each row: `python -m
+benchmarks.tiny_sets SPEC`). Accuracy on held-out clips:
+
+    config (30 epochs, batch 4, Adam 1e-3 unless said)              LRCN         ConvLSTM
+    report's: group split, early stopping on 4-5 val clips (#11)     0% of 10     40% of 10 (one class)
+    tiny split, no validation, crop+flip+colour, RGB frames          23% of 13    -
+    tiny split, no validation, crop+flip, motion (frame differences) 46% of 13    23% of 13 (stuck)
+    the same plus temporal jitter                                     46% of 13    -
+    motion, crop+flip, Adam 3e-3 (stopped after 8 epochs)             -            23% (stuck)
+
+The 13 test clips are the held-out group of each multi-group class plus Lunges c08-c10. With RGB
+frames LRCN reaches 100% training accuracy and 23% on held-out groups: with one or two groups a
+class, it learns the rooms, not the actions (its confusions map each test room to the training
+class filmed in a similar one). Frame differences (clip.to_model_input, motion "difference")
+cancel the still background and doubled LRCN's held-out accuracy (its test accuracy per epoch
+ranged 46-77% from epoch 13 on; jitter lowered the test loss, 2.07 -> 1.63, not the accuracy, so
+it stays off: it also needs a second, denser decode). The remaining errors are whole scenes: the
+held-out JumpRope room is called PushUps and the JumpingJack room JumpRope, so with one training
+group for those classes, 60% (3 of 4 test rooms) was not reached. ConvLSTM did not start learning
+on motion input (training accuracy 31%, chance, for 30 epochs at 1e-3 and 8 at 3e-3); it was not
+measured on RGB frames with fixed epochs (the report's run gave 40%, one class for everything).
+
+What goes wrong with the report's config on so few clips, and what the defaults do instead:
+
+- Validation on 4-5 clips is noise: early stopping stopped at epoch 6 with its "best" at epoch 1,
+  so both models came back barely trained and answered one class for everything. Tiny sets train
+  a fixed number of epochs with no validation split at all (every clip that is not test trains).
+- A class recorded in a single group (one person, one room) never reached the test set of the
+  group split, so the test said nothing about it. The tiny split holds out whole groups where a
+  class has several, and the last clips (by clip number) of a class that has only one.
+- Augmentation (training/augment.py) multiplies what a handful of clips can teach; colour is
+  left out with motion input (a brightness shift cancels in a difference anyway).
+- The models see frame differences (motion "difference", recorded in the bundle's clip settings,
+  so every tab and `har-demo predict` feed the models the same way).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from har_demo.training.augment import AugmentConfig
+
+TINY_SPLIT = "tiny"
+TINY_MAX_CLIPS_PER_CLASS = 40  # at most this many clips per class on average: a tiny set
+TINY_EPOCHS = 30
+TINY_LEARNING_RATE = 1e-3
+TINY_AUGMENT = AugmentConfig(crop=True, flip=True)
+TINY_MOTION = "difference"
+NOTE = (
+    "tiny-set defaults (har_demo/training/tiny.py): fixed epochs without a validation split, "
+    "augmentation on, frame differences as input, groups held out per class and the last clips "
+    "of single-group classes"
+)
+
+
+def is_tiny(clips: int, classes: int) -> bool:
+    """A dataset this small trains with the tiny defaults."""
+    return clips > 0 and clips <= TINY_MAX_CLIPS_PER_CLASS * max(1, classes)
+
+
+def tiny_overrides(clips: int, classes: int) -> dict:
+    """TrainConfig fields to change for a dataset of `clips` clips in `classes` classes ({} if not tiny)."""
+    if not is_tiny(clips, classes):
+        return {}
+    return {
+        "split": TINY_SPLIT,
+        "val_fraction": 0.0,
+        "epochs": TINY_EPOCHS,
+        "learning_rate": TINY_LEARNING_RATE,
+        "augment": TINY_AUGMENT.to_dict(),
+        "motion": TINY_MOTION,
+    }
+
+
+def tiny_splits(groups: list[str], labels: list[str], paths: list[str], test_fraction: float = 0.25, seed: int = 27):
+    """Train/test with no validation: whole groups held out per class, clips of a one-group class.
+
+    A class with several groups holds out about `test_fraction` of its groups (at least one, and
+    always keeps one for training); a class with a single group holds out its last
+    `ceil(test_fraction * clips)` clips by name, so every class is in the test set.
+    """
+    from har_demo.training.dataset import Splits
+
+    rng = np.random.RandomState(seed)
+    held = np.zeros(len(labels), dtype=bool)
+    for label in sorted(set(labels)):
+        members = [i for i, l in enumerate(labels) if l == label]
+        class_groups = sorted({groups[i] for i in members})
+        if len(class_groups) >= 2:
+            n_held = min(len(class_groups) - 1, max(1, math.ceil(test_fraction * len(class_groups))))
+            held_groups = set(rng.permutation(class_groups)[:n_held].tolist())
+            for i in members:
+                held[i] = groups[i] in held_groups
+        elif len(members) >= 2:
+            members.sort(key=lambda i: paths[i])
+            for i in members[-max(1, math.ceil(test_fraction * len(members))) :]:
+                held[i] = True
+    train, test = np.flatnonzero(~held), np.flatnonzero(held)
+    return Splits(train, np.zeros(0, dtype=np.int64), test, TINY_SPLIT, test_fraction, 0.0, seed)
