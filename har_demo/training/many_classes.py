@@ -93,7 +93,7 @@ def make_many_class_folder(src: Path, out: Path, classes: int, clips_per_class: 
         json.dumps(
             {
                 "synthetic": True,
-                "generator": "training.many_classes",
+                "generator": "har_demo.training.many_classes",
                 "source": src.name,
                 "classes": names,
                 "note": "source classes under orientation/colour/time transforms; a scale test, not a benchmark",
