@@ -79,7 +79,8 @@ class FusedConvLSTM2D(keras.layers.Layer):
 
     The input convolution of every frame is one call on (B*T) frames; each step then adds one
     recurrent convolution (all four gates at once, Keras does eight convolutions per step) and
-    the first step none (its state is zero). Same cell, same weights, same gate order (i, f, c, o).
+    the first step none (its state is zero); one activation call covers the three sigmoid gates.
+    Same cell, same weights, same gate order (i, f, c, o).
     """
 
     def __init__(self, source) -> None:
@@ -110,11 +111,10 @@ class FusedConvLSTM2D(keras.layers.Layer):
             g = inputs[:, t]
             if h is not None:  # the state starts at zero: its convolution would add nothing
                 g = g + ops.conv(h, cell.recurrent_kernel, strides=1, padding="same")
-            i = cell.recurrent_activation(g[..., :n])
-            o = cell.recurrent_activation(g[..., 3 * n :])
-            candidate = i * cell.activation(g[..., 2 * n : 3 * n])
-            c = candidate if c is None else cell.recurrent_activation(g[..., n : 2 * n]) * c + candidate
-            h = o * cell.activation(c)
+            gates = cell.recurrent_activation(g)  # elementwise: one call for i, f and o (c's share unused)
+            candidate = gates[..., :n] * cell.activation(g[..., 2 * n : 3 * n])
+            c = candidate if c is None else gates[..., n : 2 * n] * c + candidate
+            h = gates[..., 3 * n :] * cell.activation(c)
             if self.return_sequences:
                 outputs.append(h)
         return ops.stack(outputs, axis=1) if self.return_sequences else h

@@ -41,6 +41,18 @@ def zero_gpu_available() -> bool:
     return spaces is not None
 
 
+def on_zero_gpu() -> bool:
+    """True on a ZeroGPU Space itself (the `spaces` package's own configuration says so)."""
+    if spaces is None:
+        return False
+    try:
+        from spaces.config import Config
+
+        return bool(Config.zero_gpu)
+    except Exception:  # an older or a stand-in `spaces` without that setting
+        return False
+
+
 def clamp_duration(seconds: float) -> int:
     """A duration ZeroGPU accepts: whole seconds within [MIN_DURATION_S, MAX_DURATION_S]."""
     return int(min(MAX_DURATION_S, max(MIN_DURATION_S, round(seconds))))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +26,7 @@ import numpy as np
 from har_demo.backend import active as active_backend
 from har_demo.bundle import Bundle, load_bundle
 from har_demo.clip import Clip, ClipSettings, read_clip, to_model_input
-from har_demo.gpu import gpu_task
+from har_demo.gpu import gpu_task, on_zero_gpu
 from har_demo.names import DISPLAY_NAMES
 
 
@@ -111,17 +112,30 @@ def inference_model(model, jit_compile: bool | None = None):
     return rebuild(model, jit_compile=jit_compile)
 
 
-def batch_gpu_seconds(runners: dict, x: np.ndarray) -> float:
-    """The most a batch of clips may hold a ZeroGPU GPU: a start-up allowance plus a per-clip share
-    (LRCN and ConvLSTM together run hundreds of clips a second on a GPU; see docs/performance.md)."""
-    return 15 + 0.05 * len(x) * len(runners)
+# The GPU function below reaches the models through this registry: on ZeroGPU its arguments and
+# results are pickled across a process boundary, so they are an id, uint8 frames and numpy arrays.
+_PREDICTORS: weakref.WeakValueDictionary[int, Predictor] = weakref.WeakValueDictionary()
+
+
+def batch_gpu_seconds(predictor_id: int, frames: np.ndarray) -> float:
+    """The most one batch may hold a ZeroGPU GPU: an allowance for the first call (weights to the
+    GPU, tracing) plus a per-clip share far above what both models need on a GPU (a few ms a clip)."""
+    return 20 + 0.05 * len(frames)
 
 
 @gpu_task(duration=batch_gpu_seconds)
-def run_models(runners: dict, x: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-    """Every model on one batch of model input: the GPU work of a request (a ZeroGPU function)."""
+def run_models(predictor_id: int, frames: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Every model of a Predictor on one batch of uint8 frames: the GPU work of a request.
+
+    The one function that runs the models (a `spaces.GPU` function on ZeroGPU, see har_demo.gpu).
+    Returns per-model probabilities (B, C) and seconds per model.
+    """
+    predictor = _PREDICTORS[predictor_id]
+    if not predictor._checked:
+        predictor._check_runners()
+    x = to_model_input(frames, predictor.settings)
     probabilities, seconds = {}, {}
-    for name, runner in runners.items():
+    for name, runner in predictor.runners.items():
         started = time.perf_counter()
         probabilities[name] = np.asarray(runner.predict_on_batch(x), dtype=np.float32)
         seconds[name] = time.perf_counter() - started
@@ -144,6 +158,7 @@ class Predictor:
         self.backend = active_backend()
         self.device = describe_device()
         self._checked = not fast
+        _PREDICTORS[id(self)] = self
         if warm:
             self.warm_up()
 
@@ -173,9 +188,13 @@ class Predictor:
         return cls(load_bundle(ref), **kwargs)
 
     def warm_up(self, batch_sizes: tuple[int, ...] = (1,)) -> None:
-        """Trace and compile each model once, so the first real request is not the slow one."""
-        if not self._checked:
-            self._check_runners()
+        """Trace and compile each model once, so the first real request is not the slow one.
+
+        On a ZeroGPU Space there is no GPU outside a request (and what a request's worker warms
+        does not outlive it), so nothing is run there: the first request checks and traces.
+        """
+        if on_zero_gpu():
+            return
         s = self.settings
         for batch in batch_sizes:
             dummy = np.zeros((batch, s.frames, s.height, s.width, 3), dtype=np.uint8)
@@ -186,10 +205,7 @@ class Predictor:
         frames = np.asarray(frames)
         if frames.ndim == 4:
             frames = frames[None]
-        x = to_model_input(frames, self.settings)
-        if not self._checked:
-            self._check_runners()
-        return run_models(self.runners, x)
+        return run_models(id(self), np.ascontiguousarray(frames, dtype=np.uint8))
 
     def predict_clip(self, clip: Clip, source: str = "") -> Prediction:
         return Prediction.for_clip(clip, self.classes, *self.predict_frames(clip.frames), source=source)
