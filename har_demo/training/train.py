@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from har_demo.backend import BackendError, tensorflow_only
+from har_demo.training import distribution
 from har_demo.training.augment import AugmentConfig, augment_batch, dense_frames, jitter_indices
 from har_demo.training.dataset import (
     FrameCache,
@@ -238,7 +240,7 @@ def train_one(
     started = time.perf_counter()
     print(f"\nTraining {name}: {len(splits.train)} train / {len(splits.val)} validation clips")
     fit_options = {}
-    replicas = int(strategy.num_replicas_in_sync) if strategy is not None else 1
+    replicas = int(strategy.num_replicas_in_sync) if strategy is not None else distribution.replicas()
     if strategy is not None and (
         config.batch_size % replicas or min(len(splits.train), len(splits.val) or replicas) < replicas
     ):
@@ -478,10 +480,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="split the CPU into N logical devices (for --strategy mirrored without GPUs)",
     )
+    parser.add_argument(
+        "--distribution",
+        default="none",
+        choices=distribution.DISTRIBUTIONS,
+        help="JAX backend: data-parallel = keras.distribution.DataParallel over every device",
+    )
     add_dataset_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    try:  # each engine on its own backend, refused in one sentence on another
+        if args.strategy != "none":
+            tensorflow_only(f"--strategy {args.strategy} (tf.distribute)")
+        distribution.use_distribution(args.distribution, args.batch_size)
+    except (BackendError, distribution.DistributionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     configure_cpu_devices(args.cpu_devices)
     strategy = make_strategy(args.strategy)  # before TensorFlow runs anything (multiworker insists)
     settings = settings_from_args(args)
