@@ -219,3 +219,76 @@ def test_tflite_export_says_it_needs_tensorflow(backend):
     )
     assert done.returncode == 2
     assert "The TFLite export needs the TensorFlow backend" in done.stderr and "KERAS_BACKEND=tensorflow" in done.stderr
+
+
+# ----------------------------------------------------------------------------- training on each backend
+def seed_child() -> None:
+    """Train a small LRCN twice from the same seed on this backend; the weights must be equal."""
+    import tempfile
+
+    import keras
+
+    from har_demo.clip import ClipSettings
+    from har_demo.training.dataset import FrameCache, Splits
+    from har_demo.training.train import TrainConfig, seed_everything, train_one
+
+    rng = np.random.default_rng(0)
+    n = 12
+    cache = FrameCache(
+        folder=Path("."),
+        frames=rng.integers(0, 256, (n, 20, 64, 64, 3), dtype=np.uint8),
+        labels=np.arange(n) % 4,
+        classes=["a", "b", "c", "d"],
+        paths=[f"{i}.avi" for i in range(n)],
+        groups=[str(i) for i in range(n)],
+        settings=ClipSettings(),
+        root=Path("."),
+    )
+    splits = Splits(np.arange(8), np.arange(8, 12), np.arange(0), "random", 0.0, 0.2, 27)
+    weights = []
+    for _ in range(2):
+        seed_everything(27)
+        model, _ = train_one("lrcn", cache, splits, TrainConfig(models=("lrcn",), epochs=1), Path(tempfile.mkdtemp()))
+        weights.append(model.get_weights())
+    difference = max(float(np.max(np.abs(a - b))) for a, b in zip(*weights))
+    print("RESULT " + json.dumps({"backend": keras.backend.backend(), "difference": difference}))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_same_seed_gives_the_same_training_run(backend):
+    need(backend)
+    got = run_child("seed_child", backend)
+    assert got == {"backend": backend, "difference": 0.0}
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    from har_demo.training.synth import write_synthetic_dataset
+
+    root = tmp_path_factory.mktemp("backend-train") / "SynthUCF"
+    write_synthetic_dataset(root, 3, groups_per_class=2, workers=1, progress=False)
+    return root
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_train_cli_runs_on_the_backend(backend, tiny_data, tmp_path):
+    """`har-demo train` with the report's settings (1 epoch here) on another backend, bundle served after."""
+    need(backend)
+    bundle = tmp_path / "bundle"
+    done = subprocess.run(
+        [sys.executable, "-m", "har_demo", "train", str(tiny_data), "--models", "lrcn", "--epochs", "1"]
+        + ["--out", str(bundle), "--cache-dir", str(tmp_path / "cache"), "--workers", "1"],
+        capture_output=True,
+        text=True,
+        env=os.environ | {"KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        cwd=REPO,
+        timeout=CHILD_TIMEOUT_S,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest["versions"]["keras_backend"] == backend
+    report = json.loads((bundle / "report.json").read_text())
+    test = report["models"]["lrcn"]["test"]
+    assert sum(map(sum, test["confusion"])) == test["clips"] > 0
