@@ -23,7 +23,11 @@ import sys
 BACKEND_ENV = "HAR_DEMO_BACKEND"
 BACKENDS = ("tensorflow", "jax", "torch")
 DISPLAY = {"tensorflow": "TensorFlow", "jax": "JAX", "torch": "PyTorch"}
-# Fastest first for serving on a CPU, measured by `har-demo bench backends` (docs/performance.md).
+# Fastest first for serving on a CPU, by `har-demo bench backends` (docs/performance.md, "Backends"):
+# start-up + 40 clips' model time, medians of two interleaved rounds on the 2-core box. TensorFlow
+# won both start-up and latency there; JAX pays minutes of XLA compilation at warm-up, and
+# PyTorch's eager ConvLSTM ran 30-100x slower per clip on the busy CPU. So a machine with
+# TensorFlow serves on it; a ZeroGPU Space (torch only, requirements-zerogpu.txt) serves on torch.
 SERVING_PREFERENCE = ("tensorflow", "jax", "torch")
 
 
