@@ -292,3 +292,25 @@ def test_train_cli_runs_on_the_backend(backend, tiny_data, tmp_path):
     report = json.loads((bundle / "report.json").read_text())
     test = report["models"]["lrcn"]["test"]
     assert sum(map(sum, test["confusion"])) == test["clips"] > 0
+
+
+@pytest.mark.slow
+def test_predict_json_names_the_serving_default_backend_and_device(real_clips):
+    """With no backend variable set, `predict` runs on the first installed of SERVING_PREFERENCE and says so."""
+    from har_demo.backend import DISPLAY, SERVING_PREFERENCE
+
+    expected = next(b for b in SERVING_PREFERENCE if installed(b))
+    env = {k: v for k, v in os.environ.items() if k not in ("KERAS_BACKEND", "HAR_DEMO_BACKEND")}
+    done = subprocess.run(
+        [sys.executable, "-m", "har_demo", "predict", str(real_clips / CLIPS[0]), "--bundle", str(REPO / "weights")]
+        + ["--json"],
+        capture_output=True,
+        text=True,
+        env=env | {"TF_CPP_MIN_LOG_LEVEL": "3"},
+        cwd=REPO,
+        timeout=CHILD_TIMEOUT_S,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    document = json.loads(done.stdout)
+    assert document["backend"] == expected and DISPLAY[expected] in document["device"]
+    assert set(document["clips"][0]["models"]) == {"convlstm", "lrcn"}
