@@ -299,6 +299,7 @@ def test_jax_data_parallel_matches_one_device_training():
         assert abs(a - b) <= 1e-4, got
 
 
+@pytest.mark.slow
 def test_each_distribution_engine_refuses_the_other_backend(tmp_path):
     pytest.importorskip("jax")
     import os
