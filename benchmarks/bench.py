@@ -1,4 +1,4 @@
-"""`har-demo bench clip|infer|build|train|memory|all`: speed and memory, against baselines.
+"""`har-demo bench clip|infer|build|train|memory|all|gpu|backends`: speed and memory, against baselines.
 
 Each benchmark runs a baseline and the candidate on the same inputs in the same run, interleaved
 (the order alternates each round), repeats, and prints medians AND ratios, so its figures hold on
@@ -15,6 +15,11 @@ a noisy shared machine where absolute times swing 2x from one minute to the next
             4 against the memory-mapped uint8 cache at batch 4 and larger batches
     memory  a 6,676-clip (full UCF50 size) cache on disk, trained on through the memory map,
             with the peak RSS sampled
+
+    gpu       the models on this process's Keras backend (GPU if it sees one): clips/s at batch
+              1, 32, 256 and end to end (benchmarks/backends_bench.py)
+    backends  start-up and latency per installed backend, interleaved, and whole-process targets
+              (benchmarks/backends_bench.py); it decided the serving default (har_demo.backend)
 
 Results are printed as Markdown tables (docs/performance.md holds a run); --json saves them.
 The load test of the app is separate: benchmarks/load_test.py.
@@ -38,12 +43,14 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks import backends_bench
 from har_demo.names import REPORT_CLASSES
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 UCF50_CLIPS = 6676
 WHAT = ("clip", "infer", "build", "train", "memory")
+BACKEND_BENCHES = ("gpu", "backends")  # benchmarks/backends_bench.py; not part of "all"
 
 
 # --------------------------------------------------------------------------- tables and machine
@@ -571,7 +578,7 @@ def bench_build(args, work: Path) -> dict:
 def _worker(job: dict, timeout: float = 3600) -> dict:
     """Run `train_worker(job)` in a fresh Python, so each peak RSS is that configuration's own."""
     env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(REPO)}
-    code = "import json, sys; from har_demo.bench import train_worker; print('RESULT ' + json.dumps(train_worker(json.loads(sys.argv[1]))))"
+    code = "import json, sys; from benchmarks.bench import train_worker; print('RESULT ' + json.dumps(train_worker(json.loads(sys.argv[1]))))"
     done = subprocess.run(
         [sys.executable, "-c", code, json.dumps(job)], capture_output=True, text=True, env=env, timeout=timeout
     )
@@ -829,7 +836,13 @@ def _int_list(text: str) -> list[int]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
-    add("what", nargs="?", default="clip", choices=(*WHAT, "all"), help="which benchmark (default clip)")
+    add(
+        "what",
+        nargs="?",
+        default="clip",
+        choices=(*WHAT, *BACKEND_BENCHES, "all"),
+        help="which benchmark (default clip)",
+    )
     add("--bundle", default=None, help="bundle to time (default: weights/, else the seed weights, else fresh models)")
     add("--fresh-models", action="store_true", help="time freshly built models (random weights)")
     add("--repeats", type=int, default=5, help="rounds of each measurement; medians are reported (default 5)")
@@ -847,6 +860,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--train-repeats", type=int, default=1, help="train: rounds (each a fresh process per configuration)")
     add("--memory-clips", type=int, default=UCF50_CLIPS, help="memory: clips in the full-size cache (default 6676)")
     add("--memory-steps", type=int, default=100, help="memory: training steps at batch 4 (default 100)")
+    add("--gpu-batch-sizes", type=_int_list, default=[1, 32, 256], help="gpu: batch sizes (default 1,32,256)")
+    add("--seconds", type=float, default=3.0, help="gpu: time budget per measurement (default 3 s)")
+    add("--gpu-repeats", type=int, default=5, help="gpu: fewest timed calls per measurement (default 5)")
+    add("--backend-rounds", type=int, default=2, help="backends: interleaved rounds of fresh processes (default 2)")
+    add("--latency-calls", type=int, default=20, help="backends: batch-1 calls timed per process (default 20)")
     add("--work-dir", type=Path, default=None, help="temporary files (default: a temp dir, removed at the end)")
     add("--json", type=Path, default=None, help="also write every result to this JSON file")
 
@@ -863,6 +881,8 @@ def run(args: argparse.Namespace) -> int:
         "build": bench_build,
         "train": bench_train,
         "memory": bench_memory,
+        "gpu": backends_bench.bench_gpu,
+        "backends": backends_bench.bench_backends,
     }
     results = {"machine": machine()}
     try:

@@ -32,6 +32,9 @@ VERBS: dict[str, tuple[str, str]] = {
     "bench": ("benchmarks.bench", "speed and memory benchmarks against baselines (from a checkout)"),
 }
 
+# Verbs that serve models run on the fastest installed Keras backend unless one is asked for.
+SERVING_VERBS = ("predict", "app")
+
 # The benchmarks live beside the package in a checkout, not inside the library.
 CHECKOUT = Path(__file__).resolve().parents[1]
 
@@ -59,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     for verb, (module_name, help_text) in VERBS.items():
         sub = subparsers.add_parser(verb, help=help_text, description=help_text)
         if verb == chosen:
+            if verb in SERVING_VERBS:  # before anything imports keras (see har_demo.backend)
+                from har_demo.backend import choose_backend
+
+                choose_backend("serving")
             module = _import_verb(module_name)
             module.add_arguments(sub)
             sub.set_defaults(run=module.run)

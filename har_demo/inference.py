@@ -2,14 +2,14 @@
 
 Models are loaded once and warmed; every call goes through the compiled `predict_on_batch`
 path (no per-call `model.predict` set-up), batching as many clips as it is given. Only Keras 3
-APIs are used, so the same code runs on TensorFlow or, with KERAS_BACKEND=jax, on JAX.
+APIs are used, so the same code runs on TensorFlow, JAX and PyTorch (KERAS_BACKEND, chosen by
+har_demo.backend before keras is imported), on the GPU when the backend sees one.
 
-Each model is served through `inference_model(model)`: the same function and the same weight
-variables, rebuilt so a clip costs a few large ops instead of hundreds of tiny ones (Keras runs
-TimeDistributed as a Python loop over the 20 frames, and ConvLSTM2D as eight small convolutions
-per time step). That makes both models together about 2x faster per clip on a 2-core CPU (see
-docs/performance.md). `warm_up` checks the rebuilt model against the original and
-serves the original if they ever disagree.
+Each model is served through `inference_model(model)` (har_demo.fastpath): the same function and
+the same weight variables, rebuilt so a clip costs a few large ops instead of hundreds of tiny
+ones. `warm_up` checks the rebuilt model against the original and serves the original if they
+ever disagree. The models run in `run_models`, the one GPU function of a request (wrapped in
+`spaces.GPU` on a ZeroGPU Space, see har_demo.gpu).
 """
 
 from __future__ import annotations
@@ -17,13 +17,16 @@ from __future__ import annotations
 import os
 import time
 import warnings
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from har_demo.backend import active as active_backend
 from har_demo.bundle import Bundle
 from har_demo.clip import Clip, ClipSettings, read_clip, to_model_input
+from har_demo.gpu import gpu_task, on_zero_gpu
 from har_demo.loader import load_bundle
 from har_demo.names import DISPLAY_NAMES
 
@@ -97,148 +100,47 @@ class Prediction:
 
 
 def describe_device() -> str:
-    """The accelerator inference runs on, in words ("CPU" when there is none)."""
-    import keras
+    """The accelerator inference runs on and the Keras backend, in words (see har_demo.backend)."""
+    from har_demo.backend import describe_device as describe
 
-    backend = keras.backend.backend()
-    try:
-        if backend == "tensorflow":
-            import tensorflow as tf
-
-            gpus = tf.config.list_physical_devices("GPU")
-            if gpus:
-                details = tf.config.experimental.get_device_details(gpus[0])
-                return f"GPU: {details.get('device_name', gpus[0].name)} (TensorFlow)"
-        elif backend == "jax":
-            import jax
-
-            device = jax.devices()[0]
-            if device.platform != "cpu":
-                return f"GPU: {device.device_kind} (JAX)"
-        elif backend == "torch":
-            import torch
-
-            if torch.cuda.is_available():
-                return f"GPU: {torch.cuda.get_device_name(0)} (PyTorch)"
-    except Exception:  # device discovery must never break serving
-        pass
-    return f"CPU ({os.cpu_count()} cores, {backend})"
-
-
-def _passthrough(source):
-    """Dropout (or TimeDistributed(Dropout)) at inference: the identity."""
-    import keras
-
-    class Passthrough(keras.layers.Layer):
-        def __init__(self) -> None:
-            super().__init__(name=source.name)
-
-        def call(self, x, mask=None, training=None):
-            return x
-
-    return Passthrough()
-
-
-def _framewise(wrapper):
-    """TimeDistributed(layer) as one call on (batch * time) frames instead of a loop over time."""
-    import keras
-    from keras import ops
-
-    inner = wrapper.layer
-    if isinstance(inner, keras.layers.Dropout):
-        return _passthrough(wrapper)
-
-    class Framewise(keras.layers.Layer):
-        def __init__(self) -> None:
-            super().__init__(name=wrapper.name)
-            self.inner = inner  # the same layer object: weights are shared, not copied
-
-        def call(self, x, mask=None, training=None):
-            if mask is not None:
-                raise ValueError("the fast path has no masked TimeDistributed; inference_model keeps the original")
-            steps = x.shape[1]
-            y = self.inner(ops.reshape(x, (-1, *x.shape[2:])))
-            return ops.reshape(y, (-1, steps, *y.shape[1:]))
-
-    return Framewise()
-
-
-def _fused_convlstm(source):
-    """ConvLSTM2D for inference: one input and one recurrent convolution per step for the four
-    gates together (Keras does 8 per step), and none on the all-zero state of the first step."""
-    import keras
-    from keras import ops
-
-    cell = source.cell
-    if (
-        source.stateful
-        or source.go_backwards
-        or source.return_state
-        or getattr(source, "zero_output_for_mask", False)
-        or cell.data_format != "channels_last"
-        or cell.rank != 2
-    ):
-        return source  # not the plain case: keep Keras's own layer
-
-    class FusedConvLSTM2D(keras.layers.Layer):
-        def __init__(self) -> None:
-            super().__init__(name=source.name)
-            self.cell = cell  # shared weights
-
-        def call(self, x, mask=None, training=None, initial_state=None):
-            if mask is not None or initial_state is not None:
-                raise ValueError(
-                    "the fast path has no masked ConvLSTM2D or initial state; inference_model keeps the original"
-                )
-            n = cell.filters
-            h = c = None
-            outputs = []
-            for t in range(x.shape[1]):
-                g = ops.conv(
-                    x[:, t], cell.kernel, strides=cell.strides, padding=cell.padding, dilation_rate=cell.dilation_rate
-                )
-                if cell.use_bias:
-                    g = g + cell.bias
-                if h is not None:  # the state starts at zero: its convolution would add nothing
-                    g = g + ops.conv(h, cell.recurrent_kernel, strides=1, padding="same")
-                i = cell.recurrent_activation(g[..., :n])
-                o = cell.recurrent_activation(g[..., 3 * n :])
-                candidate = i * cell.activation(g[..., 2 * n : 3 * n])
-                c = candidate if c is None else cell.recurrent_activation(g[..., n : 2 * n]) * c + candidate
-                h = o * cell.activation(c)
-                outputs.append(h)
-            return ops.stack(outputs, axis=1) if source.return_sequences else h
-
-    return FusedConvLSTM2D()
+    return describe()
 
 
 def inference_model(model, jit_compile: bool | None = None):
-    """`model` rebuilt for fast inference: same outputs, same (shared) weight variables.
+    """`model` rebuilt for fast inference, same weights (the shared rewrite in har_demo.fastpath)."""
+    from har_demo.fastpath import inference_model as rebuild
 
-    TimeDistributed layers run on all frames at once, dropout is dropped and ConvLSTM2D is fused
-    (see above). Layers it does not know are kept as they are; a model it cannot rebuild comes
-    back unchanged. `jit_compile=None` keeps Keras's "auto" choice: XLA on JAX and on GPUs, not
-    for TensorFlow on a CPU, where XLA took 25-40 s to compile ConvLSTM and ran no faster.
+    return rebuild(model, jit_compile=jit_compile)
+
+
+# The GPU function below reaches the models through this registry: on ZeroGPU its arguments and
+# results are pickled across a process boundary, so they are an id, uint8 frames and numpy arrays.
+_PREDICTORS: weakref.WeakValueDictionary[int, Predictor] = weakref.WeakValueDictionary()
+
+
+def batch_gpu_seconds(predictor_id: int, frames: np.ndarray) -> float:
+    """The most one batch may hold a ZeroGPU GPU: an allowance for the first call (weights to the
+    GPU, tracing) plus a per-clip share far above what both models need on a GPU (a few ms a clip)."""
+    return 20 + 0.05 * len(frames)
+
+
+@gpu_task(duration=batch_gpu_seconds)
+def run_models(predictor_id: int, frames: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Every model of a Predictor on one batch of uint8 frames: the GPU work of a request.
+
+    The one function that runs the models (a `spaces.GPU` function on ZeroGPU, see har_demo.gpu).
+    Returns per-model probabilities (B, C) and seconds per model.
     """
-    import keras
-
-    def rebuild(layer):
-        if isinstance(layer, keras.layers.TimeDistributed):
-            return _framewise(layer)
-        if isinstance(layer, keras.layers.ConvLSTM2D):
-            return _fused_convlstm(layer)
-        if isinstance(layer, keras.layers.Dropout):
-            return _passthrough(layer)
-        return layer
-
-    try:
-        fast = keras.models.clone_model(model, clone_function=rebuild)
-    except Exception as exc:  # an unusual architecture: serve it as it is
-        warnings.warn(f"{model.name}: serving the model as loaded ({exc})", stacklevel=2)
-        return model
-    if jit_compile is not None:
-        fast.jit_compile = jit_compile
-    return fast
+    predictor = _PREDICTORS[predictor_id]
+    if not predictor._checked:
+        predictor._check_runners()
+    x = to_model_input(frames, predictor.settings)
+    probabilities, seconds = {}, {}
+    for name, runner in predictor.runners.items():
+        started = time.perf_counter()
+        probabilities[name] = np.asarray(runner.predict_on_batch(x), dtype=np.float32)
+        seconds[name] = time.perf_counter() - started
+    return probabilities, seconds
 
 
 class Predictor:
@@ -254,7 +156,10 @@ class Predictor:
         self.settings: ClipSettings = bundle.settings
         self.models = bundle.models
         self.runners = {name: inference_model(m) if fast else m for name, m in self.models.items()}
+        self.backend = active_backend()
+        self.device = describe_device()
         self._checked = not fast
+        _PREDICTORS[id(self)] = self
         if warm:
             self.warm_up()
 
@@ -284,9 +189,13 @@ class Predictor:
         return cls(load_bundle(ref), **kwargs)
 
     def warm_up(self, batch_sizes: tuple[int, ...] = (1,)) -> None:
-        """Trace and compile each model once, so the first real request is not the slow one."""
-        if not self._checked:
-            self._check_runners()
+        """Trace and compile each model once, so the first real request is not the slow one.
+
+        On a ZeroGPU Space there is no GPU outside a request (and what a request's worker warms
+        does not outlive it), so nothing is run there: the first request checks and traces.
+        """
+        if on_zero_gpu():
+            return
         s = self.settings
         for batch in batch_sizes:
             dummy = np.zeros((batch, s.frames, s.height, s.width, 3), dtype=np.uint8)
@@ -297,15 +206,7 @@ class Predictor:
         frames = np.asarray(frames)
         if frames.ndim == 4:
             frames = frames[None]
-        x = to_model_input(frames, self.settings)
-        probabilities, seconds = {}, {}
-        if not self._checked:
-            self._check_runners()
-        for name, runner in self.runners.items():
-            started = time.perf_counter()
-            probabilities[name] = np.asarray(runner.predict_on_batch(x), dtype=np.float32)
-            seconds[name] = time.perf_counter() - started
-        return probabilities, seconds
+        return run_models(id(self), np.ascontiguousarray(frames, dtype=np.uint8))
 
     def predict_clip(self, clip: Clip, source: str = "") -> Prediction:
         return Prediction.for_clip(clip, self.classes, *self.predict_frames(clip.frames), source=source)

@@ -64,6 +64,11 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             _print_prediction(prediction)
     if args.json:
-        document = {"bundle": str(predictor.bundle.origin), "device": describe_device(), "clips": results}
+        document = {
+            "bundle": str(predictor.bundle.origin),
+            "backend": predictor.backend,
+            "device": describe_device(),
+            "clips": results,
+        }
         print(json.dumps(document, indent=1))
     return 1 if failures else 0

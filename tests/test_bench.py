@@ -111,3 +111,14 @@ def test_bench_infer_and_build_print_tables_with_ratios(tiny_bundle, tmp_path, c
     out = capsys.readouterr().out
     assert "tutorial create_dataset" in out and "| 1.00x |" in out and "clips/s" in out
     assert (tmp_path / "build.json").is_file()
+
+
+def test_bench_gpu_prints_clips_per_second_end_to_end_and_the_targets(tiny_bundle, real_clips, capsys):
+    """`bench gpu` on whatever this process runs (the CPU here): every table, tiny budgets."""
+    args = ["bench", "gpu", "--bundle", str(tiny_bundle), "--gpu-batch-sizes", "1,2", "--seconds", "0.05"]
+    assert main([*args, "--gpu-repeats", "1", "--real-clips", str(real_clips)]) == 0
+    out = capsys.readouterr().out
+    assert "| model | batch | ms per call | clips/s | first call (s, tracing) | calls timed |" in out
+    assert "| lrcn | 2 |" in out and "| convlstm | 1 |" in out and "Weights on: convlstm " in out
+    assert "both models, decoded clip" in out and "timeline, long_mixed_activities.mp4" in out
+    assert "Issue #10's GPU targets" in out and "lrcn batch 1 <= 5 ms" in out and "backend " in out

@@ -191,3 +191,133 @@ def test_batches_split_evenly_over_replicas():
     assert len(even) == 2 and [len(even[i][0]) for i in range(2)] == [4, 2]
     three = make_batches(cache, np.arange(n), 3, False, 27, replicas=3)
     assert len(three) == 2 and [len(three[i][0]) for i in range(2)] == [3, 3]
+
+
+# ----------------------------------------------------------------------------- JAX: keras.distribution
+JAX_DEVICES = 2
+
+
+def jax_child() -> None:
+    """Run in a subprocess on JAX with two CPU devices: one-device vs DataParallel LRCN, no dropout.
+
+    Small on purpose (12 clips of 8 frames): XLA compiles a training and a validation step for
+    each run, which dominates on a busy 2-core box."""
+    import tempfile
+    from pathlib import Path
+
+    import keras
+    import numpy as np
+
+    import har_demo.models as models
+    from har_demo.clip import ClipSettings
+    from har_demo.training import distribution
+    from har_demo.training.dataset import FrameCache, Splits
+    from har_demo.training.train import TrainConfig, seed_everything, train_one
+
+    assert keras.backend.backend() == "jax" and len(keras.distribution.list_devices()) == JAX_DEVICES
+    original = models.build_model
+
+    def without_dropout(*args, **kwargs):
+        model = original(*args, **kwargs)
+        for layer in model.layers:
+            inner = getattr(layer, "layer", layer)
+            if isinstance(inner, keras.layers.Dropout):
+                inner.rate = 0.0
+        return model
+
+    models.build_model = without_dropout
+    rng = np.random.default_rng(0)
+    n = 12
+    cache = FrameCache(
+        folder=Path("."),
+        frames=rng.integers(0, 256, (n, 8, 64, 64, 3), dtype=np.uint8),
+        labels=np.arange(n) % 4,
+        classes=["a", "b", "c", "d"],
+        paths=[f"{i}.avi" for i in range(n)],
+        groups=[str(i) for i in range(n)],
+        settings=ClipSettings(frames=8),
+        root=Path("."),
+    )
+    splits = Splits(np.arange(8), np.arange(8, 12), np.arange(0), "random", 0.0, 0.2, 27)
+    config = TrainConfig(models=("lrcn",), epochs=2)
+    runs = {}
+    for name in ("one-device", "data-parallel"):
+        devices = distribution.use_distribution("data-parallel" if name == "data-parallel" else "none", 4)
+        seed_everything(27)
+        model, info = train_one("lrcn", cache, splits, config, Path(tempfile.mkdtemp()))
+        runs[name] = {
+            "weights": model.get_weights(),
+            "loss": info["history"]["loss"],
+            "val_loss": info["history"]["val_loss"],
+            "devices": devices,
+            "replicas": distribution.replicas(),
+        }
+        distribution.stop_distribution()
+    one, parallel = runs["one-device"], runs["data-parallel"]
+
+    def difference(a, b):
+        return max(float(np.max(np.abs(x - y))) for x, y in zip(a["weights"], b["weights"]))
+
+    result = {
+        "devices": [one["devices"], parallel["devices"]],
+        "replicas": [one["replicas"], parallel["replicas"]],
+        "parallel_difference": difference(one, parallel),
+        "loss": [one["loss"], parallel["loss"]],
+        "val_loss": [one["val_loss"], parallel["val_loss"]],
+    }
+    print("RESULT " + json.dumps(result))
+
+
+def jax_env() -> dict:
+    import os
+
+    return os.environ | {
+        "KERAS_BACKEND": "jax",
+        "XLA_FLAGS": f"--xla_force_host_platform_device_count={JAX_DEVICES}",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
+
+
+@pytest.mark.slow
+def test_jax_data_parallel_matches_one_device_training():
+    pytest.importorskip("jax")
+    result = subprocess.run(
+        [sys.executable, "-c", "import tests.test_distribute as t; t.jax_child()"],
+        capture_output=True,
+        text=True,
+        env=jax_env(),
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    line = next(l for l in result.stdout.splitlines() if l.startswith("RESULT "))
+    got = json.loads(line[len("RESULT ") :])
+    assert got["devices"] == [1, JAX_DEVICES] and got["replicas"] == [1, JAX_DEVICES]
+    assert got["parallel_difference"] <= WEIGHT_TOLERANCE, got
+    for a, b in zip(*got["loss"]):
+        assert abs(a - b) <= 1e-4, got
+    for a, b in zip(*got["val_loss"]):
+        assert abs(a - b) <= 1e-4, got
+
+
+@pytest.mark.slow
+def test_each_distribution_engine_refuses_the_other_backend(tmp_path):
+    pytest.importorskip("jax")
+    import os
+
+    def train(env: dict, *flags: str):
+        return subprocess.run(
+            [sys.executable, "-m", "har_demo", "train", str(tmp_path), "--out", str(tmp_path / "b"), *flags],
+            capture_output=True,
+            text=True,
+            env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"} | env,
+            timeout=300,
+        )
+
+    on_jax = train({"KERAS_BACKEND": "jax"}, "--strategy", "mirrored")
+    assert (
+        on_jax.returncode == 2 and "--strategy mirrored (tf.distribute) needs the TensorFlow backend" in on_jax.stderr
+    )
+    on_tf = train({"KERAS_BACKEND": "tensorflow"}, "--distribution", "data-parallel")
+    assert on_tf.returncode == 2 and "runs on the JAX backend (keras.distribution)" in on_tf.stderr
+    uneven = train(jax_env(), "--distribution", "data-parallel", "--batch-size", "3")
+    assert uneven.returncode == 2 and "cannot be split evenly over 2 devices" in uneven.stderr

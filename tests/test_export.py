@@ -144,3 +144,21 @@ def test_export_cli_names_a_missing_bundle(tmp_path):
         text=True,
     )
     assert result.returncode == 2 and "error:" in result.stderr
+
+
+def test_export_graph_is_the_inference_fast_path_plus_a_fixed_batch():
+    """One rewrite (har_demo.fastpath) for the app and the export: the same layer kinds, same outputs."""
+    from har_demo.fastpath import Framewise, FusedConvLSTM2D, inference_model
+    from har_demo.models import build_model
+
+    x = np.random.default_rng(2).random((1, 20, 64, 64, 3), dtype=np.float32)
+    for name in ("convlstm", "lrcn"):
+        model = build_model(name, 4)
+        graph, served = export_graph(model), inference_model(model)
+        exported = {type(layer) for layer in graph.layers}
+        assert Framewise in exported and Framewise in {type(layer) for layer in served.layers}
+        if name == "convlstm":
+            assert FusedConvLSTM2D in exported and FusedConvLSTM2D in {type(layer) for layer in served.layers}
+        want = np.asarray(model.predict_on_batch(x))
+        np.testing.assert_allclose(np.asarray(graph.predict_on_batch(x)), want, atol=1e-5)
+        np.testing.assert_allclose(np.asarray(served.predict_on_batch(x)), want, atol=1e-5)

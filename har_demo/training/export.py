@@ -3,12 +3,14 @@
 TF 2.21's converter turns the bundle's models into TFLite only with Select TF ops (a symbolic
 `While` loop over time for LSTM/ConvLSTM2D, and `MaxPool3D`), which the LiteRT interpreter from
 PyPI (`ai-edge-litert`) cannot run. So each model is first rebuilt for export, with the bundle's
-weights (the same variables, not retrained):
+weights (the same variables, not retrained), by the same rewrite the app serves
+(har_demo.fastpath) plus what a fixed-shape flatbuffer needs:
 
-  * LSTM / ConvLSTM2D with `unroll=True`: one copy of the cell per time step (fixed length);
+  * ConvLSTM2D fused and unrolled over the fixed number of frames (fastpath.FusedConvLSTM2D);
   * TimeDistributed(layer) as one call on all frames (a reshape, no Python loop of 20 copies);
   * MaxPooling3D with a pool depth of 1 as a per-frame MaxPooling2D;
-  * dropout removed (it is the identity at inference), batch size fixed at 1;
+  * dropout removed (it is the identity at inference);
+  * LSTM with `unroll=True` (one copy of the cell per time step), batch size fixed at 1;
 
 and then converted with builtin ops only. Each .tflite takes the same float32 input as the Keras
 model ((1, frames, height, width, 3), made by the bundle's clip settings) and gives the same
@@ -16,6 +18,7 @@ softmax. The export checks every model against Keras before writing anything (ma
 probability difference <= TOLERANCE) and writes OUT/export.json with sizes, ops and the check.
 
 Run a written model with `TFLiteRunner(path).predict(x)` (ai-edge-litert's Interpreter).
+The converter is TensorFlow's: under another Keras backend the export says so and stops.
 """
 
 from __future__ import annotations
@@ -42,50 +45,23 @@ class ExportError(RuntimeError):
 # ----------------------------------------------------------------------------- the export graph
 
 
-def _framewise(inner):
-    """`inner` applied to every frame in one call: (B, T, ...) -> (B*T, ...) -> inner -> (B, T, ...)."""
-    import keras
-    from keras import ops
-
-    class Framewise(keras.layers.Layer):
-        def __init__(self, layer, **kwargs) -> None:
-            super().__init__(name=f"framewise_{layer.name}", **kwargs)
-            self.inner = layer  # the bundle's layer object itself: its weights, not a copy
-
-        def call(self, x):
-            steps = x.shape[1]
-            y = self.inner(ops.reshape(x, (-1, *x.shape[2:])))
-            return ops.reshape(y, (-1, steps, *y.shape[1:]))
-
-    return Framewise(inner)
-
-
 def _export_layer(layer):
-    """The layer to use in the export graph, or None to drop it (identity at inference)."""
+    """The layer to use in the export graph, or None to drop it (identity at inference).
+
+    The inference fast path's rewrite (har_demo.fastpath: frames at once, fused ConvLSTM2D,
+    framewise pooling, no dropout) first; then what only a fixed-shape flatbuffer needs: LSTMs
+    (and recurrences the fast path keeps) unrolled, and what cannot be exported refused.
+    """
     import keras
     from keras import layers
 
-    dropouts = (
-        layers.Dropout,
-        layers.SpatialDropout1D,
-        layers.SpatialDropout2D,
-        layers.SpatialDropout3D,
-        layers.GaussianNoise,
-        layers.GaussianDropout,
-        layers.AlphaDropout,
-    )
-    inner = layer.layer if isinstance(layer, layers.TimeDistributed) else layer
-    if isinstance(inner, dropouts):
-        return None
-    if isinstance(layer, layers.TimeDistributed):
-        return _framewise(layer.layer)
+    from har_demo.fastpath import Passthrough, fast_layer
+
+    fast = fast_layer(layer)
+    if fast is not layer:
+        return None if isinstance(fast, Passthrough) else fast
     if isinstance(layer, (layers.MaxPooling3D, layers.AveragePooling3D)):
-        if layer.pool_size[0] != 1 or layer.strides[0] != 1 or layer.data_format != "channels_last":
-            raise ExportError(f"{layer.name}: only pooling with a time depth of 1 (channels_last) is exported")
-        pool2d = layers.MaxPooling2D if isinstance(layer, layers.MaxPooling3D) else layers.AveragePooling2D
-        return _framewise(
-            pool2d(layer.pool_size[1:], strides=layer.strides[1:], padding=layer.padding, name=f"{layer.name}_2d")
-        )
+        raise ExportError(f"{layer.name}: only pooling with a time depth of 1 (channels_last) is exported")
     if isinstance(
         layer, (layers.LSTM, layers.GRU, layers.SimpleRNN, layers.ConvLSTM1D, layers.ConvLSTM2D, layers.ConvLSTM3D)
     ):
@@ -250,9 +226,11 @@ def export_bundle(
     """Export the bundle's models; return (and write to OUT/export.json) what was made and measured."""
     import keras
 
+    from har_demo.backend import tensorflow_only
     from har_demo.bundle import file_sha256
     from har_demo.loader import load_bundle, resolve_bundle_path
 
+    tensorflow_only("The TFLite export")
     if fmt not in FORMATS:
         raise ExportError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
     bundle = load_bundle(ref, models=models)
@@ -299,7 +277,7 @@ def export_bundle(
         tflite_seconds = time_per_clip(runner.predict, x[:1], repeats)
         latency = {"tflite": round(tflite_seconds * 1000, 2), "keras_predict_on_batch": round(keras_seconds * 1000, 2)}
         try:  # what the app serves: the same weights in a rebuilt, XLA-compiled graph
-            from har_demo.inference import inference_model
+            from har_demo.fastpath import inference_model
 
             fast = inference_model(model)
             latency["keras_app_inference_model"] = round(time_per_clip(fast.predict_on_batch, x[:1], repeats) * 1000, 2)
@@ -346,12 +324,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from har_demo.backend import BackendError
     from har_demo.bundle import BundleError
 
     models = [m.strip() for m in args.models.split(",")] if args.models else None
     try:
         export_bundle(args.bundle, args.out, args.format, models, args.check, args.tolerance, args.repeats)
-    except (BundleError, ExportError) as exc:
+    except (BackendError, BundleError, ExportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

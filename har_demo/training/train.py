@@ -34,7 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
+from har_demo.backend import BackendError, tensorflow_only
 from har_demo.clip import ClipSettings
+from har_demo.training import distribution
 from har_demo.training.augment import AugmentConfig, augment_batch, dense_frames, jitter_indices
 from har_demo.training.dataset import (
     DatasetError,
@@ -383,7 +385,7 @@ def train_one(
     resumed = f", resuming after epoch {done_epochs}" if done_epochs else ""
     print(f"\nTraining {key}: {len(splits.train)} train / {len(splits.val)} validation clips{resumed}")
     fit_options = {}
-    replicas = int(strategy.num_replicas_in_sync) if strategy is not None else 1
+    replicas = int(strategy.num_replicas_in_sync) if strategy is not None else distribution.replicas()
     if strategy is not None and (
         config.batch_size % replicas or min(len(splits.train), len(splits.val) or replicas) < replicas
     ):
@@ -793,6 +795,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "augmentation) for options left at their defaults; auto: when the dataset has at most "
         f"{TINY_MAX_CLIPS_PER_CLASS} clips per class",
     )
+    parser.add_argument(
+        "--distribution",
+        default="none",
+        choices=distribution.DISTRIBUTIONS,
+        help="JAX backend: data-parallel = keras.distribution.DataParallel over every device",
+    )
     add_dataset_arguments(parser)
     parser.set_defaults(classes=None, frames=None, size=None, sampling=None)  # so a recipe can set them
 
@@ -888,7 +896,11 @@ def run(args: argparse.Namespace) -> int:
             options["augment"], crop_min=options["crop_min"], jitter_factor=options["jitter_factor"]
         )
         prepare_data(args.data, synth, args.config, args.workers)
-    except (OutputRefused, ValueError) as exc:  # RecipeError and the settings' own checks are ValueErrors
+        if options["strategy"] != "none":  # each engine on its own backend, refused in one sentence on another
+            tensorflow_only(f"--strategy {options['strategy']} (tf.distribute)")
+        distribution.use_distribution(args.distribution, options["batch_size"])
+    except (OutputRefused, ValueError, BackendError, distribution.DistributionError) as exc:
+        # RecipeError and the settings' own checks are ValueErrors
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
