@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+
 from har_demo.training import synth
 
 ROOT = Path(__file__).resolve().parents[1]
