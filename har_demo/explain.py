@@ -18,6 +18,8 @@ default (`choose_layer`) LRCN is explained at its 16x16 conv_2 map; `layer="last
 
 from __future__ import annotations
 
+import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -258,3 +260,40 @@ def explain_clip(
 ) -> dict[str, Saliency]:
     """Grad-CAM of every model's top class for one model-ready clip (T, H, W, 3) float32."""
     return {name: GradCam(model, name, layer).explain(frames_input, classes) for name, model in models.items()}
+
+
+_CAMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its GradCam (split once)
+
+
+def gradcam_for(model, name: str) -> GradCam:
+    """The model's GradCam at the default layer, built once per loaded model."""
+    cam = _CAMS.get(model)
+    if cam is None:
+        cam = _CAMS[model] = GradCam(model, name)
+    return cam
+
+
+@dataclass
+class Explanation:
+    """Both kinds of explanation of one clip, for every model."""
+
+    saliency: dict[str, Saliency]
+    importance: dict[str, FrameImportance]
+    seconds: float
+
+
+def explain_prediction(predictor, frames: np.ndarray) -> Explanation:
+    """Grad-CAM (on each loaded model) and frame importance (on each fast runner) for one clip.
+
+    `predictor` is a har_demo.inference.Predictor; frames are its uint8 clip (T, H, W, 3).
+    """
+    from har_demo.clip import to_model_input
+
+    started = time.perf_counter()
+    x = to_model_input(np.asarray(frames)[None], predictor.settings)[0]
+    saliency, importance = {}, {}
+    for name, model in predictor.models.items():
+        saliency[name] = gradcam_for(model, name).explain(x, predictor.classes)
+        runner = predictor.runners[name]
+        importance[name] = frame_importance(runner.predict_on_batch, x, predictor.classes, name)
+    return Explanation(saliency, importance, time.perf_counter() - started)
