@@ -46,6 +46,7 @@ class LiveLimits:
     idle_s: float = 5.0  # a session that sent nothing for this long frees its place
     min_frames: int = 6  # frames in the buffer before the first prediction
     max_side: int = 4096  # larger frames are refused (memory bound per request)
+    time_limit_s: int = 300  # one stream runs at most this long, then the viewer presses record again
 
     def __post_init__(self) -> None:
         if not (self.window_s > 0 and self.rate > 0 and self.smoothing >= 1 and self.max_sessions >= 1):
@@ -261,3 +262,49 @@ class LiveSession:
 
     def close(self) -> None:
         self.gate.leave(self.session_id)
+
+
+class LiveHub:
+    """All live sessions of one server: one LiveSession per browser session id, and the shared gate."""
+
+    def __init__(self, limits: LiveLimits | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits or LiveLimits.from_env()
+        self.clock = clock
+        self.gate = LiveGate(self.limits, clock)
+        self._sessions: dict[str, tuple[LiveSession, float]] = {}
+        self._lock = threading.Lock()
+
+    def session(self, session_id: str, settings: ClipSettings, classes: list[str]) -> LiveSession:
+        """This browser session's LiveSession (a new one when the bundle's settings or classes changed)."""
+        now = self.clock()
+        with self._lock:
+            for sid, (_, seen) in list(self._sessions.items()):
+                if now - seen > max(60.0, 10 * self.limits.idle_s):  # forgotten streams free their buffers
+                    del self._sessions[sid]
+            entry = self._sessions.get(session_id)
+            if entry is None or entry[0].settings != settings or entry[0].classes != list(classes):
+                entry = (LiveSession(session_id, settings, classes, self.limits, self.gate, self.clock), now)
+            self._sessions[session_id] = (entry[0], now)
+            return entry[0]
+
+    def step(
+        self,
+        session_id: str,
+        frame,
+        predict: Predict,
+        settings: ClipSettings,
+        classes: list[str],
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> Step:
+        return self.session(session_id, settings, classes).step(frame, predict, threshold)
+
+    def stop(self, session_id: str) -> None:
+        with self._lock:
+            entry = self._sessions.pop(session_id, None)
+        if entry:
+            entry[0].close()
+
+    @property
+    def sessions(self) -> int:
+        with self._lock:
+            return len(self._sessions)

@@ -132,3 +132,20 @@ def test_bad_frames_are_clear_errors(predictor) -> None:
         with pytest.raises(LiveError):
             session.step(bad, predictor.predict_frames)
     assert len(session.buffer) == 0, "a bad frame changes nothing"
+
+
+def test_hub_keeps_one_session_per_viewer_and_forgets_idle_ones() -> None:
+    from har_demo.live import LiveHub
+    from har_demo.names import REPORT_CLASSES
+
+    clock = Clock()
+    hub = LiveHub(LiveLimits(idle_s=5), clock)
+    a = hub.session("a", ClipSettings(), list(REPORT_CLASSES))
+    assert hub.session("a", ClipSettings(), list(REPORT_CLASSES)) is a
+    assert hub.session("a", ClipSettings(frames=10), list(REPORT_CLASSES)) is not a, "a new bundle: a new buffer"
+    hub.session("b", ClipSettings(), list(REPORT_CLASSES))
+    clock.now += 120
+    hub.session("c", ClipSettings(), list(REPORT_CLASSES))
+    assert hub.sessions == 1
+    hub.stop("c")
+    assert hub.sessions == 0
