@@ -39,10 +39,10 @@ class LiveLimits:
     """What a host can set (environment variables in brackets)."""
 
     window_s: float = 2.0  # rolling buffer length [HAR_DEMO_LIVE_WINDOW_S]
-    rate: float = 6.0  # model updates per second, per session [HAR_DEMO_LIVE_RATE]
+    rate: float = 8.0  # model updates per second, per session [HAR_DEMO_LIVE_RATE]
     smoothing: int = 3  # updates averaged for the bars [HAR_DEMO_LIVE_SMOOTHING]
     max_sessions: int = 4  # sessions streaming at once [HAR_DEMO_LIVE_MAX_SESSIONS]
-    max_updates_per_s: float = 12.0  # model updates per second, all sessions together [HAR_DEMO_LIVE_MAX_UPDATES]
+    max_updates_per_s: float = 24.0  # model updates per second, all sessions together [HAR_DEMO_LIVE_MAX_UPDATES]
     idle_s: float = 5.0  # a session that sent nothing for this long frees its place
     min_frames: int = 6  # frames in the buffer before the first prediction
     max_side: int = 4096  # larger frames are refused (memory bound per request)
@@ -168,11 +168,12 @@ class LiveUpdate:
     lag_s: float  # newest frame's arrival -> probabilities ready
     updates_per_s: float
     buffered_s: float
+    number: int = 0  # this session's update count, 1 for the first
     model_seconds: dict[str, float] = field(default_factory=dict)
 
     def stats_text(self) -> str:
         return (
-            f"{self.updates_per_s:.1f} updates/s · lag {1000 * self.lag_s:.0f} ms · "
+            f"update #{self.number} · {self.updates_per_s:.1f} updates/s · lag {1000 * self.lag_s:.0f} ms · "
             f"window {self.buffered_s:.1f} s ({len(self.frames)} frames) · "
             f"bars averaged over the last {self.smoothed_over} update{'s' if self.smoothed_over != 1 else ''}"
         )
@@ -204,7 +205,8 @@ class LiveSession:
         self._history: deque[dict[str, np.ndarray]] = deque(maxlen=limits.smoothing)
         self._update_times: deque[float] = deque(maxlen=20)
         self.last_update: LiveUpdate | None = None
-        self.lags: list[float] = []
+        self.lags: deque[float] = deque(maxlen=1000)
+        self.updates = 0
 
     def _check(self, frame) -> np.ndarray:
         if frame is None:
@@ -240,6 +242,7 @@ class LiveSession:
         self._update_times.append(now)
         lag = done - self.buffer.newest_time
         self.lags.append(lag)
+        self.updates += 1
         update = LiveUpdate(
             probabilities=probabilities,
             smoothed=smoothed,
@@ -249,6 +252,7 @@ class LiveSession:
             lag_s=lag,
             updates_per_s=self.updates_per_s(),
             buffered_s=self.buffer.span_s,
+            number=self.updates,
             model_seconds={m: float(s) for m, s in seconds.items()},
         )
         self.last_update = update
