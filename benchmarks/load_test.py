@@ -2,17 +2,21 @@
 
     python benchmarks/load_test.py                          # N = 1, 4, 16; 60 s each
     python benchmarks/load_test.py --users 16 --seconds 30 --concurrency 2 --queue-size 64
+    python benchmarks/load_test.py --users 16 --seconds 45 --app-repo /tmp/old-checkout   # before/after
 
 Why: a demo that falls over with a classroom of 30 students is not a demo. This launches the app
 (app.py, as `python app.py` would) on 127.0.0.1 at a free port, waits for it, and drives its
 `/predict` endpoint from N threads, each its own gradio_client, uploading real UCF50 clips
 (../shared/data/real_clips) and synthetic ones in turn until the time is up. It reports
 throughput, p50/p95/p99 latency and errors per N, and samples the server's RSS throughout so a
-leak shows as growth from one phase to the next.
+leak shows as growth from one phase to the next. Each client downloads every output file (the 20
+frame images), as gradio_client does by default and as a browser does: without downloads, errors
+in serving the files hide (`--no-download` turns them off). `--app-repo` serves the app of another
+checkout of this repository (say, an older commit) for before/after figures.
 
 Run by hand, not in CI: it takes minutes and its numbers depend on the machine. Traffic goes only
 to 127.0.0.1, bounded in time (--seconds) and count (--max-requests). `--concurrency` and
-`--queue-size` override the app's queue settings (app.CONCURRENCY, app.QUEUE_SIZE) for tuning.
+`--queue-size` override the app's queue settings (serve.CONCURRENCY, serve.QUEUE_SIZE) for tuning.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from har_demo.bench import (  # noqa: E402
+from benchmarks.bench import (  # noqa: E402
     SHARED_DATA,
     describe_machine,
     memory_status,
@@ -46,7 +50,7 @@ from har_demo.bench import (  # noqa: E402
 SERVER = """
 import sys
 sys.path.insert(0, {repo!r})
-import app
+from har_demo.app import serve as app
 demo, engine = app.create_demo({bundle!r})
 if {concurrency!r} is not None or {queue_size!r} is not None:
     demo.queue(default_concurrency_limit={concurrency!r} or app.CONCURRENCY, max_size={queue_size!r} or app.QUEUE_SIZE)
@@ -76,17 +80,18 @@ def default_bundle(work: Path) -> str:
     return str(out)
 
 
-def start_server(bundle: str, port: int, concurrency, queue_size, log: Path) -> subprocess.Popen:
+def start_server(bundle: str, port: int, concurrency, queue_size, log: Path, repo: Path = REPO) -> subprocess.Popen:
     """The app in its own process, with its own Gradio upload cache: uploads are stored by content
     hash, so apps sharing /tmp/gradio delete each other's copies of the same clip when they exit."""
-    code = SERVER.format(repo=str(REPO), bundle=bundle, port=port, concurrency=concurrency, queue_size=queue_size)
+    code = SERVER.format(repo=str(repo), bundle=bundle, port=port, concurrency=concurrency, queue_size=queue_size)
     env = os.environ | {
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "GRADIO_ANALYTICS_ENABLED": "False",
         "GRADIO_TEMP_DIR": str(log.parent / "gradio"),
     }
+    env["PYTHONPATH"] = str(repo)  # the served checkout's har_demo, not an installed one
     return subprocess.Popen(
-        [sys.executable, "-c", code], cwd=REPO, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
+        [sys.executable, "-c", code], cwd=repo, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
     )
 
 
@@ -230,7 +235,7 @@ class App:
         self.folder.mkdir()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = self.folder / "server.log"
-        self.server = start_server(bundle, self.port, concurrency, args.queue_size, self.log)
+        self.server = start_server(bundle, self.port, concurrency, args.queue_size, self.log, args.app_repo)
         self.settings, self.api_name, self.sampler = "queue: ?", "/predict", None
 
     def ready(self, args, clips: list[Path]) -> None:
@@ -281,10 +286,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real-clips", type=Path, default=SHARED_DATA / "real_clips")
     parser.add_argument("--synthetic", type=int, default=4, help="synthetic clips added to the real ones")
     parser.add_argument(
-        "--download",
-        action="store_true",
-        help="also download the result files (the 20 frame images) in the client, one after "
-        "another, as gradio_client does; a browser fetches them in parallel, on its own machine",
+        "--no-download",
+        dest="download",
+        action="store_false",
+        help="do not download the result files (the 20 frame images); by default each client "
+        "downloads them, one after another, as gradio_client does (a browser fetches them too)",
+    )
+    parser.add_argument(
+        "--app-repo",
+        type=Path,
+        default=REPO,
+        help="serve the app of this checkout (e.g. an older commit, for before/after figures)",
     )
     parser.add_argument("--startup-timeout", type=float, default=600)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
@@ -392,6 +404,14 @@ def main(argv: list[str] | None = None) -> int:
                     },
                     indent=1,
                 )
+            )
+        for app in apps:
+            text = app.log.read_text(errors="replace")
+            print(
+                f"Server log ({app.settings}): {text.count('Traceback')} tracebacks, "
+                f"{text.count('Too little data for declared Content-Length')} 'Too little data for declared "
+                "Content-Length'",
+                flush=True,
             )
     finally:
         for app in apps:

@@ -30,3 +30,11 @@ EXAMPLES_DIR: Path = _first_existing("examples")
 def default_bundle_ref() -> str:
     """$HAR_DEMO_BUNDLE if set, else the shipped bundle."""
     return os.environ.get(BUNDLE_ENV) or str(SHIPPED_BUNDLE)
+
+
+# The example clips' file names (written by training.examples, found by the app).
+MIXED_EXAMPLE_NAME = "synthetic_mixed_activities.webm"
+
+
+def example_clip_name(class_name: str) -> str:
+    return f"synthetic_{class_name}.webm"

@@ -6,7 +6,7 @@
   marked as trained on synthetic data: every report view has something real to show, in seconds
   instead of a training run.
 - `imported` / `reported`: those bundles loaded (once, sharing one set of models).
-- `predictor`, `engine`: the models warmed once, behind `views.Engine` (serving the reported bundle).
+- `predictor`, `engine`: the models warmed once, behind `har_demo.app.engine.Engine` (serving the reported bundle).
 - `bad_videos`: files the app must refuse with a message.
 """
 
@@ -141,9 +141,9 @@ def reported(reported_bundle, imported):
 
 @pytest.fixture(scope="session")
 def engine(predictor, reported):
-    from har_demo import views
+    from har_demo.app.engine import Engine
 
-    return views.Engine(predictor, bundle=reported)
+    return Engine(predictor, bundle=reported)
 
 
 @pytest.fixture(scope="session")

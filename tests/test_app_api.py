@@ -9,9 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from gradio_client import Client, handle_file
 
-from har_demo.examples import EXAMPLES_DIR
+from har_demo.shipped import EXAMPLES_DIR
 
 pytest_plugins = ["tests.app_fixtures"]
+pytestmark = pytest.mark.slow  # starts the app server (and a browser)
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = ["tests.app_fixtures"]
+pytestmark = pytest.mark.slow  # starts the app server (and a browser)
 
 CHROMIUM = Path(os.environ.get("HAR_DEMO_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"

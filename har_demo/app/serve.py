@@ -1,16 +1,19 @@
 """`har-demo app`: the demo app, locally and as a Hugging Face Space (through app.py).
 
 Which bundle: `--bundle REF`, else $HAR_DEMO_BUNDLE, else the shipped weights/ folder. REF is a
-bundle folder or a Hub model repo `OWNER/NAME[@REVISION]`; if it cannot be loaded (say the Hub
-is unreachable and nothing is cached) the app serves weights/ and says so on the page.
+bundle folder or a Hub model repo `OWNER/NAME[@REVISION]`; if it cannot be loaded (the Hub is
+unreachable and nothing is cached, a damaged folder, a malformed manifest) the app serves the
+shipped weights and says so on the page.
 
 The models are loaded once and warmed before the page opens; requests never reload them.
+SIGTERM (how Spaces and containers stop an app) removes the app's temporary files, then exits.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -18,46 +21,63 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from har_demo.bundle import BundleError  # noqa: E402  (no TensorFlow yet)
-from har_demo.views import BUNDLE_ENV, Limits  # noqa: E402
+from har_demo.app.limits import LimitError, Limits  # noqa: E402  (no TensorFlow, no Gradio yet)
+from har_demo.bundle import BundleError  # noqa: E402
+from har_demo.shipped import BUNDLE_ENV  # noqa: E402
 
-CONCURRENCY = 4  # requests served at once; model calls themselves take turns (see views.Engine)
+CONCURRENCY = 4  # requests served at once; model calls themselves take turns (see engine.Engine)
 QUEUE_SIZE = 64
 
 
 def create_demo(bundle_ref: str | None = None, limits: Limits | None = None):
     """Load and warm the bundle, build the page, configure the queue; returns (demo, engine)."""
-    from har_demo import ui, views
+    from har_demo.app import build_demo
+    from har_demo.app.engine import Engine, EngineRegistry, bundle_fingerprint, choose_bundle
     from har_demo.inference import Predictor
     from har_demo.timeline import BATCH_SIZE
 
-    bundle, notice = views.choose_bundle(bundle_ref)
+    limits = limits or Limits.from_settings()
+    bundle, notice = choose_bundle(bundle_ref)
     # Example results are cached lazily on disk; one folder per bundle, so a cache made with
     # other weights is never served as this bundle's answer.
     cache = Path(os.environ.get("GRADIO_EXAMPLES_CACHE", ".gradio/cached_examples"))
-    fingerprint = views.bundle_fingerprint(bundle)
+    fingerprint = bundle_fingerprint(bundle)
     if cache.name != fingerprint:
         os.environ["GRADIO_EXAMPLES_CACHE"] = str(cache / fingerprint)
     predictor = Predictor(bundle, warm=False)
     predictor.warm_up((1, BATCH_SIZE))  # a clip, and a full batch of timeline windows
-    engine = views.Engine(predictor, limits=limits, notice=notice)
-    demo = ui.build_demo(engine)
+    engine = Engine(predictor, limits=limits, notice=notice)
+    demo = build_demo(EngineRegistry(engine))
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo, engine
 
 
 def launch_options(engine) -> dict:
-    """What launch() needs besides the address: gradio 6 takes theme and css here."""
-    from har_demo import ui
+    """What launch() needs besides the address: gradio 6 takes theme and css here.
+
+    No `allowed_paths`: the page serves copies of the misclassified strips from the app's temp
+    folder, so nothing of the bundle folder (manifest, report, model files) is published.
+    """
+    from har_demo.app import theme
 
     return dict(
-        theme=ui.THEME,
-        css=ui.CSS,
-        js=ui.JS,
-        allowed_paths=[str(engine.bundle.path)],  # the misclassified strips are served from the bundle
+        theme=theme.THEME,
+        css=theme.CSS,
+        js=theme.JS,
         max_file_size=int(engine.limits.max_upload_mb * 1024 * 1024),
         footer_links=["api", "gradio"],
     )
+
+
+def stop_on_sigterm() -> None:
+    """On SIGTERM remove the temporary files (atexit does not run for a signal), then exit 143."""
+    from har_demo.app.media import remove_all
+
+    def handler(signum, _frame):
+        remove_all()
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,21 +89,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1; 0.0.0.0 on Spaces)")
     parser.add_argument("--port", type=int, default=None, help="port (default 7860, or $GRADIO_SERVER_PORT)")
     parser.add_argument("--share", action="store_true", help="also open a temporary public gradio.live link")
+    parser.add_argument(
+        "--limit",
+        action="append",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="a request limit, e.g. predict_seconds=60 (repeatable; also $HAR_DEMO_<FIELD>; see docs/app.md)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
-        demo, engine = create_demo(args.bundle)
+        limits = Limits.from_settings(overrides=args.limit)
+    except LimitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    stop_on_sigterm()
+    try:
+        demo, engine = create_demo(args.bundle, limits)
     except BundleError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(
         f"Models ready in {time.perf_counter() - started:.1f} s on {engine.device}: "
-        f"{', '.join(engine.bundle.model_names)} from {engine.bundle.origin}"
+        f"{', '.join(engine.bundle.model_names)} from {engine.bundle.origin}",
+        flush=True,
     )
     if engine.notice:
-        print(f"note: {engine.notice}", file=sys.stderr)
+        print(f"note: {engine.notice}", file=sys.stderr, flush=True)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share or None, **launch_options(engine))
     return 0
 

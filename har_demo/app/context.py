@@ -1,0 +1,30 @@
+"""`AppContext`: what every `build_<tab>_tab(ctx)` gets from `build_demo`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from har_demo.app.engine import Engine, EngineRegistry
+from har_demo.app.limits import Limits
+from har_demo.app.media import TempFiles
+
+
+@dataclass
+class AppContext:
+    """The registry of engines, the session key's `gr.State`, the temp files, the limits, and the
+    components one tab shares with others (`components["video"]`: the Predict tab's video input)."""
+
+    registry: EngineRegistry
+    session: Any  # gr.State holding this browser session's engine key (None: the default engine)
+    temp: TempFiles
+    limits: Limits
+    components: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def default(self) -> Engine:
+        """The served bundle's engine (what the page is built for, and what sessions start with)."""
+        return self.registry.default
+
+    def engine(self, key: str | None) -> Engine:
+        return self.registry.get(key)

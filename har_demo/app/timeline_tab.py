@@ -1,0 +1,216 @@
+"""The Timeline tab: a window slides over a long video; each model's probabilities over time,
+the segments, and the per-window predictions as CSV/JSON downloads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from har_demo import plots
+from har_demo.app.context import AppContext
+from har_demo.app.engine import Engine
+from har_demo.app.media import TempFiles, check_video, max_frames_for, too_long_message
+from har_demo.app.text import timing_text, warning
+from har_demo.clip import VideoError
+from har_demo.names import display_name
+from har_demo.timeline import DEFAULT_STRIDE_S, DEFAULT_WINDOW_S
+
+
+@dataclass
+class TimelineView:
+    ok: bool
+    message: str = ""
+    figure: Any = None
+    summary: str = ""  # markdown: what was run, notices, timing
+    segments: list[str] = field(default_factory=list)  # markdown: one table of segments per model
+    files: list[Path] = field(default_factory=list)  # CSV, JSON
+    timeline: Any = None
+
+
+def segment_table(timeline, model: str) -> str:
+    """One model's segments as a markdown table (time span, activity, windows, mean confidence)."""
+    segments = timeline.segments(model)
+    lines = [
+        f"**{display_name(model)}**: {len(segments)} segment{'s' if len(segments) != 1 else ''}\n",
+        "| time | activity | windows | confidence |",
+        "|:---|:---|---:|---:|",
+    ]
+    for s in segments:
+        lines.append(f"| {s.start_s:.1f}–{s.end_s:.1f} s | {s.label} | {s.windows} | {s.mean_confidence:.0%} |")
+    return "\n".join(lines)
+
+
+def timeline_view(
+    engine: Engine,
+    path,
+    window_s: float,
+    stride_s: float,
+    exports: TempFiles | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> TimelineView:
+    """Slide a window over the whole video; plot, segments and downloads (or a message)."""
+    from har_demo.timeline import compute_timeline
+
+    limits = engine.limits
+    if exports is not None:
+        path = exports.original_of(path)
+    try:
+        window_s, stride_s = float(window_s), float(stride_s)
+    except (TypeError, ValueError):
+        return TimelineView(ok=False, message=warning("The window and the stride must be numbers of seconds."))
+    if not limits.min_window_s <= window_s <= limits.max_window_s:
+        return TimelineView(
+            ok=False,
+            message=warning(f"Choose a window between {limits.min_window_s:g} and {limits.max_window_s:g} seconds."),
+        )
+    if not limits.min_stride_s <= stride_s <= limits.max_stride_s:
+        return TimelineView(
+            ok=False,
+            message=warning(f"Choose a stride between {limits.min_stride_s:g} and {limits.max_stride_s:g} seconds."),
+        )
+    try:
+        info = check_video(path, limits.timeline_seconds, limits)
+        try:
+            timeline = compute_timeline(
+                path,
+                engine,
+                window_s=window_s,
+                stride_s=stride_s,
+                max_frames=max_frames_for(info, limits.timeline_seconds, limits),
+                progress=progress,
+            )
+        except VideoError as exc:
+            if "too long" in str(exc):
+                raise VideoError(too_long_message(Path(path).name, limits.timeline_seconds)) from exc
+            raise
+        if timeline.duration > limits.timeline_seconds * 1.02:
+            raise VideoError(too_long_message(Path(path).name, limits.timeline_seconds, timeline.duration))
+    except VideoError as exc:
+        return TimelineView(ok=False, message=warning(str(exc)))
+    except Exception as exc:
+        return TimelineView(ok=False, message=warning(f"This video could not be read ({type(exc).__name__}: {exc})."))
+
+    timeline.source = Path(path).name
+    stem = f"{Path(path).stem}_timeline"
+    files = (exports or _default_exports()).write(stem, {".csv": timeline.to_csv(), ".json": timeline.to_json()})
+    seconds = timeline.seconds
+    head = (
+        f"**{Path(path).name}**: {timeline.duration:.1f} s at {timeline.fps:.3g} fps · "
+        f"{timeline.windows} window{'s' if timeline.windows != 1 else ''} of {window_s:g} s every {stride_s:g} s, "
+        f"{engine.settings.frames} frames each"
+    )
+    timing = f"**Time:** {timing_text(seconds)}\n\n**Device:** {engine.device}"
+    notes = "\n\n".join(warning(n) for n in timeline.notes)
+    summary = "\n\n".join(p for p in (head, notes, timing) if p)
+    return TimelineView(
+        ok=True,
+        figure=plots.timeline_figure(timeline),
+        summary=summary,
+        segments=[segment_table(timeline, m) for m in timeline.models],
+        files=files,
+        timeline=timeline,
+    )
+
+
+_EXPORTS: TempFiles | None = None
+
+
+def _default_exports() -> TempFiles:
+    global _EXPORTS
+    if _EXPORTS is None:
+        _EXPORTS = TempFiles()
+    return _EXPORTS
+
+
+def page_outputs(view: TimelineView, boxes: int) -> tuple:
+    """(summary, plot, downloads, one segment table per model box)."""
+    if not view.ok:
+        return view.message, None, None, *[""] * boxes
+    segments = (view.segments + [""] * boxes)[:boxes]
+    return view.summary, view.figure, [str(p) for p in view.files], *segments
+
+
+# --------------------------------------------------------------------------- layout
+def build_timeline_tab(ctx: AppContext) -> None:
+    import gradio as gr
+
+    from har_demo.app.examples import find_examples
+    from har_demo.app.predict_tab import preview
+
+    limits = ctx.limits
+    _examples, mixed = find_examples(ctx.default.bundle.classes)
+    with gr.Tab("Timeline", id="timeline"):
+        gr.Markdown(
+            "Slide a window over a long video and watch each model's probabilities change. "
+            "The per-window predictions download as CSV and JSON (observations for an HMM/DBN).",
+            elem_classes="small-note",
+        )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=2, min_width=300):
+                long_video = gr.Video(label="Long video", sources=["upload"], include_audio=True, height=260)
+                window = gr.Slider(
+                    limits.min_window_s,
+                    limits.max_window_s,
+                    value=DEFAULT_WINDOW_S,
+                    step=0.5,
+                    label="Window (seconds of video per prediction)",
+                )
+                stride = gr.Slider(
+                    limits.min_stride_s,
+                    limits.max_stride_s,
+                    value=DEFAULT_STRIDE_S,
+                    step=0.25,
+                    label="Stride (seconds between windows)",
+                )
+                run_timeline = gr.Button("Run timeline", variant="primary", elem_id="run-timeline")
+                if mixed:
+                    gr.Examples(
+                        examples=[[str(mixed), DEFAULT_WINDOW_S, DEFAULT_STRIDE_S]],
+                        inputs=[long_video, window, stride],
+                        label="Synthetic example",
+                        elem_id="timeline-examples",
+                        example_labels=["four activities, 16 s"],
+                        api_name=False,
+                    )
+            with gr.Column(scale=3, min_width=300):
+                downloads = gr.File(
+                    label="Per-window predictions (CSV, JSON)",
+                    file_count="multiple",
+                    interactive=False,
+                    elem_id="downloads",
+                )
+                summary = gr.Markdown(elem_id="timeline-summary")
+        timeline_plot = gr.Plot(show_label=False, elem_id="timeline-plot")
+        with gr.Row(elem_id="segments"):
+            segment_boxes = [gr.Markdown(min_width=280) for _ in ctx.default.bundle.model_names]
+
+        def timeline(video, window_s, stride_s, key, progress=gr.Progress()):
+            view = timeline_view(
+                ctx.engine(key),
+                video,
+                window_s,
+                stride_s,
+                exports=ctx.temp,
+                progress=lambda fraction, desc: progress(fraction, desc=desc),
+            )
+            return page_outputs(view, len(segment_boxes))
+
+        long_video.upload(
+            lambda v: preview(ctx, v),
+            inputs=[long_video],
+            outputs=[long_video],
+            api_visibility="private",
+            show_progress="hidden",
+            concurrency_limit=2,
+            concurrency_id="preview",
+        )
+        run_timeline.click(
+            timeline,
+            inputs=[long_video, window, stride, ctx.session],
+            outputs=[summary, timeline_plot, downloads, *segment_boxes],
+            api_name="timeline",
+            concurrency_limit=2,
+            concurrency_id="timeline",
+        )
