@@ -179,19 +179,38 @@ def model_floor(bundle: str, repeats: int = 30) -> float:
     return float(np.median(times))
 
 
-def start_app(bundle: str):
-    from har_demo.app.serve import create_demo, launch_options
+def start_app(bundle: str, port: int = 7893, timeout_s: float = 240.0):
+    """`python -m har_demo app` in its own process (as served), on 127.0.0.1:port; returns (process, url)."""
+    import subprocess
 
-    demo, engine = create_demo(bundle)
-    options = launch_options(engine)
-    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=0 or None, prevent_thread_lock=True, **options)
-    return demo, url
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "har_demo", "app", "--bundle", bundle, "--host", "127.0.0.1", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the app exited with {process.returncode} before it served")
+        try:
+            if httpx.get(f"{url}/config", timeout=2).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    process.terminate()
+    raise SystemExit(f"the app did not serve within {timeout_s:g} s")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=None, help="a running app (default: start one here)")
     parser.add_argument("--bundle", default=str(REPO / "weights"))
+    parser.add_argument("--port", type=int, default=7893, help="port for the app this script starts")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--every", type=float, default=0.05, help="seconds between frames (the page's stream_every)")
     parser.add_argument("--viewers", type=int, default=1)
@@ -203,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = None
     url = args.url
     if url is None:
-        demo, url = start_app(args.bundle)
+        demo, url = start_app(args.bundle, args.port)
     try:
         floor = model_floor(args.bundle)
         results = [dict() for _ in range(args.viewers)]
@@ -216,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
             t.join()
     finally:
         if demo is not None:
-            demo.close()
+            demo.terminate()
+            demo.wait(timeout=30)
 
     load = os.getloadavg()[0]
     print(

@@ -7,7 +7,6 @@ buffer lives server-side in the tab's `LiveHub`, keyed by Gradio's session hash 
 be deep-copied with its frames on every event), and goes when the session goes quiet.
 """
 
-
 from typing import Any
 
 from har_demo.images import frame_strip
@@ -16,6 +15,7 @@ from har_demo.names import display_name
 from har_demo.verdict import DEFAULT_THRESHOLD
 
 STREAM_EVERY = 0.05  # seconds between camera frames sent by the browser (at most 20 a second)
+STRIP_EVERY = 4  # the frame strip goes to the page on every 4th update only: an image costs more than bars
 WAITING = {
     "warming": "Filling the buffer…",
     "full": "The live mode is busy: {n} people are streaming, the most this server allows. Try again in a minute.",
@@ -98,6 +98,8 @@ def build_live_tab(ctx) -> None:
                 note = waiting_text(step, limits)
                 return (*[gr.skip()] * (len(bars) + 2), gr.skip() if note is None else note)
             markdown, labels, image, line = outputs
+            if step.update.number % STRIP_EVERY != 1:
+                image = gr.skip()
             return (markdown, *[labels.get(m) for m in models], image, line)
 
         camera.stream(
