@@ -36,7 +36,7 @@ def test_predict_a_real_clip(client, real_clips):
     started = time.perf_counter()
     verdict, plot, gallery, info, result = predict(client, real_clips / "v_TaiChi_g01_c02.avi")
     elapsed = time.perf_counter() - started
-    assert "Both models: TaiChi" in verdict
+    assert "Both models say TaiChi" in verdict
     assert plot["type"] == "plotly" and "TaiChi" in plot["plot"]
     assert len(gallery) == 20 and gallery[0]["caption"] == "frame 0 · 0.00 s"
     assert gallery[-1]["caption"] == "frame 152 · 6.08 s"
@@ -69,7 +69,7 @@ def test_several_users_at_once(client, real_clips):
     for path, (verdict, _plot, gallery, _info, result) in zip(clips, results):
         assert len(gallery) == 20 and verdict, path
         assert result["source"] == path.name
-    assert "Both models: TaiChi" in results[0][0]
+    assert "Both models say TaiChi" in results[0][0]
     print(f"\n{len(clips)} concurrent predictions in {elapsed:.2f} s")
 
 

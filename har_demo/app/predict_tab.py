@@ -15,10 +15,12 @@ import numpy as np
 from har_demo import plots
 from har_demo.app.context import AppContext
 from har_demo.app.engine import Engine
+from har_demo.app.explain_panel import build_explain_panel, honest_verdict, threshold_slider, wire_verdict
 from har_demo.app.media import TempFiles, check_video, max_frames_for, too_long_message
 from har_demo.app.text import timing_text, warning
 from har_demo.clip import Clip, VideoError, read_clip
 from har_demo.inference import Prediction
+from har_demo.verdict import DEFAULT_THRESHOLD
 
 PROMPT = "Upload a video or click an example."
 
@@ -61,12 +63,8 @@ def gallery_items(clip: Clip) -> list[tuple[np.ndarray, str]]:
 
 
 def verdict_markdown(prediction: Prediction) -> str:
-    tops = {m: prediction.top(m) for m in prediction.probabilities}
-    if len(set(tops.values())) == 1 and len(tops) > 1:
-        return f"✓ **{prediction.verdict}**"
-    if len(tops) > 1:
-        return f"≠ **{prediction.verdict}**"
-    return f"**{prediction.verdict}**"
+    """The honest verdict (har_demo.verdict) at the default threshold; the page's slider re-judges it."""
+    return honest_verdict(prediction.classes, prediction.probabilities, DEFAULT_THRESHOLD)
 
 
 def analyse_video(engine: Engine, path, temp: TempFiles | None = None) -> Analysis:
@@ -201,6 +199,7 @@ def build_predict_tab(ctx: AppContext) -> None:
                 gr.Markdown(ctx.limits.describe(), elem_classes="small-note")
             with gr.Column(scale=3, min_width=300):
                 verdict = gr.Markdown(elem_id="verdict", value=PROMPT)
+                threshold = threshold_slider()
                 bars = gr.Plot(label="Class probabilities", elem_id="bars", show_label=False)
         info = gr.Markdown(elem_id="info")
         frames = gr.Gallery(
@@ -216,6 +215,8 @@ def build_predict_tab(ctx: AppContext) -> None:
         with gr.Accordion("Raw result (JSON)", open=False):
             raw = gr.JSON(label="Prediction", elem_id="raw")
         outputs = [verdict, bars, frames, info, raw]
+        wire_verdict(threshold, verdict, raw)
+        build_explain_panel(ctx, video)
         if examples:
             gr.Examples(
                 examples=[[str(p)] for p in examples],

@@ -1,0 +1,47 @@
+"""Predict tab additions through the real app's API: the threshold changes the verdict, /explain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gradio_client import Client, handle_file
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def client():
+    from har_demo.app.serve import create_demo, launch_options
+
+    demo, engine = create_demo(str(REPO / "weights"))
+    _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, **launch_options(engine))
+    client = Client(url, verbose=False)
+    yield client
+    client.close()
+    demo.close()
+
+
+@pytest.mark.slow
+def test_the_threshold_changes_the_verdict(client, real_clips: Path) -> None:
+    verdict, _plot, _gallery, _info, result = client.predict(
+        handle_file(str(real_clips / "v_TaiChi_g01_c02.avi")), api_name="/predict"
+    )
+    assert "✓" not in verdict and ("sure" in verdict)
+    low = client.predict(result, 0.0, api_name="/verdict")
+    high = client.predict(result, 1.0, api_name="/verdict")
+    assert "not sure" not in low.split("\n\n")[0]
+    assert "not sure" in high and low != high
+
+
+@pytest.mark.slow
+def test_explain_returns_heat_maps_and_frame_importance(client, real_clips: Path, tmp_path: Path) -> None:
+    note, *images, plot = client.predict(
+        handle_file(str(real_clips / "v_Swing_g01_c05.avi")), None, api_name="/explain"
+    )
+    assert "Grad-CAM" in note and len(images) == 2 and all(Path(i).is_file() for i in images)
+    assert plot is not None
+    bad = tmp_path / "not_a_video.mp4"
+    bad.write_bytes(b"not a video")
+    with pytest.raises(Exception, match="could not be opened|video"):
+        client.predict(handle_file(str(bad)), None, api_name="/explain")
