@@ -251,3 +251,41 @@ def annotate_video(
             process.kill()
             process.wait()
     return out
+
+
+# ----------------------------------------------------------------------------- from the JSON export
+
+
+def timeline_from_dict(data: dict) -> Timeline:
+    """A Timeline back from `Timeline.to_dict()` (the app's JSON download): enough for subtitles and video."""
+    windows = data["windows"]
+    classes = list(data["classes"])
+    models = list(data["models"])
+    indices = np.array([w["frame_indices"] for w in windows], dtype=np.int64).reshape(len(windows), -1)
+    return Timeline(
+        source=data.get("source", ""),
+        classes=classes,
+        fps=float(data["fps"]),
+        frame_count=int(data["frame_count"]),
+        window_s=float(data["window_s"]),
+        stride_s=float(data["stride_s"]),
+        span_frames=int(data["window_frames"]),
+        stride_frames=int(data["stride_frames"]),
+        sampling=data.get("sampling", "tutorial"),
+        start_frames=indices[:, 0].copy(),
+        frame_indices=indices,
+        probabilities={
+            m: np.array([[w["probabilities"][m][c] for c in classes] for w in windows], np.float32) for m in models
+        },
+        notes=list(data.get("notes", [])),
+    )
+
+
+def true_label_of(name: str, classes: list[str]) -> str | None:
+    """The class a file name states (UCF50's v_<Class>_gXX_cYY, the examples' synthetic_<Class>), if it is one of ours."""
+    stem = Path(name).stem
+    for prefix in ("v_", "synthetic_"):
+        if stem.startswith(prefix):
+            label = stem[len(prefix) :].split("_", 1)[0]
+            return label if label in classes else None
+    return None

@@ -132,3 +132,23 @@ def test_unreadable_clip_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(AnnotateError):
         annotate_video(bad, timeline, tmp_path / "out.mp4")
     assert not (tmp_path / "out.mp4").exists()
+
+
+def test_timeline_round_trips_through_its_json() -> None:
+    from har_demo.annotate import timeline_from_dict
+
+    n = len(window_starts(250, 50, 12))
+    timeline = made_timeline(250, 25.0, {"convlstm": [1] * 6 + [2] * (n - 6), "lrcn": [0] * n})
+    back = timeline_from_dict(json.loads(timeline.to_json()))
+    assert webvtt(back) == webvtt(timeline)
+    np.testing.assert_array_equal(back.start_frames, timeline.start_frames)
+
+
+def test_true_label_from_the_file_name() -> None:
+    from har_demo.annotate import true_label_of
+
+    classes = list(REPORT_CLASSES)
+    assert true_label_of("v_TaiChi_g01_c02.avi", classes) == "TaiChi"
+    assert true_label_of("/x/synthetic_HorseRace.webm", classes) == "HorseRace"
+    assert true_label_of("v_Biking_g01_c01.avi", classes) is None
+    assert true_label_of("holiday.mp4", classes) is None

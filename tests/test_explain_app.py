@@ -45,3 +45,37 @@ def test_explain_returns_heat_maps_and_frame_importance(client, real_clips: Path
     bad.write_bytes(b"not a video")
     with pytest.raises(Exception, match="could not be opened|video"):
         client.predict(handle_file(str(bad)), None, api_name="/explain")
+
+
+@pytest.mark.slow
+def test_annotated_video_and_subtitles_match_the_timeline(client) -> None:
+    import json
+    import re
+
+    import cv2
+
+    from har_demo.annotate import timeline_from_dict
+
+    video = REPO / "examples" / "synthetic_mixed_activities.webm"
+    summary, _plot, downloads, *_ = client.predict(handle_file(str(video)), 4.0, 1.0, api_name="/timeline")
+    (json_path,) = [p for p in downloads if str(p).endswith(".json")]
+    timeline = timeline_from_dict(json.loads(Path(json_path).read_text()))
+    player, files = client.predict(
+        handle_file(str(video)), [handle_file(str(p)) for p in downloads], api_name="/annotate"
+    )
+    mp4 = Path(player["value"])  # an update: the mp4 and its subtitles
+    vtt = Path(player["subtitles"]).read_text()
+    cap = cv2.VideoCapture(str(mp4))
+    count = 0
+    while cap.grab():
+        count += 1
+    cap.release()
+    assert count == timeline.frame_count
+    cues = re.findall(r"(\d\d):(\d\d):(\d\d\.\d{3}) --> .*\n(.+)", vtt)
+    assert cues
+    for h, m, s, text in cues:
+        t = int(h) * 3600 + int(m) * 60 + float(s) + 1e-3
+        for model, name in (("convlstm", "ConvLSTM"), ("lrcn", "LRCN")):
+            (segment,) = [x for x in timeline.segments(model) if x.start_s <= t < x.end_s]
+            assert f"{name}: {segment.label}" in text
+    assert len(files) == 2

@@ -136,6 +136,7 @@ def page_outputs(view: TimelineView, boxes: int) -> tuple:
 def build_timeline_tab(ctx: AppContext) -> None:
     import gradio as gr
 
+    from har_demo.app.annotate_panel import build_annotate_panel
     from har_demo.app.examples import find_examples
     from har_demo.app.predict_tab import preview
 
@@ -185,6 +186,7 @@ def build_timeline_tab(ctx: AppContext) -> None:
         timeline_plot = gr.Plot(show_label=False, elem_id="timeline-plot")
         with gr.Row(elem_id="segments"):
             segment_boxes = [gr.Markdown(min_width=280) for _ in ctx.default.bundle.model_names]
+        build_annotate_panel(ctx, long_video, downloads)
 
         def timeline(video, window_s, stride_s, key, progress=gr.Progress()):
             view = timeline_view(
