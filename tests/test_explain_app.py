@@ -79,3 +79,20 @@ def test_annotated_video_and_subtitles_match_the_timeline(client) -> None:
             (segment,) = [x for x in timeline.segments(model) if x.start_s <= t < x.end_s]
             assert f"{name}: {segment.label}" in text
     assert len(files) == 2
+
+
+@pytest.mark.slow
+def test_every_api_output_is_labelled_and_bad_input_is_an_error(client, tmp_path: Path) -> None:
+    from gradio_client.exceptions import AppError
+
+    endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    assert {"/predict", "/verdict", "/explain", "/timeline", "/annotate", "/live"} <= set(endpoints)
+    for name, endpoint in endpoints.items():
+        labels = [r["label"] for r in endpoint["returns"]]
+        assert not [x for x in labels if x.startswith("value_")], (name, labels)
+    bad = tmp_path / "homework.mp4"
+    bad.write_text("not a video\n" * 50)
+    with pytest.raises(AppError, match="could not be opened"):
+        client.predict(handle_file(str(bad)), 4.0, 1.0, api_name="/timeline")
+    with pytest.raises(AppError, match="Run the timeline first"):
+        client.predict(handle_file(str(REPO / "examples" / "synthetic_TaiChi.webm")), [], api_name="/annotate")

@@ -115,7 +115,7 @@ def build_explain_panel(ctx: AppContext, video) -> None:
     models = list(ctx.default.bundle.model_names)
     with gr.Accordion("What did the models look at?", open=False, elem_id="explain"):
         button = gr.Button("Explain this clip", elem_id="explain-button")
-        note = gr.Markdown(elem_id="explain-note")
+        note = gr.Markdown(elem_id="explain-note", label="What the explanation shows")
         strips = [
             gr.Image(label=f"{display_name(m)}: Grad-CAM on the 20 frames", interactive=False, elem_id=f"cam-{m}")
             for m in models

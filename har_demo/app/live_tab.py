@@ -76,13 +76,15 @@ def build_live_tab(ctx) -> None:
                     0.0, 1.0, value=DEFAULT_THRESHOLD, step=0.05, label="'Sure' threshold", elem_id="live-threshold"
                 )
             with gr.Column(scale=1, min_width=280):
-                verdict = gr.Markdown("Start the camera to see what the models think.", elem_id="live-verdict")
+                verdict = gr.Markdown(
+                    "Start the camera to see what the models think.", elem_id="live-verdict", label="Verdict"
+                )
                 with gr.Row():
                     bars = [
                         gr.Label(label=f"{display_name(m)} (smoothed)", num_top_classes=5, elem_id=f"live-{m}")
                         for m in models
                     ]
-                stats = gr.Markdown("", elem_id="live-stats")
+                stats = gr.Markdown("", elem_id="live-stats", label="Measurements")
         strip = gr.Image(label="The frames the models see now", interactive=False, elem_id="live-frames")
 
         def on_frame(frame, sure: float, key, request: gr.Request):

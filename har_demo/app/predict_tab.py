@@ -159,8 +159,13 @@ def cleared_outputs() -> tuple:
 
 
 def predict(ctx: AppContext, video, key: str | None = None) -> tuple:
-    """The /predict endpoint: this session's engine on one video."""
-    return page_outputs(analyse_video(ctx.engine(key), video, ctx.temp), ctx.temp)
+    """The /predict endpoint: this session's engine on one video; bad input raises gr.Error (API and page)."""
+    analysis = analyse_video(ctx.engine(key), video, ctx.temp)
+    if not analysis.ok:
+        import gradio as gr
+
+        raise gr.Error(analysis.message.removeprefix("⚠ "))
+    return page_outputs(analysis, ctx.temp)
 
 
 def predict_example(ctx: AppContext, video) -> tuple:
@@ -198,10 +203,10 @@ def build_predict_tab(ctx: AppContext) -> None:
                 analyse = gr.Button("Analyse", variant="primary", elem_id="analyse")
                 gr.Markdown(ctx.limits.describe(), elem_classes="small-note")
             with gr.Column(scale=3, min_width=300):
-                verdict = gr.Markdown(elem_id="verdict", value=PROMPT)
+                verdict = gr.Markdown(elem_id="verdict", value=PROMPT, label="Verdict")
                 threshold = threshold_slider()
                 bars = gr.Plot(label="Class probabilities", elem_id="bars", show_label=False)
-        info = gr.Markdown(elem_id="info")
+        info = gr.Markdown(elem_id="info", label="Clip, notes and timing")
         frames = gr.Gallery(
             label=f"The {engine.settings.frames} frames the models saw, in order (shown in RGB)",
             columns=10,
