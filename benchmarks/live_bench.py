@@ -92,9 +92,12 @@ class Viewer:
         with self.http.stream(
             "GET", f"{self.url}/gradio_api/queue/data", params={"session_hash": self.session_hash}, timeout=None
         ) as r:
-            for line in r.iter_lines():
-                if line.startswith("data:"):
-                    self.messages.put((time.perf_counter(), json.loads(line[5:])))
+            try:
+                for line in r.iter_lines():
+                    if line.startswith("data:"):
+                        self.messages.put((time.perf_counter(), json.loads(line[5:])))
+            except httpx.HTTPError:  # the server went away at the end of the run
+                return
 
     def start(self, frame: str) -> None:
         body = {
