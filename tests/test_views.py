@@ -26,7 +26,7 @@ pytest_plugins = ["tests.app_fixtures"]  # its session fixtures, shared by every
 def test_analyse_real_clip_shows_verdict_bars_frames_timing_device(engine, real_clips):
     a = predict_tab.analyse_video(engine, real_clips / "v_TaiChi_g01_c02.avi")
     assert a.ok, a.message
-    assert "Both models: TaiChi" in a.verdict  # the seed models agree on this clip
+    assert "Both models say TaiChi" in a.verdict  # the seed models agree on this clip
     # 20 frames, in sampling order, RGB, captioned "frame N · T s"
     assert len(a.gallery) == 20
     image, caption = a.gallery[-1]
@@ -317,7 +317,7 @@ def test_the_page_holds_a_session_key_dropped_with_the_session(engine, tmp_path)
     started = time.perf_counter()
     safe_deepcopy(demo.config)
     assert time.perf_counter() - started < 1.0  # not a copy of the Keras models (4 s per page load)
-    assert TABS[:4] == ("predict", "timeline", "misclassified", "models")
+    assert TABS[:5] == ("predict", "live", "timeline", "misclassified", "models")
     names = {d.get("api_name") for d in demo.config["dependencies"]}
     assert {"predict", "timeline", "misclassified"} <= names
 

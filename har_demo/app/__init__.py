@@ -40,7 +40,7 @@ from har_demo.app.limits import Limits
 from har_demo.app.media import TempFiles
 
 # The tabs, in page order: each names har_demo/app/<name>_tab.py and its build_<name>_tab(ctx).
-TABS: tuple[str, ...] = ("predict", "timeline", "misclassified", "models", "studio")
+TABS: tuple[str, ...] = ("predict", "live", "timeline", "misclassified", "models", "studio")
 
 
 def tab_builder(name: str):

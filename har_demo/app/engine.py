@@ -65,6 +65,13 @@ class Engine:
     def predict_clip(self, clip: Clip, source: str = "") -> Prediction:
         return Prediction.for_clip(clip, self.classes, *self.predict_frames(clip.frames), source=source)
 
+    def explain(self, frames: np.ndarray):
+        """Grad-CAM and frame importance for one clip (har_demo.explain), behind the same lock."""
+        from har_demo.explain import explain_prediction
+
+        with self._lock:
+            return explain_prediction(self.predictor, frames)
+
 
 class SessionLimitReached(Exception):
     """Every session slot for own models is taken; the message says so for a person."""

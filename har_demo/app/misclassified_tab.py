@@ -113,7 +113,7 @@ def build_misclassified_tab(ctx: AppContext) -> None:
         with gr.Row():
             model_filter = gr.Dropdown(model_choices(bundle), value=ALL_MODELS, label="Model")
             class_filter = gr.Dropdown(class_choices(bundle), value=ALL_CLASSES, label="True class")
-        wrong_message = gr.Markdown(elem_id="misclassified-message")
+        wrong_message = gr.Markdown(elem_id="misclassified-message", label="Message")
         wrong = gr.Gallery(
             label="Frame strips (20 frames, in order)",
             columns=2,

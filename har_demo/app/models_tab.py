@@ -116,9 +116,12 @@ def build_models_tab(ctx: AppContext) -> None:
     """Built once for the served bundle (a session's own bundle does not change this tab yet)."""
     import gradio as gr
 
+    from har_demo.app.students_panel import build_students_panel
+
     models = models_view(ctx.default.bundle, ctx.default.notice)
     with gr.Tab("Models", id="models"):
         gr.Markdown(models.banner, elem_id="provenance")
+        build_students_panel(ctx)
         gr.Markdown("### Test results (the report's Table 1)")
         gr.Markdown(models.table1, elem_id="table1")
         if models.per_class:

@@ -15,10 +15,12 @@ import numpy as np
 from har_demo import plots
 from har_demo.app.context import AppContext
 from har_demo.app.engine import Engine
+from har_demo.app.explain_panel import build_explain_panel, honest_verdict, threshold_slider, wire_verdict
 from har_demo.app.media import TempFiles, check_upload
 from har_demo.app.text import timing_text, warning
 from har_demo.clip import Clip, VideoError, read_clip
 from har_demo.inference import Prediction
+from har_demo.verdict import DEFAULT_THRESHOLD
 
 PROMPT = "Upload a video or click an example."
 
@@ -61,12 +63,8 @@ def gallery_items(clip: Clip) -> list[tuple[np.ndarray, str]]:
 
 
 def verdict_markdown(prediction: Prediction) -> str:
-    tops = {m: prediction.top(m) for m in prediction.probabilities}
-    if len(set(tops.values())) == 1 and len(tops) > 1:
-        return f"✓ **{prediction.verdict}**"
-    if len(tops) > 1:
-        return f"≠ **{prediction.verdict}**"
-    return f"**{prediction.verdict}**"
+    """The honest verdict (har_demo.verdict) at the default threshold; the page's slider re-judges it."""
+    return honest_verdict(prediction.classes, prediction.probabilities, DEFAULT_THRESHOLD)
 
 
 def analyse_video(engine: Engine, path, temp: TempFiles | None = None) -> Analysis:
@@ -97,7 +95,7 @@ def analyse_video(engine: Engine, path, temp: TempFiles | None = None) -> Analys
                 "but treat it with care."
             )
         )
-    notes += [warning(n) for n in clip.notes[1:]]
+    notes += [warning(n) for n in (clip.notes[1:] if clip.repeated else clip.notes)]
     if engine.bundle.synthetic:
         notes.append(
             "ℹ These models were trained on synthetic clips: expect them to be wrong on real videos "
@@ -153,8 +151,13 @@ def cleared_outputs() -> tuple:
 
 
 def predict(ctx: AppContext, video, key: str | None = None) -> tuple:
-    """The /predict endpoint: this session's engine on one video."""
-    return page_outputs(analyse_video(ctx.engine(key), video, ctx.temp), ctx.temp)
+    """The /predict endpoint: this session's engine on one video; bad input raises gr.Error (API and page)."""
+    analysis = analyse_video(ctx.engine(key), video, ctx.temp)
+    if not analysis.ok:
+        import gradio as gr
+
+        raise gr.Error(analysis.message.removeprefix("⚠ "))
+    return page_outputs(analysis, ctx.temp)
 
 
 def predict_example(ctx: AppContext, video) -> tuple:
@@ -192,9 +195,10 @@ def build_predict_tab(ctx: AppContext) -> None:
                 analyse = gr.Button("Analyse", variant="primary", elem_id="analyse")
                 gr.Markdown(ctx.limits.describe(), elem_classes="small-note")
             with gr.Column(scale=3, min_width=300):
-                verdict = gr.Markdown(elem_id="verdict", value=PROMPT)
+                verdict = gr.Markdown(elem_id="verdict", value=PROMPT, label="Verdict")
+                threshold = threshold_slider()
                 bars = gr.Plot(label="Class probabilities", elem_id="bars", show_label=False)
-        info = gr.Markdown(elem_id="info")
+        info = gr.Markdown(elem_id="info", label="Clip, notes and timing")
         frames = gr.Gallery(
             label=f"The {engine.settings.frames} frames the models saw, in order (shown in RGB)",
             columns=10,
@@ -208,6 +212,8 @@ def build_predict_tab(ctx: AppContext) -> None:
         with gr.Accordion("Raw result (JSON)", open=False):
             raw = gr.JSON(label="Prediction", elem_id="raw")
         outputs = [verdict, bars, frames, info, raw]
+        wire_verdict(threshold, verdict, raw)
+        build_explain_panel(ctx, video)
         if examples:
             gr.Examples(
                 examples=[[str(p)] for p in examples],

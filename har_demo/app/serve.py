@@ -12,6 +12,7 @@ SIGTERM (how Spaces and containers stop an app) removes the app's temporary file
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import signal
 import sys
@@ -66,6 +67,9 @@ def launch_options(engine) -> dict:
         js=theme.JS,
         max_file_size=int(engine.limits.max_upload_mb * 1024 * 1024),
         footer_links=["api", "gradio"],
+        # The predict, explain, timeline and annotate endpoints as MCP tools (/gradio_api/mcp/), when
+        # gradio's MCP extra is installed (pip install "gradio[mcp]"); without it launch() would fail.
+        mcp_server=importlib.util.find_spec("mcp") is not None,
     )
 
 

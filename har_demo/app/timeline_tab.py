@@ -129,6 +129,7 @@ def page_outputs(view: TimelineView, boxes: int) -> tuple:
 def build_timeline_tab(ctx: AppContext) -> None:
     import gradio as gr
 
+    from har_demo.app.annotate_panel import build_annotate_panel
     from har_demo.app.examples import find_examples
     from har_demo.app.predict_tab import preview
 
@@ -174,10 +175,13 @@ def build_timeline_tab(ctx: AppContext) -> None:
                     interactive=False,
                     elem_id="downloads",
                 )
-                summary = gr.Markdown(elem_id="timeline-summary")
-        timeline_plot = gr.Plot(show_label=False, elem_id="timeline-plot")
+                summary = gr.Markdown(elem_id="timeline-summary", label="Summary")
+        timeline_plot = gr.Plot(label="Timeline", show_label=False, elem_id="timeline-plot")
         with gr.Row(elem_id="segments"):
-            segment_boxes = [gr.Markdown(min_width=280) for _ in ctx.default.bundle.model_names]
+            segment_boxes = [
+                gr.Markdown(min_width=280, label=f"{display_name(m)} segments") for m in ctx.default.bundle.model_names
+            ]
+        build_annotate_panel(ctx, long_video, downloads)
 
         def timeline(video, window_s, stride_s, key, progress=gr.Progress()):
             view = timeline_view(
@@ -188,6 +192,8 @@ def build_timeline_tab(ctx: AppContext) -> None:
                 exports=ctx.temp,
                 progress=lambda fraction, desc: progress(fraction, desc=desc),
             )
+            if not view.ok:  # bad input: an error through the API too, not a normal answer
+                raise gr.Error(view.message.removeprefix("⚠ "))
             return page_outputs(view, len(segment_boxes))
 
         long_video.upload(

@@ -672,6 +672,54 @@ def render_clip(
     `nuisance=False` drops camera shake, lighting drift and pixel noise (handy for tests and
     debugging); the random numbers are still drawn, so the actors move exactly the same.
     """
+    return _render(class_name, rng, scene, width, height, fps, seconds, nuisance, None)
+
+
+def render_clip_with_boxes(
+    class_name: str,
+    rng: np.random.Generator,
+    *,
+    scene: Scene | None = None,
+    width: int = WIDTH,
+    height: int = HEIGHT,
+    fps: float = FPS,
+    seconds: float | tuple[float, float] = DEFAULT_SECONDS,
+    nuisance: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`render_clip`'s frames (identical, same random numbers) plus where the actor is in each one.
+
+    Why: explanations (Grad-CAM) can then be checked against ground truth. The box of frame t is
+    (x0, y0, x1, y1) in frame pixels, x1/y1 exclusive, around every pixel that the moving parts
+    (people, animals, swing ropes) changed from the static background, after camera shake;
+    (-1, -1, -1, -1) where nothing moving is in view.
+    """
+    boxes: list[tuple[int, int, int, int]] = []
+    frames = _render(class_name, rng, scene, width, height, fps, seconds, nuisance, boxes)
+    return frames, np.asarray(boxes, dtype=np.int32).reshape(-1, 4)
+
+
+def _moving_box(canvas: np.ndarray, base: np.ndarray, dx: int, dy: int, width: int, height: int) -> tuple:
+    """Bounding box of the pixels where canvas differs from base, in the frame cut at (dx, dy)."""
+    view = (slice(dy, dy + height), slice(dx, dx + width))
+    changed = np.any(canvas[view] != base[view], axis=-1)
+    rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+    if not len(rows):
+        return (-1, -1, -1, -1)
+    return (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+
+
+def _render(
+    class_name: str,
+    rng: np.random.Generator,
+    scene: Scene | None,
+    width: int,
+    height: int,
+    fps: float,
+    seconds: float | tuple[float, float],
+    nuisance: bool,
+    boxes: list | None,
+) -> np.ndarray:
+    """render_clip's body; appends each frame's actor box to `boxes` when it is a list."""
     _check_class(class_name)
     if scene is None:
         scene = make_scene(rng, width, height)
@@ -690,6 +738,9 @@ def render_clip(
     for t in range(n):
         np.copyto(canvas, base)
         draw(paint, t)
+        if boxes is not None:
+            dx, dy = (shake[t] + MARGIN) if nuisance else (MARGIN, MARGIN)
+            boxes.append(_moving_box(canvas, base, int(dx), int(dy), width, height))
         if not nuisance:
             frames[t] = canvas[MARGIN : MARGIN + height, MARGIN : MARGIN + width]
             continue

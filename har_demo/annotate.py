@@ -1,0 +1,291 @@
+"""The video and its timeline together: WebVTT subtitles and an annotated H.264 mp4.
+
+Subtitles: one cue per stretch of time in which no model changes its answer (the union of every
+model's segment edges), "ConvLSTM: TaiChi 87% · LRCN: Swing 55%", for `gr.Video(subtitles=...)`.
+
+Annotated mp4: the clip's own frames (decoded once, sequentially), each with every model's label
+and confidence at that moment (the window whose centre is nearest) and a strip of the models'
+segments with a playhead, drawn with OpenCV and encoded by Debian's ffmpeg (libx264, yuv420p,
++faststart) through a pipe, so a browser plays it and a person can download it. Frames, size and
+encoding time are bounded by the caller's limits. No gradio here.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from har_demo.names import display_name
+from har_demo.timeline import Segment, Timeline
+
+MAX_WIDTH = 640  # annotated videos are scaled down to this width (and made even for yuv420p)
+ENCODE_TIMEOUT_S = 120.0
+
+
+class AnnotateError(RuntimeError):
+    """The annotated video could not be made (no ffmpeg, an unreadable clip, too slow); says why."""
+
+
+# ----------------------------------------------------------------------------- subtitles
+
+
+@dataclass(frozen=True)
+class Cue:
+    start_s: float
+    end_s: float
+    text: str
+
+
+def _segment_at(segments: list[Segment], t: float) -> Segment:
+    for segment in segments:
+        if segment.start_s <= t < segment.end_s:
+            return segment
+    return segments[-1] if t >= segments[-1].end_s else segments[0]
+
+
+def cues(timeline: Timeline, threshold: float | None = None) -> list[Cue]:
+    """Cues tiling the timeline's covered time; a new cue wherever any model's segment changes.
+
+    With a threshold, a model whose segment's mean confidence is below it reads "not sure (label?)".
+    """
+    per_model = timeline.all_segments()
+    per_model = {m: s for m, s in per_model.items() if s}
+    if not per_model:
+        return []
+    edges = sorted({round(e, 3) for segs in per_model.values() for s in segs for e in (s.start_s, s.end_s)})
+    out = []
+    for start, end in zip(edges, edges[1:]):
+        if end <= start:
+            continue
+        middle = (start + end) / 2
+        parts = []
+        for model, segments in per_model.items():
+            s = _segment_at(segments, middle)
+            if threshold is not None and s.mean_confidence < threshold:
+                parts.append(f"{display_name(model)}: not sure ({s.label}? {s.mean_confidence:.0%})")
+            else:
+                parts.append(f"{display_name(model)}: {s.label} {s.mean_confidence:.0%}")
+        out.append(Cue(start, end, " · ".join(parts)))
+    return out
+
+
+def _vtt_time(seconds: float) -> str:
+    ms = int(round(seconds * 1000))
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def webvtt(timeline: Timeline, threshold: float | None = None) -> str:
+    """The timeline's segments as a WebVTT file's text."""
+    blocks = ["WEBVTT", ""]
+    for number, cue in enumerate(cues(timeline, threshold), start=1):
+        blocks += [str(number), f"{_vtt_time(cue.start_s)} --> {_vtt_time(cue.end_s)}", cue.text, ""]
+    return "\n".join(blocks)
+
+
+def write_webvtt(path: str | Path, timeline: Timeline, threshold: float | None = None) -> Path:
+    path = Path(path)
+    path.write_text(webvtt(timeline, threshold), encoding="utf-8")
+    return path
+
+
+# ----------------------------------------------------------------------------- annotated video
+
+
+def _hex_bgr(colour: str) -> tuple[int, int, int]:
+    colour = colour.lstrip("#")
+    r, g, b = (int(colour[i : i + 2], 16) for i in (0, 2, 4))
+    return b, g, r
+
+
+def _class_colours(count: int) -> list[tuple[int, int, int]]:
+    from har_demo.plots import class_colour  # the page's class colours, so video and figure match
+
+    return [_hex_bgr(class_colour(i)) for i in range(count)]
+
+
+def _out_size(width: int, height: int, max_width: int) -> tuple[int, int]:
+    scale = min(1.0, max_width / width)
+    w, h = int(round(width * scale)), int(round(height * scale))
+    return max(2, w - w % 2), max(2, h - h % 2)
+
+
+def _window_at(timeline: Timeline, t: float) -> int:
+    centers = timeline.centers
+    return int(np.argmin(np.abs(centers - t)))
+
+
+class _Painter:
+    """Draws one model-per-line label panel and a segment strip onto frames of one size."""
+
+    def __init__(self, timeline: Timeline, size: tuple[int, int], true_label: str | None) -> None:
+        self.timeline, self.true_label = timeline, true_label
+        self.w, self.h = size
+        self.scale = max(0.4, self.w / 640)
+        self.colours = _class_colours(len(timeline.classes))
+        self.line_h = int(26 * self.scale)
+        self.strip_h = max(6, int(10 * self.scale))
+        self.segments = timeline.all_segments()
+        self.duration = max(timeline.duration, 1e-6)
+        self.strip = self._strip()
+
+    def _strip(self) -> np.ndarray:
+        """The segments of every model (and the true label, when known) as coloured bands, drawn once."""
+        rows = len(self.segments) + (1 if self.true_label else 0)
+        strip = np.full((rows * (self.strip_h + 2), self.w, 3), 40, np.uint8)
+        for r, segments in enumerate(self.segments.values()):
+            y = r * (self.strip_h + 2)
+            for s in segments:
+                x0, x1 = int(s.start_s / self.duration * self.w), int(s.end_s / self.duration * self.w)
+                colour = self.colours[self.timeline.classes.index(s.label)]
+                cv2.rectangle(strip, (x0, y), (max(x0, x1 - 1), y + self.strip_h - 1), colour, -1)
+        if self.true_label:
+            y = len(self.segments) * (self.strip_h + 2)
+            index = self.timeline.classes.index(self.true_label) if self.true_label in self.timeline.classes else None
+            colour = self.colours[index] if index is not None else (200, 200, 200)
+            cv2.rectangle(strip, (0, y), (self.w - 1, y + self.strip_h - 1), colour, -1)
+        return strip
+
+    def draw(self, frame: np.ndarray, t: float) -> np.ndarray:
+        window = _window_at(self.timeline, t)
+        lines = []
+        for model, probs in self.timeline.probabilities.items():
+            p = probs[window]
+            top = int(np.argmax(p))
+            lines.append((f"{display_name(model)}: {self.timeline.classes[top]} {p[top]:.0%}", top, float(p[top])))
+        if self.true_label:
+            lines.append((f"True label: {self.true_label}", None, 0.0))
+        panel_h = self.line_h * len(lines) + 8
+        top_part = frame[:panel_h]
+        top_part[:] = (top_part * 0.45).astype(np.uint8)
+        font, thick = cv2.FONT_HERSHEY_SIMPLEX, max(1, int(round(1.5 * self.scale)))
+        bar_w = int(self.w * 0.22)
+        for i, (text, cls, conf) in enumerate(lines):
+            y = 4 + self.line_h * (i + 1) - int(7 * self.scale)
+            if cls is not None:
+                x0 = self.w - bar_w - 8
+                cv2.rectangle(frame, (x0, y - int(14 * self.scale)), (x0 + bar_w, y), (90, 90, 90), -1)
+                fill = x0 + int(bar_w * conf)
+                cv2.rectangle(frame, (x0, y - int(14 * self.scale)), (fill, y), self.colours[cls], -1)
+            cv2.putText(frame, text, (8, y), font, 0.6 * self.scale, (255, 255, 255), thick, cv2.LINE_AA)
+        sh = len(self.strip)
+        frame[self.h - sh :] = self.strip
+        x = min(self.w - 1, int(t / self.duration * self.w))
+        cv2.line(frame, (x, self.h - sh - 3), (x, self.h - 1), (255, 255, 255), max(1, int(2 * self.scale)))
+        return frame
+
+
+def ffmpeg_path() -> str:
+    found = shutil.which("ffmpeg")
+    if not found:
+        raise AnnotateError("ffmpeg is not installed here, so no annotated video can be made (apt install ffmpeg).")
+    return found
+
+
+def annotate_video(
+    source: str | Path,
+    timeline: Timeline,
+    out: str | Path,
+    *,
+    true_label: str | None = None,
+    max_width: int = MAX_WIDTH,
+    timeout_s: float = ENCODE_TIMEOUT_S,
+) -> Path:
+    """Write `out` (.mp4, H.264): the first timeline.frame_count frames of `source`, annotated.
+
+    The timeline bounds the frames (it was computed under the caller's frame limit); `max_width`
+    bounds the size and `timeout_s` the wall time. Raises AnnotateError with a sentence for a person.
+    """
+    out = Path(out)
+    cap = cv2.VideoCapture(str(source))
+    if not cap.isOpened():
+        raise AnnotateError(f"Could not open {Path(source).name} to annotate it.")
+    started = time.monotonic()
+    process = None
+    written = 0
+    try:
+        ok, frame = cap.read()
+        if not ok:
+            raise AnnotateError(f"{Path(source).name} has no frames to annotate.")
+        size = _out_size(frame.shape[1], frame.shape[0], max_width)
+        painter = _Painter(timeline, size, true_label)
+        command = [
+            ffmpeg_path(),
+            *("-hide_banner", "-loglevel", "error", "-y"),
+            *("-f", "rawvideo", "-pix_fmt", "bgr24", "-s", f"{size[0]}x{size[1]}", "-r", f"{timeline.fps:.6f}"),
+            *("-i", "-", "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"),
+            *("-pix_fmt", "yuv420p", "-movflags", "+faststart", str(out)),
+        ]
+        process = subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+        while ok and written < timeline.frame_count:
+            if time.monotonic() - started > timeout_s:
+                raise AnnotateError(f"Annotating the video took longer than {timeout_s:g} s and was stopped.")
+            if (frame.shape[1], frame.shape[0]) != size:
+                frame = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
+            painter.draw(frame, written / timeline.fps)
+            process.stdin.write(np.ascontiguousarray(frame).tobytes())
+            written += 1
+            ok, frame = cap.read()
+        process.stdin.close()
+        remaining = max(1.0, timeout_s - (time.monotonic() - started))
+        process.wait(timeout=remaining)  # stderr stays small at -loglevel error: the pipe cannot fill
+        err = process.stderr.read()
+        if process.returncode != 0:
+            raise AnnotateError(f"ffmpeg could not encode the annotated video: {err.decode(errors='replace')[-300:]}")
+    except BaseException as exc:
+        out.unlink(missing_ok=True)  # only what this call was writing
+        if isinstance(exc, (BrokenPipeError, subprocess.TimeoutExpired)):
+            raise AnnotateError(f"ffmpeg stopped while encoding the annotated video ({type(exc).__name__}).") from exc
+        raise
+    finally:
+        cap.release()
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+    return out
+
+
+# ----------------------------------------------------------------------------- from the JSON export
+
+
+def timeline_from_dict(data: dict) -> Timeline:
+    """A Timeline back from `Timeline.to_dict()` (the app's JSON download): enough for subtitles and video."""
+    windows = data["windows"]
+    classes = list(data["classes"])
+    models = list(data["models"])
+    indices = np.array([w["frame_indices"] for w in windows], dtype=np.int64).reshape(len(windows), -1)
+    return Timeline(
+        source=data.get("source", ""),
+        classes=classes,
+        fps=float(data["fps"]),
+        frame_count=int(data["frame_count"]),
+        window_s=float(data["window_s"]),
+        stride_s=float(data["stride_s"]),
+        span_frames=int(data["window_frames"]),
+        stride_frames=int(data["stride_frames"]),
+        sampling=data.get("sampling", "tutorial"),
+        start_frames=indices[:, 0].copy(),
+        frame_indices=indices,
+        probabilities={
+            m: np.array([[w["probabilities"][m][c] for c in classes] for w in windows], np.float32) for m in models
+        },
+        notes=list(data.get("notes", [])),
+    )
+
+
+def true_label_of(name: str, classes: list[str]) -> str | None:
+    """The class a file name states (UCF50's v_<Class>_gXX_cYY, the examples' synthetic_<Class>), if it is one of ours."""
+    stem = Path(name).stem
+    for prefix in ("v_", "synthetic_"):
+        if stem.startswith(prefix):
+            label = stem[len(prefix) :].split("_", 1)[0]
+            return label if label in classes else None
+    return None

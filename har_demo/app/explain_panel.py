@@ -1,0 +1,140 @@
+"""Predict tab additions: the honest verdict with its threshold slider, and "What did the models look at?".
+
+`verdict_from_result` re-judges a prediction's JSON at another threshold (no model call);
+`explain_video` decodes the clip like Predict does and returns Grad-CAM strips and frame-importance
+bars (har_demo.explain). `build_verdict_controls` / `build_explain_panel` lay them out and wire
+them; the Predict tab calls them (two lines there).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from har_demo.app.context import AppContext
+from har_demo.app.engine import Engine
+from har_demo.app.media import TempFiles, check_upload
+from har_demo.app.text import warning
+from har_demo.clip import VideoError, read_clip
+from har_demo.names import display_name
+from har_demo.verdict import DEFAULT_THRESHOLD, check_threshold, judge
+
+EXPLAIN_NOTE = (
+    "**Heat maps (Grad-CAM):** red = the parts of each frame that pushed the model towards its answer most, "
+    "at the resolution of the model's feature maps (ConvLSTM 5×5, LRCN 16×16 per frame: coarse). "
+    "**Frame importance:** each bar is how much the model's top probability drops when that frame is replaced "
+    "by its neighbour; near 0 = the model could do without it."
+)
+
+
+def honest_verdict(classes: list[str], probabilities: dict[str, np.ndarray], threshold: float) -> str:
+    """The verdict's markdown for the page."""
+    return judge(classes, probabilities, threshold).markdown()
+
+
+def verdict_from_result(result: dict | None, threshold: float) -> str:
+    """Re-judge the last prediction (the Predict tab's JSON) at a new threshold."""
+    if not result or "models" not in result:
+        return ""
+    threshold = check_threshold(threshold)
+    classes = list(result["classes"])
+    probabilities = {
+        m: np.array([info["probabilities"][c] for c in classes], np.float32) for m, info in result["models"].items()
+    }
+    return honest_verdict(classes, probabilities, threshold)
+
+
+@dataclass
+class ExplainView:
+    ok: bool
+    message: str = ""
+    strips: dict[str, np.ndarray] = field(default_factory=dict)  # model -> RGB image
+    figure: Any = None
+
+
+def explain_video(engine: Engine, path, temp: TempFiles | None = None) -> ExplainView:
+    """Grad-CAM strips and frame importance for the video Predict analyses (same decoding, same limits)."""
+    from har_demo.explain_plots import explanation_strip, frame_importance_figure
+
+    limits = engine.limits
+    if temp is not None and path:
+        path = temp.original_of(path)
+    try:
+        path = check_upload(path, limits)
+        clip = read_clip(path, engine.settings, limits=limits.decode_limits(limits.predict_seconds))
+    except VideoError as exc:
+        return ExplainView(ok=False, message=warning(str(exc)))
+    explanation = engine.explain(clip.frames)
+    rgb = clip.rgb()
+    strips = {m: explanation_strip(rgb, s) for m, s in explanation.saliency.items()}
+    lines = [
+        f"**{display_name(m)}** explains *{s.label}* ({s.probability:.0%}) at its layer `{s.layer}`."
+        for m, s in explanation.saliency.items()
+    ]
+    message = "\n\n".join([*lines, EXPLAIN_NOTE, f"Explained in {explanation.seconds:.1f} s."])
+    return ExplainView(True, message, strips, frame_importance_figure(explanation.importance, clip.times))
+
+
+def threshold_slider() -> Any:
+    """The verdict's confidence threshold, placed where it is called (under the verdict)."""
+    import gradio as gr
+
+    return gr.Slider(
+        0.0,
+        1.0,
+        value=DEFAULT_THRESHOLD,
+        step=0.05,
+        label="'Sure' threshold: below it a model says it is not sure",
+        elem_id="threshold",
+    )
+
+
+def wire_verdict(threshold, verdict, raw) -> None:
+    """Moving the threshold, or a new result, re-judges the last result (endpoint /verdict)."""
+    import gradio as gr
+
+    def rejudge(result: dict | None, sure: float) -> str:
+        """The verdict of the last prediction at another confidence threshold (0-1)."""
+        try:
+            return verdict_from_result(result, sure)
+        except ValueError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    threshold.change(rejudge, inputs=[raw, threshold], outputs=[verdict], api_name="verdict", show_progress="hidden")
+    raw.change(rejudge, inputs=[raw, threshold], outputs=[verdict], api_visibility="private", show_progress="hidden")
+    return threshold
+
+
+def build_explain_panel(ctx: AppContext, video) -> None:
+    """An accordion: button -> Grad-CAM strip per model, frame-importance bars, what they mean (/explain)."""
+    import gradio as gr
+
+    models = list(ctx.default.bundle.model_names)
+    with gr.Accordion("What did the models look at?", open=False, elem_id="explain"):
+        button = gr.Button("Explain this clip", elem_id="explain-button")
+        note = gr.Markdown(elem_id="explain-note", label="What the explanation shows")
+        strips = [
+            gr.Image(label=f"{display_name(m)}: Grad-CAM on the 20 frames", interactive=False, elem_id=f"cam-{m}")
+            for m in models
+        ]
+        importance = gr.Plot(label="Frame importance", show_label=False, elem_id="frame-importance")
+
+    def explain(path, key):
+        """Grad-CAM heat maps over the 20 frames and frame importance, for each model."""
+        if not path:
+            raise gr.Error("Upload or record a video first.")
+        view = explain_video(ctx.engine(key), path, ctx.temp)
+        if not view.ok:
+            raise gr.Error(view.message.replace("⚠ ", ""))
+        return (view.message, *[view.strips.get(m) for m in models], view.figure)
+
+    button.click(
+        explain,
+        inputs=[video, ctx.session],
+        outputs=[note, *strips, importance],
+        api_name="explain",
+        concurrency_limit=1,
+        concurrency_id="explain",
+    )

@@ -1,0 +1,116 @@
+"""The Live tab: the webcam streams into the app; both models' smoothed bars and the verdict update.
+
+The logic is `har_demo.live` (buffer, sampling, smoothing, rate limits, measurements); this module
+only turns a `Step` into what the page shows and wires the stream. The browser sends a camera
+frame every STREAM_EVERY seconds (`gr.Image(streaming=True).stream`); each browser session's
+buffer lives server-side in the tab's `LiveHub`, keyed by Gradio's session hash (a gr.State would
+be deep-copied with its frames on every event), and goes when the session goes quiet.
+"""
+
+from typing import Any
+
+from har_demo.images import frame_strip
+from har_demo.live import LiveError, LiveHub, LiveLimits, Step
+from har_demo.names import display_name
+from har_demo.verdict import DEFAULT_THRESHOLD
+
+STREAM_EVERY = 0.05  # seconds between camera frames sent by the browser (at most 20 a second)
+STRIP_EVERY = 4  # the frame strip goes to the page on every 4th update only: an image costs more than bars
+WAITING = {
+    "warming": "Filling the buffer…",
+    "full": "The live mode is busy: {n} people are streaming, the most this server allows. Try again in a minute.",
+}
+
+
+def intro_markdown(classes: list[str], limits: LiveLimits, frames: int) -> str:
+    return (
+        "Press the camera's record button and do one of the activities the models know "
+        f"({', '.join(classes)}). The models look at the **last {limits.window_s:g} seconds**, "
+        f"{frames} frames spread over them, up to {limits.rate:g} times a second. The bars are the average "
+        f"of the last {limits.smoothing} answers, so they move smoothly; the verdict below uses them. "
+        "Models trained on four activities name one of those four for anything they see."
+    )
+
+
+def step_outputs(step: Step, classes: list[str], color_order: str) -> tuple[Any, ...] | None:
+    """(verdict markdown, {model: {class: smoothed probability}}, frame strip RGB, stats) or None to skip."""
+    update = step.update
+    if update is None:
+        return None
+    labels = {model: {c: float(p) for c, p in zip(classes, probs)} for model, probs in update.smoothed.items()}
+    strip = frame_strip(update.frames, color_order=color_order, columns=10)
+    return update.verdict.markdown(), labels, strip, update.stats_text()
+
+
+def waiting_text(step: Step, limits: LiveLimits) -> str | None:
+    """What the stats line says while no update comes (None: leave it as it is)."""
+    text = WAITING.get(step.reason)
+    return text.format(n=limits.max_sessions) if text else None
+
+
+def build_live_tab(ctx) -> None:
+    """Camera in; the verdict (large), each model's smoothed bars, the frames the models see now,
+    updates per second and lag. One viewer cannot starve the others (see har_demo.live)."""
+    import gradio as gr
+
+    engine = ctx.default
+    hub = LiveHub(LiveLimits.from_env())
+    limits = hub.limits
+    models = list(engine.predictor.runners)
+
+    with gr.Tab("Live", id="live"):
+        gr.Markdown(intro_markdown(engine.classes, limits, engine.settings.frames))
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=280):
+                camera = gr.Image(
+                    label="Camera",
+                    sources=["webcam"],
+                    streaming=True,
+                    type="numpy",
+                    webcam_options=gr.WebcamOptions(
+                        mirror=True, constraints={"video": {"width": {"ideal": 320}, "height": {"ideal": 240}}}
+                    ),
+                    elem_id="live-camera",
+                )
+                threshold = gr.Slider(
+                    0.0, 1.0, value=DEFAULT_THRESHOLD, step=0.05, label="'Sure' threshold", elem_id="live-threshold"
+                )
+            with gr.Column(scale=1, min_width=280):
+                verdict = gr.Markdown(
+                    "Start the camera to see what the models think.", elem_id="live-verdict", label="Verdict"
+                )
+                with gr.Row():
+                    bars = [
+                        gr.Label(label=f"{display_name(m)} (smoothed)", num_top_classes=5, elem_id=f"live-{m}")
+                        for m in models
+                    ]
+                stats = gr.Markdown("", elem_id="live-stats", label="Measurements")
+        strip = gr.Image(label="The frames the models see now", interactive=False, elem_id="live-frames")
+
+        def on_frame(frame, sure: float, key, request: gr.Request):
+            """One camera frame: buffer it; when due, run both models and update the page."""
+            session = getattr(request, "session_hash", None) or "api"
+            current = ctx.engine(key)
+            try:
+                step = hub.step(session, frame, current.predict_frames, current.settings, current.classes, float(sure))
+            except (LiveError, ValueError) as exc:
+                raise gr.Error(str(exc)) from exc
+            outputs = step_outputs(step, current.classes, current.settings.color_order)
+            if outputs is None:
+                note = waiting_text(step, limits)
+                return (*[gr.skip()] * (len(bars) + 2), gr.skip() if note is None else note)
+            markdown, labels, image, line = outputs
+            if step.update.number % STRIP_EVERY != 1:
+                image = gr.skip()
+            return (markdown, *[labels.get(m) for m in models], image, line)
+
+        camera.stream(
+            on_frame,
+            inputs=[camera, threshold, ctx.session],
+            outputs=[verdict, *bars, strip, stats],
+            stream_every=STREAM_EVERY,
+            time_limit=limits.time_limit_s,
+            concurrency_limit=limits.max_sessions,
+            api_name="live",
+            show_progress="hidden",
+        )

@@ -1,0 +1,52 @@
+"""The Live tab in the real app: real frames streamed over Gradio's streaming protocol."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import cv2
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def data_urls(clip: Path, count: int) -> list[str]:
+    cap = cv2.VideoCapture(str(clip))
+    urls = []
+    while len(urls) < count:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        urls.append("data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode())
+    cap.release()
+    return urls
+
+
+@pytest.mark.slow
+def test_live_stream_updates_bars_and_verdict() -> None:
+    from benchmarks.live_bench import Viewer, _update_number
+    from har_demo.app.serve import create_demo, launch_options
+
+    demo, engine = create_demo(str(REPO / "weights"))
+    _, url, _ = demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, **launch_options(engine))
+    try:
+        frames = data_urls(REPO / "examples" / "synthetic_HorseRace.webm", 40)
+        viewer = Viewer(url)
+        viewer.start(frames[0])
+        numbers, verdicts, labels = [], [], []
+        for frame in frames[1:]:
+            _, data = viewer.answer(timeout=30)
+            number = _update_number(data)
+            if number is not None:
+                numbers.append(number)
+                verdicts.append(data[0])
+                labels.append(data[1])
+            viewer.send(frame)
+        viewer.close()
+    finally:
+        demo.close()
+    assert len(numbers) >= 3 and numbers == sorted(numbers), "the bars update, again and again"
+    assert any("HorseRace" in str(v) for v in verdicts[-3:]), verdicts[-3:]
+    assert isinstance(labels[-1], dict) and labels[-1].get("label"), labels[-1]
