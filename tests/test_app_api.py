@@ -151,3 +151,18 @@ def test_many_users_downloading_the_same_frames_get_whole_files(app_server, tmp_
         for item in gallery:
             image = cv2.imread(str(item["image"]))
             assert image is not None and image.shape == (64, 64, 3), item
+
+
+def test_mcp_schema_lists_the_predict_and_timeline_tools(app_server):
+    """The app launches with Gradio's MCP server: assistants get predict and timeline as tools."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(app_server.url + "gradio_api/mcp/schema", timeout=30) as response:
+        schema = json.loads(response.read())
+    tools = {tool["name"]: tool for tool in schema}
+    handlers = {fn.api_name: fn.fn.__name__ for fn in app_server.demo.fns.values() if fn.api_name}
+    for endpoint in ("predict", "timeline"):  # a tool is named after its endpoint's handler
+        tool = tools.get(handlers[endpoint])
+        assert tool is not None, (endpoint, sorted(tools))
+        assert tool["description"] and tool["inputSchema"]["properties"], tool

@@ -228,9 +228,21 @@ def build_predict_tab(ctx: AppContext) -> None:
                 example_labels=[Path(p).stem.replace("synthetic_", "") for p in examples],
                 api_name=False,
             )
+
+        def predict_video(video_file: str, session_key: str | None = None):
+            """Recognise the human activity in a video clip with both models (ConvLSTM and LRCN).
+
+            Args:
+                video_file: the video (avi, mp4, mov, webm, mkv or gif).
+                session_key: leave empty (the page's own bundle key).
+            Returns the verdict in words, the probability chart, the 20 frames the models saw,
+            timings, and every model's class probabilities as JSON.
+            """
+            return predict(ctx, video_file, session_key)
+
         gr.on(
             triggers=[analyse.click, video.upload, video.stop_recording],
-            fn=lambda v, key: predict(ctx, v, key),
+            fn=predict_video,
             inputs=[video, ctx.session],
             outputs=outputs,
             api_name="predict",

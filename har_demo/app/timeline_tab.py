@@ -184,6 +184,16 @@ def build_timeline_tab(ctx: AppContext) -> None:
         build_annotate_panel(ctx, long_video, downloads)
 
         def timeline(video, window_s, stride_s, key, progress=gr.Progress()):
+            """What each model (ConvLSTM and LRCN) recognises over time in a long video.
+
+            Args:
+                video: the video file.
+                window_s: seconds of video each prediction sees (1-20).
+                stride_s: seconds between the starts of two windows (0.25-10).
+                key: leave empty (the page's own bundle key).
+            Returns a summary, the probability-over-time chart, CSV/JSON files of every window,
+            and each model's segments (start, end, activity).
+            """
             view = timeline_view(
                 ctx.engine(key),
                 video,
