@@ -201,9 +201,9 @@ def startup_worker(job: dict) -> dict:
 
     imported = time.perf_counter()
     from har_demo.backend import describe_device
-    from har_demo.bundle import load_bundle
     from har_demo.clip import read_clip
     from har_demo.inference import Predictor
+    from har_demo.loader import load_bundle
 
     predictor = Predictor(load_bundle(job["bundle"]), warm=False)
     loaded = time.perf_counter()

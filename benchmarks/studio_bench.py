@@ -92,8 +92,8 @@ def run(args: argparse.Namespace, work: Path) -> int:
 
     import keras  # noqa: F401  (the app has it loaded before anyone presses Train)
 
-    from har_demo.bundle import load_bundle
     from har_demo.inference import Predictor
+    from har_demo.loader import load_bundle
 
     trainer = StudioTrainer(StudioLimits(max_train_seconds=10_000))
     pressed = time.perf_counter()

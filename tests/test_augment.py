@@ -169,6 +169,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     return result
 
 
+@pytest.mark.slow
 def test_train_cli_records_augmentation_and_the_ablation(tmp_path):
     data, bundle, cache = tmp_path / "SynthUCF", tmp_path / "bundle", tmp_path / "cache"
     write_synthetic_dataset(data, 4, groups_per_class=2, workers=2, progress=False)
@@ -180,6 +181,8 @@ def test_train_cli_records_augmentation_and_the_ablation(tmp_path):
         "lrcn",
         "--epochs",
         "1",
+        "--val-fraction",
+        "0",
         "--split",
         "group",
         "--augment",

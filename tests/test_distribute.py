@@ -21,6 +21,8 @@ import pytest
 
 from har_demo.training.synth import write_synthetic_dataset
 
+pytestmark = pytest.mark.slow  # trains models or exports them (tens of seconds each)
+
 WEIGHT_TOLERANCE = 1e-4
 
 

@@ -84,8 +84,8 @@ def clip_ratio(maps: np.ndarray, boxes: np.ndarray) -> float:
 
 def saliency_ratios(layer: str | None, per_class: int = 3) -> dict[str, list[float]]:
     """Per model, per clip: clip_ratio of the Grad-CAM of the clip's true class."""
-    from har_demo.bundle import load_bundle
     from har_demo.explain import GradCam
+    from har_demo.loader import load_bundle
 
     bundle = load_bundle(str(WEIGHTS))
     cams = {name: GradCam(model, name, layer) for name, model in bundle.models.items()}
@@ -111,7 +111,7 @@ def test_saliency_falls_on_the_actor() -> None:
 def _frame_importance_run(backend: str) -> dict:
     script = f"""
 import json, numpy as np
-from har_demo.bundle import load_bundle
+from har_demo.loader import load_bundle
 from har_demo.explain import GradCam, frame_importance
 from har_demo.training import synth
 from har_demo.clip import prepare_frame, sample_indices, to_model_input

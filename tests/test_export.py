@@ -18,6 +18,8 @@ from har_demo.loader import load_bundle
 from har_demo.training.export import TOLERANCE, ExportError, TFLiteRunner, convert_to_tflite, export_graph, model_ops
 from har_demo.training.import_weights import import_bundle
 
+pytestmark = pytest.mark.slow  # trains models or exports them (tens of seconds each)
+
 CLASSES = ["WalkingWithDog", "TaiChi", "Swing", "HorseRace"]
 # TFLite builtin operators; a Select TF op would show up as FlexXxx or a custom op
 BUILTIN_SEEN = {

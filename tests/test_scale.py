@@ -12,6 +12,8 @@ import pytest
 from har_demo.training.many_classes import make_many_class_folder, transform, variants
 from har_demo.training.synth import write_synthetic_dataset
 
+pytestmark = pytest.mark.slow  # trains models or exports them (tens of seconds each)
+
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     result = subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True)

@@ -52,17 +52,18 @@ def _args(*argv: str) -> argparse.Namespace:
 
 
 def test_train_uses_the_tiny_defaults_for_options_left_alone(real_tiny, capsys):
-    from dataclasses import asdict
 
     base = train.TrainConfig(epochs=30, split="group")
-    args = _args(str(real_tiny), "--classes", "all", "--split", "group", "--learning-rate", "0.0005")
-    config = train.apply_tiny_defaults(replace_lr(base, 0.0005), args, asdict(train.TrainConfig()))
+    args = _args(str(real_tiny), "--classes", "all", "--learning-rate", "0.0005")
+    config = train.apply_tiny_defaults(replace_lr(base, 0.0005), args, train._asked(args), "all")
     assert config.split == TINY_SPLIT and config.val_fraction == 0.0 and config.epochs == TINY_EPOCHS
     assert config.learning_rate == 0.0005  # set by the person: kept
     assert config.augment and config.extra["tiny_defaults"]["split"] == TINY_SPLIT
     assert "Tiny dataset (42 clips, 4 classes)" in capsys.readouterr().out
+    chosen = _args(str(real_tiny), "--classes", "all", "--split", "group")  # a split someone chose: kept
+    assert train.apply_tiny_defaults(base, chosen, train._asked(chosen), "all") is base
     off = _args(str(real_tiny), "--classes", "all", "--tiny", "off")
-    assert train.apply_tiny_defaults(base, off, asdict(train.TrainConfig())) is base
+    assert train.apply_tiny_defaults(base, off, train._asked(off), "all") is base
 
 
 def replace_lr(config, lr):

@@ -32,7 +32,7 @@ def make_set(folder, clips_per_group: int = 2, groups: int = 2, seed: int = 0) -
 
 @pytest.mark.slow
 def test_two_sessions_train_one_after_the_other_each_into_its_own_bundle(tmp_path):
-    from har_demo.bundle import load_bundle
+    from har_demo.loader import load_bundle
 
     trainer = StudioTrainer(StudioLimits())
     a = make_set(tmp_path / "a", seed=1)

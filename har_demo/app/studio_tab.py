@@ -399,7 +399,7 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
 
 def serve_bundle(ctx, old_key: str | None, ref) -> str:
     """Load a bundle (folder or Hub ref) and make it this session's; the old session engine is dropped."""
-    from har_demo.bundle import load_bundle
+    from har_demo.loader import load_bundle
 
     key = ctx.registry.add(load_bundle(ref))
     if old_key:
