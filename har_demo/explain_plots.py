@@ -16,7 +16,8 @@ from plotly.subplots import make_subplots
 from har_demo.explain import FrameImportance, Saliency, overlay
 from har_demo.images import frame_strip
 from har_demo.names import display_name
-from har_demo.plots import FONT, model_colour
+from har_demo.plots import _layout as _plots_layout
+from har_demo.plots import model_colour
 from har_demo.verdict import OTHERS, Bars
 
 DISPLAY_SIDE = 96  # each 64x64 frame is shown at this size, so a phone still sees the heat map
@@ -29,15 +30,8 @@ def explanation_strip(frames_rgb: np.ndarray, saliency: Saliency, columns: int =
 
 
 def _layout(fig: go.Figure, height: int, title: str) -> go.Figure:
-    fig.update_layout(
-        height=height,
-        margin=dict(l=10, r=20, t=60, b=40),
-        font=FONT,
-        plot_bgcolor="white",
-        paper_bgcolor="white",
-        title=dict(text=title, x=0, xanchor="left", font=dict(size=13, color="#555")),
-    )
-    return fig
+    """The app's figure style (plots._layout) with a small left-aligned title."""
+    return _plots_layout(fig, height, title=dict(text=title, x=0, xanchor="left", font=dict(size=13, color="#555")))
 
 
 def frame_importance_figure(importances: dict[str, FrameImportance], times: list[float] | None = None) -> go.Figure:
