@@ -635,7 +635,9 @@ def train_bundle(
                     "result": {**info, **evaluation},
                     "entry": save_models(folder, {name: model})[name],
                 }
-                state.update(name, unit | ({"ablation": row} if row else {}))
+                if row:
+                    unit["ablation"] = row
+                state.update(name, unit)
             results[name], entries[name] = unit["result"], unit["entry"]
             if unit.get("ablation"):
                 ablation[name] = unit["ablation"]
