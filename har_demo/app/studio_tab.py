@@ -128,8 +128,8 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         with gr.Row():
             add_recording_btn = gr.Button("Add the recording", variant="primary")
             add_uploads_btn = gr.Button("Add the uploads")
-        status = gr.Markdown()
-        counts = gr.Markdown("No classes yet.")
+        status = gr.Markdown(label="Studio status")
+        counts = gr.Markdown("No classes yet.", label="Clips per class")
         gallery = gr.Gallery(label="Clips", columns=8, height=260, allow_preview=False)
         selected = gr.State(None)
         with gr.Row():
@@ -145,9 +145,9 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
             epochs = gr.Slider(1, limits.max_epochs, value=30, step=1, label="Epochs")
             train_btn = gr.Button("Train", variant="primary")
             stop_btn = gr.Button("Stop", variant="stop")
-        progress = gr.Markdown()
+        progress = gr.Markdown(label="Training progress")
         curves = gr.Plot(label="Training curves")
-        evaluation = gr.Markdown()
+        evaluation = gr.Markdown(label="Evaluation")
         with gr.Row():
             confusion_a = gr.Plot(label="Confusion")
             confusion_b = gr.Plot(label="Confusion")
@@ -159,7 +159,7 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
             repo_id = gr.Textbox(label="Model repo (OWNER/NAME)", scale=3)
             token = gr.Textbox(label="Write token (used once, never kept)", type="password", scale=3)
             push_btn = gr.Button("Push", scale=1)
-        push_status = gr.Markdown()
+        push_status = gr.Markdown(label="Push status")
 
         gr.Markdown("### Or bring your own models")
         with gr.Row():
@@ -173,7 +173,7 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         with gr.Row():
             hub_ref = gr.Textbox(label="Or a Hub bundle OWNER/NAME[@REVISION]", scale=3)
             hub_btn = gr.Button("Serve from the Hub", scale=1)
-        byo_status = gr.Markdown()
+        byo_status = gr.Markdown(label="Own models status")
 
     # ------------------------------------------------------------------ handlers
     def refreshed(sid: str, message: str = ""):
