@@ -67,7 +67,7 @@ def test_upload_a_real_clip_and_see_what_both_models_see(browser, app_server, re
     page = open_page(browser, app_server.url, 1400)
     page.locator("#video input[type=file]").set_input_files(str(real_clips / "v_TaiChi_g01_c02.avi"))
     wait_for_result(page)
-    assert "Both models: TaiChi" in page.locator("#verdict").inner_text()
+    assert "Both models say TaiChi" in page.locator("#verdict").inner_text()
     captions = page.locator("#frames .caption-label").all_inner_texts()
     assert len(captions) == 20 and captions[-1] == "frame 152 · 6.08 s"
     bars = page.locator("#bars").inner_text()

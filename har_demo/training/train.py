@@ -871,9 +871,11 @@ def apply_tiny_defaults(config: TrainConfig, args: argparse.Namespace, asked: se
     """Tiny-set defaults for the options a person did not set (`asked`: by a flag or the recipe).
 
     `--tiny auto` applies them when the dataset is small and neither a recipe nor `--split` was
-    given (a recipe, or a chosen split, is a run someone specified); `--tiny on` always, `off` never.
+    given (a recipe, or a chosen split, is a run someone specified), and not on `--resume` (the
+    interrupted run's settings decide; resume a tiny-defaults run with `--tiny on`); `--tiny on`
+    always, `off` never.
     """
-    if args.tiny == "off" or (args.tiny == "auto" and (args.config or "split" in asked)):
+    if args.tiny == "off" or (args.tiny == "auto" and (args.config or "split" in asked or args.resume)):
         return config
     records = scan_dataset(args.data, parse_classes(classes))
     n_classes = len({r.label for r in records})
