@@ -1,11 +1,16 @@
-"""The fast-path rewrite: a model's layers swapped for inference-only ones with the same weights.
+"""The fast-path rewrite: a model's layers swapped for faster ones with the same weights.
 
 Keras runs TimeDistributed as a loop over the frames and ConvLSTM2D as eight small convolutions
-per time step; at inference a clip costs far less as a few large ops. One rewrite, used twice:
+per time step; at inference a clip costs far less as a few large ops. One rewrite, used three times:
 
   * `inference_model(model)` (har_demo.inference): what the Predictor serves, on every backend;
   * `har_demo.training.export.export_graph(model)`: the TFLite export graph (which adds only what
-    a fixed-shape flatbuffer needs: a batch of 1 and unrolled LSTMs).
+    a fixed-shape flatbuffer needs: a batch of 1 and unrolled LSTMs);
+  * `training_model(model)` (training/train.py): the graph that training fits. Only the frame loops
+    go (TimeDistributed -> `Framewise`, also around dropout, which stays active; 3-D pooling of time
+    depth 1 -> 2-D pooling); ConvLSTM2D stays Keras's own, recurrent dropout included. On the
+    2-core CPU an LRCN step took 0.97 s instead of 2.2 s, and its first (traced) step 33 s instead
+    of 152 s; ConvLSTM gains about 5%.
 
 `fast_layer(layer)` is the rewrite of one layer:
 
@@ -47,12 +52,25 @@ class Passthrough(keras.layers.Layer):
         return x
 
 
+@keras.saving.register_keras_serializable(package="har_demo")
 class Framewise(keras.layers.Layer):
-    """`inner` on every frame in one call: (B, T, ...) -> (B*T, ...) -> inner -> (B, T, ...)."""
+    """`inner` on every frame in one call: (B, T, ...) -> (B*T, ...) -> inner -> (B, T, ...).
 
-    def __init__(self, inner, name: str | None = None) -> None:
-        super().__init__(name=name or f"framewise_{inner.name}")
+    Serializable, so a training checkpoint of a `training_model` saves and loads like any model.
+    """
+
+    def __init__(self, inner, name: str | None = None, **kwargs) -> None:
+        super().__init__(name=name or f"framewise_{inner.name}", **kwargs)
         self.inner = inner  # the source layer object itself: its weights, not a copy
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "inner": keras.saving.serialize_keras_object(self.inner)}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        config = dict(config)
+        inner = keras.saving.deserialize_keras_object(config.pop("inner"))
+        return cls(inner, **config)
 
     def call(self, x, mask=None, training=None):
         if mask is not None:
@@ -141,6 +159,38 @@ def fast_layer(layer):
     if isinstance(layer, layers.ConvLSTM2D) and _plain_convlstm(layer):
         return FusedConvLSTM2D(layer)
     return layer
+
+
+def training_layer(layer):
+    """The training replacement of `layer`: frame loops become one call; nothing else changes."""
+    if isinstance(layer, layers.TimeDistributed):
+        return Framewise(layer.layer, name=layer.name)
+    if isinstance(layer, (layers.MaxPooling3D, layers.AveragePooling3D)):
+        return _framewise_pooling(layer) or layer
+    return layer
+
+
+def training_model(model):
+    """`model` rebuilt with `training_layer` for fit(): same weight variables, same layer order.
+
+    `plain_copy` turns it (or one loaded from a checkpoint) back into the model's own layers for
+    saving. A model it cannot rebuild comes back unchanged.
+    """
+    try:
+        return keras.models.clone_model(model, clone_function=training_layer)
+    except Exception as exc:  # an unusual architecture: train it as it is
+        warnings.warn(f"{model.name}: training the model as built ({exc})", stacklevel=2)
+        return model
+
+
+def plain_copy(trained, plain):
+    """`plain` (the model's own architecture) with the weights of `trained` (a training_model)."""
+    weights = trained.get_weights()
+    shapes = [w.shape for w in weights], [tuple(v.shape) for v in plain.weights]
+    if shapes[0] != shapes[1]:
+        raise ValueError(f"{plain.name}: the trained and the plain model's weights differ in shape")
+    plain.set_weights(weights)
+    return plain
 
 
 def inference_model(model, jit_compile: bool | None = None):

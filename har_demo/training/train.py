@@ -360,6 +360,7 @@ def train_one(
     """
     import keras
 
+    from har_demo.fastpath import plain_copy, training_model
     from har_demo.models import build_model
 
     key = key or name
@@ -374,7 +375,8 @@ def train_one(
         if done_epochs:
             model = keras.saving.load_model(state.folder / unit["last"], compile=True)
         else:
-            model = build_model(name, len(cache.classes), s.frames, s.height, s.width)
+            # fit() runs the frame-loop-free rewrite (fastpath.training_model): same weights, faster steps
+            model = training_model(build_model(name, len(cache.classes), s.frames, s.height, s.width))
             model.compile(
                 optimizer=config.make_optimizer(),
                 loss=config.loss,
@@ -419,12 +421,10 @@ def train_one(
         checkpoint.set_model(model)
         checkpoint.on_train_begin()
         checkpoint.on_train_end()
-    if strategy is not None:
-        # A plain copy for evaluation and saving: predict_on_batch on a mirrored model returns
-        # one copy of the batch per replica (Keras 3.15), and the bundle must not depend on it.
-        plain = build_model(name, len(cache.classes), s.frames, s.height, s.width)
-        plain.set_weights(model.get_weights())
-        model = plain
+    # A plain copy for evaluation and saving: the bundle holds the report's layers, not the training
+    # rewrite; and predict_on_batch on a mirrored model returns one copy of the batch per replica
+    # (Keras 3.15), which the bundle must not depend on.
+    model = plain_copy(model, build_model(name, len(cache.classes), s.frames, s.height, s.width))
     unit = state.units.get(key, {})
     curves = unit.get("history", {})
     epochs_trained = len(curves.get("loss", []))
