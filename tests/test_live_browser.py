@@ -87,6 +87,11 @@ def next_stats(page) -> str:
     return page.locator("#live-stats").inner_text()
 
 
+def wait_for_camera(page, value: str) -> None:
+    """Wait until the camera picker has switched the stream to `value` (its option's value)."""
+    page.wait_for_function("v => document.querySelector('#live-camera video').dataset.camera === v", arg=value)
+
+
 def test_webcam_stream_updates_the_bars(browser, live_url: str) -> None:
     page = browser.new_page(viewport={"width": 1300, "height": 1000})
     start_streaming(page, live_url)
@@ -106,6 +111,7 @@ def test_live_tab_on_a_phone_front_and_back_camera(browser, live_url: str, camer
     page = context.new_page()
     start_streaming(page, live_url, tap=True)
     video = page.locator("#live-camera video")
+    wait_for_camera(page, "facing:user")
     assert video.get_attribute("data-mirrored") == "true"  # front camera by default: a selfie preview
     first = next_stats(page)
     assert "updates/s" in first and page.locator("#live-lrcn").inner_text().strip()
@@ -117,12 +123,23 @@ def test_live_tab_on_a_phone_front_and_back_camera(browser, live_url: str, camer
     assert not page.locator("#live-camera .device-select-button").is_visible()  # one camera choice, not two
 
     picker.select_option(label="Back camera")
-    page.wait_for_function("document.querySelector('#live-camera video').dataset.mirrored === 'false'")
+    wait_for_camera(page, "facing:environment")
+    assert video.get_attribute("data-mirrored") == "false"
     assert video.evaluate("v => v.srcObject.harPicked && v.srcObject.active")
     after_switch = next_stats(page)
     assert "updates/s" in after_switch and after_switch != first  # the stream goes on with the new camera
     picker.select_option(index=2)  # the fake camera by name: not known to face the user, so not mirrored
-    page.wait_for_function("document.querySelector('#live-camera video').dataset.mirrored === 'false'")
+    wait_for_camera(page, picker.input_value())
+    assert picker.input_value().startswith("device:") and video.get_attribute("data-mirrored") == "false"
+    next_stats(page)
+
+    # A camera that cannot start (gone since it was listed): one sentence, the choice goes back, the stream goes on.
+    picker.evaluate("s => s.add(new Option('Unplugged camera', 'device:no-such-camera'))")
+    chosen = picker.input_value()
+    picker.select_option(label="Unplugged camera")
+    page.wait_for_function("document.querySelector('#live-camera-note').innerText.includes('could not be started')")
+    assert picker.input_value() == chosen
+    assert "the stream goes on" in page.locator("#live-camera-note").inner_text()
     next_stats(page)
 
     # A phone widens its layout viewport (innerWidth) to content wider than the screen: both must stay 390.

@@ -33,6 +33,7 @@ CAMERA_PICKER_HTML = """
     <option value="facing:environment">Back camera</option>
   </select>
 </label>
+<p id="live-camera-note" role="status" style="margin: 4px 0 0; font-size: 0.9rem;"></p>
 """
 # Runs in the page each time the picker is mounted (gr.HTML js_on_load: `element` is the picker); the
 # choice and the page-wide listener live on `window`, once. Gradio's own device button is hidden so
@@ -72,10 +73,19 @@ async function listDevices() {
   select.value = state.wanted;
   if (select.value !== state.wanted) { state.wanted = 'facing:user'; select.value = state.wanted; }
 }
-async function useWanted() {
+const say = (text) => { const note = document.querySelector('#live-camera-note'); if (note) note.textContent = text; };
+async function useWanted(previous) {
   const v = video();
   if (!v || !v.srcObject) return listDevices();  // not streaming: taken when the camera starts
-  const stream = await navigator.mediaDevices.getUserMedia({ video: constraints(state.wanted), audio: false });
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: constraints(state.wanted), audio: false });
+  } catch (e) {  // one sentence for the person; the stream goes on with the camera it had
+    state.wanted = previous || 'facing:user';
+    say('That camera could not be started (' + e.name + '); the stream goes on with the one before.');
+    return listDevices();
+  }
+  say('');
   stream.harPicked = true;
   const old = v.srcObject;
   v.srcObject = stream;  // Gradio draws the frames it sends from this element
@@ -83,6 +93,7 @@ async function useWanted() {
   if (old && old !== stream) old.getTracks().forEach((t) => t.stop());
   mirror(isFront(state.wanted, stream.getVideoTracks()[0]));
   await listDevices();
+  v.dataset.camera = state.wanted;  // the switch is done (tests wait for it)
 }
 const warn = (e) => console.warn('camera picker:', e);
 if (!state.installed) {
@@ -92,13 +103,18 @@ if (!state.installed) {
   document.head.appendChild(style);
   document.addEventListener('change', (event) => {
     if (event.target.id !== 'live-camera-select') return;
+    const previous = state.wanted;
     state.wanted = event.target.value;
-    useWanted().catch(warn);
+    useWanted(previous).catch(warn);
   }, true);
   document.addEventListener('play', (event) => {  // Gradio started its camera: use the chosen one
     const v = event.target;
     if (!(v instanceof HTMLVideoElement) || !v.closest('#live-camera') || !v.srcObject || v.srcObject.harPicked) return;
-    if (state.wanted === 'facing:user') { mirror(true); listDevices().catch(warn); return; }  // what Gradio asked for
+    if (state.wanted === 'facing:user') {  // what Gradio asked for
+      mirror(true);
+      listDevices().then(() => { v.dataset.camera = state.wanted; }).catch(warn);
+      return;
+    }
     useWanted().catch(warn);
   }, true);
 }
