@@ -332,10 +332,49 @@ def segment_traces(timeline, model: str, row: int) -> tuple[list[go.Scatter], li
     return traces, labels
 
 
-def timeline_figure(timeline) -> go.Figure:
+ROW_PX = 211  # a model row's plot height
+GAP_PX = 58  # between rows: room for the next row's title
+BAND_PX = 26  # the true-label band's height
+TRUE_OPACITY = 0.8
+LEGEND_PX = 86  # the legend sits this far below the plot, under the time axis title
+
+
+def true_label_band(timeline, label: str, row: int) -> tuple[go.Scatter, dict]:
+    """The clip's true class as one filled rectangle over the whole duration, in its class colour
+    (grey for a class the bundle does not have), and its "true: <label>" text in the middle."""
+    axis = "" if row == 1 else str(row)
+    duration = max(timeline.duration, 1e-6)
+    known = label in timeline.classes
+    colour = class_colour(timeline.classes.index(label)) if known else "#9a9a9a"
+    band = go.Scatter(
+        x=np.array([0.0, 0.0, duration, duration, 0.0]),
+        y=np.array([0.0, 1.0, 1.0, 0.0, 0.0]),
+        mode="lines",
+        fill="toself",
+        fillcolor=_rgba(colour, TRUE_OPACITY),
+        line=dict(width=0),
+        hoverinfo="skip",
+        name=f"true: {label}",
+        showlegend=False,
+    )
+    text = dict(
+        x=duration / 2,
+        y=0.5,
+        xref=f"x{axis}",
+        yref=f"y{axis}",
+        text=f"<b>true: {label}</b>",
+        showarrow=False,
+        font=dict(size=13, color="white"),
+    )
+    return band, text
+
+
+def timeline_figure(timeline, true_label: str | None = None) -> go.Figure:
     """One row per model: each class's probability over time (at window centres), with the
-    segments (runs of the same top class) shaded and labelled. Built in time linear in the
-    windows and segments (a 10-minute video at a 0.25 s stride: well under a second)."""
+    segments (runs of the same top class) shaded and labelled; with `true_label` (a clip whose
+    class is known), a thin band below the models says it, like the annotated video's strip.
+    Built in time linear in the windows and segments (a 10-minute video at a 0.25 s stride: well
+    under a second)."""
     models = timeline.models
     if not models or timeline.windows == 0:
         return message_figure("No windows.")
@@ -343,7 +382,16 @@ def timeline_figure(timeline) -> go.Figure:
     titles = [f"<b>{display(m)}</b>" for m in models]
     if len(shown) < len(timeline.classes):
         titles[0] += f" (the {len(shown)} of {len(timeline.classes)} classes that lead somewhere)"
-    fig = make_subplots(rows=len(models), cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.12)
+    band_px = BAND_PX if true_label else 0
+    plot_px = len(models) * ROW_PX + (len(models) - 1) * GAP_PX + (band_px and band_px + GAP_PX)
+    fig = make_subplots(
+        rows=len(models) + (1 if true_label else 0),
+        cols=1,
+        shared_xaxes=True,
+        subplot_titles=titles,
+        vertical_spacing=GAP_PX / plot_px,
+        row_heights=[ROW_PX] * len(models) + ([band_px] if true_label else []),
+    )
     centers = timeline.centers
     starts, ends = timeline.starts, timeline.ends
     hover_time = np.array([f"{s:.1f}-{e:.1f} s" for s, e in zip(starts, ends)])
@@ -373,9 +421,16 @@ def timeline_figure(timeline) -> go.Figure:
                 col=1,
             )
         fig.update_yaxes(range=[0, Y_TOP], tickformat=".0%", tickvals=[0, 0.5, 1], gridcolor="#e5e5e5", row=row, col=1)
+    last = len(models)
+    if true_label:
+        last += 1
+        band, text = true_label_band(timeline, true_label, last)
+        fig.add_trace(band, row=last, col=1)
+        labels.append(text)
+        fig.update_yaxes(range=[0, 1], visible=False, fixedrange=True, row=last, col=1)
     fig.update_layout(annotations=list(fig.layout.annotations) + labels)  # once: adding one by one is quadratic
     fig.update_xaxes(range=[0, timeline.duration], gridcolor="#e5e5e5")
-    fig.update_xaxes(title="time (s)", row=len(models), col=1)
+    fig.update_xaxes(title="time (s)", row=last, col=1)
     return _layout(
-        fig, height=120 + 230 * len(models), legend=dict(orientation="h", y=-0.18, x=0), hovermode="x unified"
+        fig, height=plot_px + 100, legend=dict(orientation="h", y=-LEGEND_PX / plot_px, x=0), hovermode="x unified"
     )

@@ -82,3 +82,44 @@ def test_wide_segments_keep_their_labels():
     assert {a.yref for a in labels} >= {"y", "y2"}
     titles = [a.text for a in fig.layout.annotations if a.text.startswith("<b>")]
     assert len(titles) == 2  # the subplot titles survive the one-time annotation update
+
+
+def band(fig):
+    return [t for t in fig.data if (t.name or "").startswith("true: ")]
+
+
+def test_a_known_true_label_is_a_band_over_the_whole_clip_in_its_class_colour():
+    """Issue #12 item 4: where a clip's true label is known, the timeline shows it as a band."""
+    tl = flickering_timeline(60, 1.0)
+    fig = plots.timeline_figure(tl, true_label="TaiChi")
+    (trace,) = band(fig)
+    assert trace.name == "true: TaiChi" and trace.fill == "toself"
+    xs = np.asarray(trace.x, dtype=float)
+    assert xs.min() == 0.0 and np.isclose(xs.max(), tl.duration)  # the clip's whole duration
+    assert trace.fillcolor == plots._rgba(plots.class_colour(tl.classes.index("TaiChi")), plots.TRUE_OPACITY)
+    rows = len(tl.models) + 1  # its own thin row below the models, on the shared time axis
+    assert trace.xaxis == f"x{rows}" and trace.yaxis == f"y{rows}"
+    assert fig.layout[f"xaxis{rows}"].title.text == "time (s)"
+    model_row = fig.layout.yaxis.domain[1] - fig.layout.yaxis.domain[0]
+    band_row = fig.layout[f"yaxis{rows}"].domain[1] - fig.layout[f"yaxis{rows}"].domain[0]
+    assert band_row < model_row / 4  # thin
+    (text,) = [a for a in fig.layout.annotations if "true: TaiChi" in (a.text or "")]
+    assert text.yref == f"y{rows}" and np.isclose(text.x, tl.duration / 2)
+    per_model = [t for t in fig.data if t.fill == "toself" and t.xaxis == "x"]  # the models' rows are as before
+    assert per_model and all(not t.name.startswith("true") for t in per_model)
+
+
+def test_no_true_label_no_band_and_a_class_outside_the_bundle_is_grey():
+    tl = flickering_timeline(60, 1.0)
+    plain = plots.timeline_figure(tl)
+    assert band(plain) == [] and not any("true:" in (a.text or "") for a in plain.layout.annotations)
+    assert plain.layout.xaxis2.title.text == "time (s)" and "xaxis3" not in plain.layout
+    (grey,) = band(plots.timeline_figure(tl, true_label="Biking"))
+    assert grey.name == "true: Biking" and grey.fillcolor == plots._rgba("#9a9a9a", plots.TRUE_OPACITY)
+
+
+def test_the_band_costs_no_time_on_ten_minutes():
+    tl = flickering_timeline(600, 0.25)
+    started = time.perf_counter()
+    plots.timeline_figure(tl, true_label="Swing").to_json()
+    assert time.perf_counter() - started < 20

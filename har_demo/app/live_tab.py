@@ -5,8 +5,17 @@ only turns a `Step` into what the page shows and wires the stream. The browser s
 frame every STREAM_EVERY seconds (`gr.Image(streaming=True).stream`); each browser session's
 buffer lives server-side in the tab's `LiveHub`, keyed by Gradio's session hash (a gr.State would
 be deep-copied with its frames on every event), and goes when the session goes quiet.
+
+Phones: Gradio 6's webcam (6.31) opens the camera with `webcam_options.constraints` once and shows
+its own device list only when the browser reports more than one camera and nothing is streaming;
+its `mirror` flips the preview and the frames sent alike, for every camera. So the tab has its own
+camera picker (`CAMERA_PICKER_JS`, in the browser only): front ("user") or back ("environment")
+camera by facingMode, or any camera the browser lists; it swaps the stream of Gradio's own video
+element while it streams (Gradio captures its frames from that element), and mirrors the preview
+of a front camera only. The models always get the camera's unmirrored frames.
 """
 
+import json
 from typing import Any
 
 from har_demo.images import frame_strip
@@ -16,6 +25,101 @@ from har_demo.verdict import DEFAULT_THRESHOLD
 
 STREAM_EVERY = 0.05  # seconds between camera frames sent by the browser (at most 20 a second)
 STRIP_EVERY = 4  # the frame strip goes to the page on every 4th update only: an image costs more than bars
+CAMERA_SIZE = {"width": {"ideal": 320}, "height": {"ideal": 240}}  # the models need 64x64: small is enough
+CAMERA_PICKER_HTML = """
+<label style="display: flex; flex-direction: column; gap: 4px; max-width: 100%;">Camera
+  <select id="live-camera-select" aria-label="Camera" style="width: 100%; max-width: 100%; text-overflow: ellipsis;">
+    <option value="facing:user">Front camera (selfie, mirrored)</option>
+    <option value="facing:environment">Back camera</option>
+  </select>
+</label>
+<p id="live-camera-note" role="status" style="margin: 4px 0 0; font-size: 0.9rem;"></p>
+"""
+# Runs in the page each time the picker is mounted (gr.HTML js_on_load: `element` is the picker); the
+# choice and the page-wide listener live on `window`, once. Gradio's own device button is hidden so
+# that there is one camera choice, this one, which lists the same devices.
+CAMERA_PICKER_JS = """
+const size = %s;
+const state = window.harLiveCamera || (window.harLiveCamera = { wanted: 'facing:user', installed: false });
+const picker = () => document.querySelector('#live-camera-select');
+const video = () => document.querySelector('#live-camera video');
+const constraints = (value) => {
+  const cut = value.indexOf(':');
+  const [kind, id] = [value.slice(0, cut), value.slice(cut + 1)];
+  return kind === 'device' ? { ...size, deviceId: { exact: id } } : { ...size, facingMode: { ideal: id } };
+};
+const isFront = (value, track) => {
+  if (value === 'facing:user') return true;
+  if (value === 'facing:environment') return false;
+  const facing = (track && track.getSettings().facingMode) || '';
+  return facing === 'user' || /front|user|face/i.test((track && track.label) || '');
+};
+const mirror = (on) => {
+  const v = video();
+  if (v) { v.style.transform = on ? 'scaleX(-1)' : 'none'; v.dataset.mirrored = on ? 'true' : 'false'; }
+};
+async function listDevices() {
+  const select = picker();
+  if (!select) return;
+  const cameras = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput');
+  select.querySelectorAll('option[value^="device:"]').forEach((o) => o.remove());
+  cameras.forEach((d, i) => {
+    if (!d.deviceId) return;  // ids and names come once the camera is allowed
+    const option = document.createElement('option');
+    option.value = 'device:' + d.deviceId;
+    option.textContent = d.label || ('Camera ' + (i + 1));
+    select.appendChild(option);
+  });
+  select.value = state.wanted;
+  if (select.value !== state.wanted) { state.wanted = 'facing:user'; select.value = state.wanted; }
+}
+const say = (text) => { const note = document.querySelector('#live-camera-note'); if (note) note.textContent = text; };
+async function useWanted(previous) {
+  const v = video();
+  if (!v || !v.srcObject) return listDevices();  // not streaming: taken when the camera starts
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: constraints(state.wanted), audio: false });
+  } catch (e) {  // one sentence for the person; the stream goes on with the camera it had
+    state.wanted = previous || 'facing:user';
+    say('That camera could not be started (' + e.name + '); the stream goes on with the one before.');
+    return listDevices();
+  }
+  say('');
+  stream.harPicked = true;
+  const old = v.srcObject;
+  v.srcObject = stream;  // Gradio draws the frames it sends from this element
+  await v.play();
+  if (old && old !== stream) old.getTracks().forEach((t) => t.stop());
+  mirror(isFront(state.wanted, stream.getVideoTracks()[0]));
+  await listDevices();
+  v.dataset.camera = state.wanted;  // the switch is done (tests wait for it)
+}
+const warn = (e) => console.warn('camera picker:', e);
+if (!state.installed) {
+  state.installed = true;
+  const style = document.createElement('style');
+  style.textContent = '#live-camera .device-select-button, #live-camera select.select-wrap { display: none !important; }';
+  document.head.appendChild(style);
+  document.addEventListener('change', (event) => {
+    if (event.target.id !== 'live-camera-select') return;
+    const previous = state.wanted;
+    state.wanted = event.target.value;
+    useWanted(previous).catch(warn);
+  }, true);
+  document.addEventListener('play', (event) => {  // Gradio started its camera: use the chosen one
+    const v = event.target;
+    if (!(v instanceof HTMLVideoElement) || !v.closest('#live-camera') || !v.srcObject || v.srcObject.harPicked) return;
+    if (state.wanted === 'facing:user') {  // what Gradio asked for
+      mirror(true);
+      listDevices().then(() => { v.dataset.camera = state.wanted; }).catch(warn);
+      return;
+    }
+    useWanted().catch(warn);
+  }, true);
+}
+listDevices().catch(warn);
+"""
 WAITING = {
     "warming": "Filling the buffer…",
     "full": "The live mode is busy: {n} people are streaming, the most this server allows. Try again in a minute.",
@@ -67,10 +171,16 @@ def build_live_tab(ctx) -> None:
                     sources=["webcam"],
                     streaming=True,
                     type="numpy",
+                    # the front camera by default; the picker below mirrors its preview only
                     webcam_options=gr.WebcamOptions(
-                        mirror=True, constraints={"video": {"width": {"ideal": 320}, "height": {"ideal": 240}}}
+                        mirror=False, constraints={"video": {**CAMERA_SIZE, "facingMode": {"ideal": "user"}}}
                     ),
                     elem_id="live-camera",
+                )
+                gr.HTML(
+                    CAMERA_PICKER_HTML,
+                    js_on_load=CAMERA_PICKER_JS % json.dumps(CAMERA_SIZE),
+                    elem_id="live-camera-picker",
                 )
                 threshold = gr.Slider(
                     0.0, 1.0, value=DEFAULT_THRESHOLD, step=0.05, label="'Sure' threshold", elem_id="live-threshold"

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from har_demo import plots
+from har_demo.annotate import true_label_of
 from har_demo.app.context import AppContext
 from har_demo.app.engine import Engine
 from har_demo.app.media import TempFiles, check_upload
@@ -16,6 +17,8 @@ from har_demo.app.text import timing_text, warning
 from har_demo.clip import VideoError
 from har_demo.names import display_name
 from har_demo.timeline import DEFAULT_STRIDE_S, DEFAULT_WINDOW_S
+
+EXAMPLE_WINDOW_S, EXAMPLE_STRIDE_S = 2.0, 0.5  # the one-activity examples last about 3 s
 
 
 @dataclass
@@ -27,6 +30,7 @@ class TimelineView:
     segments: list[str] = field(default_factory=list)  # markdown: one table of segments per model
     files: list[Path] = field(default_factory=list)  # CSV, JSON
     timeline: Any = None
+    true_label: str | None = None  # the class the file name states (the examples, UCF50 clips), if one of ours
 
 
 def segment_table(timeline, model: str) -> str:
@@ -86,6 +90,7 @@ def timeline_view(
         return TimelineView(ok=False, message=warning(f"This video could not be read ({type(exc).__name__}: {exc})."))
 
     timeline.source = Path(path).name
+    truth = true_label_of(timeline.source, timeline.classes)  # the annotated video's own rule
     stem = f"{Path(path).stem}_timeline"
     files = (exports or _default_exports()).write(stem, {".csv": timeline.to_csv(), ".json": timeline.to_json()})
     seconds = timeline.seconds
@@ -94,16 +99,19 @@ def timeline_view(
         f"{timeline.windows} window{'s' if timeline.windows != 1 else ''} of {window_s:g} s every {stride_s:g} s, "
         f"{engine.settings.frames} frames each"
     )
+    if truth:
+        head += f" · true label (from the file name): **{truth}**"
     timing = f"**Time:** {timing_text(seconds)}\n\n**Device:** {engine.device}"
     notes = "\n\n".join(warning(n) for n in timeline.notes)
     summary = "\n\n".join(p for p in (head, notes, timing) if p)
     return TimelineView(
         ok=True,
-        figure=plots.timeline_figure(timeline),
+        figure=plots.timeline_figure(timeline, true_label=truth),
         summary=summary,
         segments=[segment_table(timeline, m) for m in timeline.models],
         files=files,
         timeline=timeline,
+        true_label=truth,
     )
 
 
@@ -134,7 +142,7 @@ def build_timeline_tab(ctx: AppContext) -> None:
     from har_demo.app.predict_tab import preview
 
     limits = ctx.limits
-    _examples, mixed = find_examples(ctx.default.bundle.classes)
+    examples, mixed = find_examples(ctx.default.bundle.classes)
     with gr.Tab("Timeline", id="timeline"):
         gr.Markdown(
             "Slide a window over a long video and watch each model's probabilities change. "
@@ -166,6 +174,15 @@ def build_timeline_tab(ctx: AppContext) -> None:
                         label="Synthetic example",
                         elem_id="timeline-examples",
                         example_labels=["four activities, 16 s"],
+                        api_name=False,
+                    )
+                if examples:  # one class each: the timeline shows the true label as a band
+                    gr.Examples(
+                        examples=[[str(p), EXAMPLE_WINDOW_S, EXAMPLE_STRIDE_S] for p in examples],
+                        inputs=[long_video, window, stride],
+                        label="One activity each (the true label is known)",
+                        elem_id="timeline-class-examples",
+                        example_labels=[true_label_of(p.name, ctx.default.bundle.classes) or p.stem for p in examples],
                         api_name=False,
                     )
             with gr.Column(scale=3, min_width=300):
