@@ -5,9 +5,10 @@ model's segment edges), "ConvLSTM: TaiChi 87% · LRCN: Swing 55%", for `gr.Video
 
 Annotated mp4: the clip's own frames (decoded once, sequentially), each with every model's label
 and confidence at that moment (the window whose centre is nearest) and a strip of the models'
-segments with a playhead, drawn with OpenCV and encoded by Debian's ffmpeg (libx264, yuv420p,
-+faststart) through a pipe, so a browser plays it and a person can download it. Frames, size and
-encoding time are bounded by the caller's limits. No gradio here.
+segments with a playhead; where the truth is known (`har_demo.truth`), the true label at that
+moment and a strip of its pieces. Drawn with OpenCV and encoded by Debian's ffmpeg (libx264,
+yuv420p, +faststart) through a pipe, so a browser plays it and a person can download it. Frames,
+size and encoding time are bounded by the caller's limits. No gradio here.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as np
 
 from har_demo.names import display_name
 from har_demo.timeline import Segment, Timeline
+from har_demo.truth import Truth, label_from_name
 
 MAX_WIDTH = 640  # annotated videos are scaled down to this width (and made even for yuv420p)
 ENCODE_TIMEOUT_S = 120.0
@@ -126,8 +128,8 @@ def _window_at(timeline: Timeline, t: float) -> int:
 class _Painter:
     """Draws one model-per-line label panel and a segment strip onto frames of one size."""
 
-    def __init__(self, timeline: Timeline, size: tuple[int, int], true_label: str | None) -> None:
-        self.timeline, self.true_label = timeline, true_label
+    def __init__(self, timeline: Timeline, size: tuple[int, int], truth: Truth | None) -> None:
+        self.timeline, self.truth = timeline, truth
         self.w, self.h = size
         self.scale = max(0.4, self.w / 640)
         self.colours = _class_colours(len(timeline.classes))
@@ -137,21 +139,30 @@ class _Painter:
         self.duration = max(timeline.duration, 1e-6)
         self.strip = self._strip()
 
+    def _colour_of(self, label: str) -> tuple[int, int, int]:
+        classes = self.timeline.classes
+        return self.colours[classes.index(label)] if label in classes else (200, 200, 200)
+
+    def _span(self, start_s: float, end_s: float) -> tuple[int, int]:
+        x0 = int(min(max(start_s, 0.0), self.duration) / self.duration * self.w)
+        x1 = int(min(max(end_s, 0.0), self.duration) / self.duration * self.w)
+        return x0, max(x0, x1 - 1)
+
     def _strip(self) -> np.ndarray:
-        """The segments of every model (and the true label, when known) as coloured bands, drawn once."""
-        rows = len(self.segments) + (1 if self.true_label else 0)
+        """The segments of every model (and the true label's pieces, when known) as coloured bands, drawn once."""
+        rows = len(self.segments) + (1 if self.truth else 0)
         strip = np.full((rows * (self.strip_h + 2), self.w, 3), 40, np.uint8)
         for r, segments in enumerate(self.segments.values()):
             y = r * (self.strip_h + 2)
             for s in segments:
-                x0, x1 = int(s.start_s / self.duration * self.w), int(s.end_s / self.duration * self.w)
-                colour = self.colours[self.timeline.classes.index(s.label)]
-                cv2.rectangle(strip, (x0, y), (max(x0, x1 - 1), y + self.strip_h - 1), colour, -1)
-        if self.true_label:
+                x0, x1 = self._span(s.start_s, s.end_s)
+                cv2.rectangle(strip, (x0, y), (x1, y + self.strip_h - 1), self._colour_of(s.label), -1)
+        if self.truth:
             y = len(self.segments) * (self.strip_h + 2)
-            index = self.timeline.classes.index(self.true_label) if self.true_label in self.timeline.classes else None
-            colour = self.colours[index] if index is not None else (200, 200, 200)
-            cv2.rectangle(strip, (0, y), (self.w - 1, y + self.strip_h - 1), colour, -1)
+            for s in self.truth.segments:
+                x0, x1 = self._span(s.start_s, s.end_s)
+                if s.start_s < self.duration:
+                    cv2.rectangle(strip, (x0, y), (x1, y + self.strip_h - 1), self._colour_of(s.label), -1)
         return strip
 
     def draw(self, frame: np.ndarray, t: float) -> np.ndarray:
@@ -161,8 +172,9 @@ class _Painter:
             p = probs[window]
             top = int(np.argmax(p))
             lines.append((f"{display_name(model)}: {self.timeline.classes[top]} {p[top]:.0%}", top, float(p[top])))
-        if self.true_label:
-            lines.append((f"True label: {self.true_label}", None, 0.0))
+        if self.truth:
+            label = self.truth.label_at(t)
+            lines.append((f"True label: {label}" if label else "True label: (none here)", None, 0.0))
         panel_h = self.line_h * len(lines) + 8
         top_part = frame[:panel_h]
         top_part[:] = (top_part * 0.45).astype(np.uint8)
@@ -195,6 +207,7 @@ def annotate_video(
     timeline: Timeline,
     out: str | Path,
     *,
+    truth: Truth | None = None,
     true_label: str | None = None,
     max_width: int = MAX_WIDTH,
     timeout_s: float = ENCODE_TIMEOUT_S,
@@ -202,8 +215,12 @@ def annotate_video(
     """Write `out` (.mp4, H.264): the first timeline.frame_count frames of `source`, annotated.
 
     The timeline bounds the frames (it was computed under the caller's frame limit); `max_width`
-    bounds the size and `timeout_s` the wall time. Raises AnnotateError with a sentence for a person.
+    bounds the size and `timeout_s` the wall time. `truth` (or `true_label`, one label over the
+    whole clip) adds a strip of the true label's pieces and the true label at each moment.
+    Raises AnnotateError with a sentence for a person.
     """
+    if truth is None and true_label:
+        truth = Truth.whole(true_label, timeline.duration)
     out = Path(out)
     cap = cv2.VideoCapture(str(source))
     if not cap.isOpened():
@@ -216,7 +233,7 @@ def annotate_video(
         if not ok:
             raise AnnotateError(f"{Path(source).name} has no frames to annotate.")
         size = _out_size(frame.shape[1], frame.shape[0], max_width)
-        painter = _Painter(timeline, size, true_label)
+        painter = _Painter(timeline, size, truth)
         command = [
             ffmpeg_path(),
             *("-hide_banner", "-loglevel", "error", "-y"),
@@ -282,10 +299,6 @@ def timeline_from_dict(data: dict) -> Timeline:
 
 
 def true_label_of(name: str, classes: list[str]) -> str | None:
-    """The class a file name states (UCF50's v_<Class>_gXX_cYY, the examples' synthetic_<Class>), if it is one of ours."""
-    stem = Path(name).stem
-    for prefix in ("v_", "synthetic_"):
-        if stem.startswith(prefix):
-            label = stem[len(prefix) :].split("_", 1)[0]
-            return label if label in classes else None
-    return None
+    """The class a file name states, if it is one of ours (`har_demo.truth.label_from_name`; a
+    clip's whole truth, sidecars included, is `har_demo.truth.truth_of`)."""
+    return label_from_name(name, classes)

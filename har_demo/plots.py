@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from har_demo.names import display_name as display
+from har_demo.truth import Truth
 
 MODEL_COLOURS = {"convlstm": "#1f6fb4", "lrcn": "#d9661f"}
 MODEL_LIGHT = {"convlstm": "#b7d3ec", "lrcn": "#f3cdb3"}
@@ -339,58 +340,84 @@ TRUE_OPACITY = 0.8
 LEGEND_PX = 86  # the legend sits this far below the plot, under the time axis title
 
 
-def true_label_band(timeline, label: str, row: int) -> tuple[go.Scatter, dict]:
-    """The clip's true class as one filled rectangle over the whole duration, in its class colour
-    (grey for a class the bundle does not have), and its "true: <label>" text in the middle."""
+TRUE_GREY = "#9a9a9a"  # a true class the bundle does not have
+BAND_TEXT_MIN = 0.07  # a true-label piece wider than this share of the clip gets its text
+
+
+def true_label_band(timeline, truth: Truth, row: int) -> tuple[list[go.Scatter], list[dict]]:
+    """The clip's true label over time (a `har_demo.truth.Truth`): each piece a filled rectangle in
+    its class colour (grey for a class the bundle does not have), one trace per class (rectangles
+    separated by gaps, like the models' shading: linear in the pieces), and "true: <label>" in the
+    middle of each piece wide enough to hold it."""
     axis = "" if row == 1 else str(row)
     duration = max(timeline.duration, 1e-6)
-    known = label in timeline.classes
-    colour = class_colour(timeline.classes.index(label)) if known else "#9a9a9a"
-    band = go.Scatter(
-        x=np.array([0.0, 0.0, duration, duration, 0.0]),
-        y=np.array([0.0, 1.0, 1.0, 0.0, 0.0]),
-        mode="lines",
-        fill="toself",
-        fillcolor=_rgba(colour, TRUE_OPACITY),
-        line=dict(width=0),
-        hoverinfo="skip",
-        name=f"true: {label}",
-        showlegend=False,
-    )
-    text = dict(
-        x=duration / 2,
-        y=0.5,
-        xref=f"x{axis}",
-        yref=f"y{axis}",
-        text=f"<b>true: {label}</b>",
-        showarrow=False,
-        font=dict(size=13, color="white"),
-    )
-    return band, text
+    boxes: dict[str, tuple[list, list]] = {}
+    texts: list[dict] = []
+    for piece in truth.segments:
+        x0, x1 = min(max(piece.start_s, 0.0), duration), min(max(piece.end_s, 0.0), duration)
+        if x1 <= x0:
+            continue  # past the end of what the timeline covers
+        xs, ys = boxes.setdefault(piece.label, ([], []))
+        xs += [x0, x0, x1, x1, x0, GAP]
+        ys += [0.0, 1.0, 1.0, 0.0, 0.0, GAP]
+        if (x1 - x0) / duration > BAND_TEXT_MIN or len(truth.segments) == 1:
+            texts.append(
+                dict(
+                    x=(x0 + x1) / 2,
+                    y=0.5,
+                    xref=f"x{axis}",
+                    yref=f"y{axis}",
+                    text=f"<b>true: {piece.label}</b>",
+                    showarrow=False,
+                    font=dict(size=13, color="white"),
+                )
+            )
+    traces = []
+    for label, (xs, ys) in boxes.items():
+        colour = class_colour(timeline.classes.index(label)) if label in timeline.classes else TRUE_GREY
+        traces.append(
+            go.Scatter(
+                x=np.asarray(xs[:-1], dtype=float),
+                y=np.asarray(ys[:-1], dtype=float),
+                mode="lines",
+                fill="toself",
+                fillcolor=_rgba(colour, TRUE_OPACITY),
+                line=dict(width=0),
+                hoverinfo="skip",
+                name=f"true: {label}",
+                showlegend=False,
+            )
+        )
+    return traces, texts
 
 
-def timeline_figure(timeline, true_label: str | None = None) -> go.Figure:
+def timeline_figure(timeline, true_label: str | None = None, *, truth: Truth | None = None) -> go.Figure:
     """One row per model: each class's probability over time (at window centres), with the
-    segments (runs of the same top class) shaded and labelled; with `true_label` (a clip whose
-    class is known), a thin band below the models says it, like the annotated video's strip.
+    segments (runs of the same top class) shaded and labelled; with `truth` (a
+    `har_demo.truth.Truth`: the clip's true label over time) or `true_label` (one label over the
+    whole clip), a thin band below the models says it, like the annotated video's strip.
     Built in time linear in the windows and segments (a 10-minute video at a 0.25 s stride: well
     under a second)."""
     models = timeline.models
     if not models or timeline.windows == 0:
         return message_figure("No windows.")
+    if truth is None and true_label:
+        truth = Truth.whole(true_label, timeline.duration)
+    if truth is not None and not truth.segments:
+        truth = None
     shown = timeline_classes(timeline)
     titles = [f"<b>{display(m)}</b>" for m in models]
     if len(shown) < len(timeline.classes):
         titles[0] += f" (the {len(shown)} of {len(timeline.classes)} classes that lead somewhere)"
-    band_px = BAND_PX if true_label else 0
+    band_px = BAND_PX if truth else 0
     plot_px = len(models) * ROW_PX + (len(models) - 1) * GAP_PX + (band_px and band_px + GAP_PX)
     fig = make_subplots(
-        rows=len(models) + (1 if true_label else 0),
+        rows=len(models) + (1 if truth else 0),
         cols=1,
         shared_xaxes=True,
         subplot_titles=titles,
         vertical_spacing=GAP_PX / plot_px,
-        row_heights=[ROW_PX] * len(models) + ([band_px] if true_label else []),
+        row_heights=[ROW_PX] * len(models) + ([band_px] if truth else []),
     )
     centers = timeline.centers
     starts, ends = timeline.starts, timeline.ends
@@ -422,11 +449,12 @@ def timeline_figure(timeline, true_label: str | None = None) -> go.Figure:
             )
         fig.update_yaxes(range=[0, Y_TOP], tickformat=".0%", tickvals=[0, 0.5, 1], gridcolor="#e5e5e5", row=row, col=1)
     last = len(models)
-    if true_label:
+    if truth:
         last += 1
-        band, text = true_label_band(timeline, true_label, last)
-        fig.add_trace(band, row=last, col=1)
-        labels.append(text)
+        band, texts = true_label_band(timeline, truth, last)
+        for trace in band:
+            fig.add_trace(trace, row=last, col=1)
+        labels += texts
         fig.update_yaxes(range=[0, 1], visible=False, fixedrange=True, row=last, col=1)
     fig.update_layout(annotations=list(fig.layout.annotations) + labels)  # once: adding one by one is quadratic
     fig.update_xaxes(range=[0, timeline.duration], gridcolor="#e5e5e5")

@@ -1,9 +1,9 @@
 """Timeline tab addition: the video and its timeline together.
 
 After a timeline run, one button makes the annotated H.264 mp4 (each model's label and confidence
-drawn in, the segments as a strip with a playhead, the true label as a band when the file name
-states it) and plays it with the segments as subtitles (`gr.Video(subtitles=...)`); both files
-download. The timeline comes back from the run's JSON export, so the Timeline tab's own outputs
+drawn in, the segments as a strip with a playhead, the true label over time as a strip where it is
+known: an `X.truth.json` sidecar or the file name, see `har_demo.truth`) and plays it with the
+segments as subtitles (`gr.Video(subtitles=...)`); both files download. The timeline comes back from the run's JSON export, so the Timeline tab's own outputs
 stay as they are.
 """
 
@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from har_demo.annotate import AnnotateError, annotate_video, timeline_from_dict, true_label_of, webvtt
+from har_demo.annotate import AnnotateError, annotate_video, timeline_from_dict, webvtt
 from har_demo.app.context import AppContext
 from har_demo.app.media import TempFiles
+from har_demo.truth import truth_of
 
 
 def annotated_outputs(video, downloads, temp: TempFiles) -> tuple[tuple[str, str], list[str]]:
@@ -35,7 +36,7 @@ def annotated_outputs(video, downloads, temp: TempFiles) -> tuple[tuple[str, str
         source,
         timeline,
         folder / f"{stem}_annotated.mp4",
-        true_label=true_label_of(Path(source).name, timeline.classes),
+        truth=truth_of(source, timeline.classes, timeline.duration),
     )
     return (str(mp4), str(vtt)), [str(mp4), str(vtt)]
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from har_demo import plots
-from har_demo.annotate import true_label_of
 from har_demo.app.context import AppContext
 from har_demo.app.engine import Engine
 from har_demo.app.media import TempFiles, check_upload
@@ -17,6 +16,7 @@ from har_demo.app.text import timing_text, warning
 from har_demo.clip import VideoError
 from har_demo.names import display_name
 from har_demo.timeline import DEFAULT_STRIDE_S, DEFAULT_WINDOW_S
+from har_demo.truth import FROM_FILE_NAME, Truth, label_from_name, truth_of
 
 EXAMPLE_WINDOW_S, EXAMPLE_STRIDE_S = 2.0, 0.5  # the one-activity examples last about 3 s
 
@@ -30,7 +30,17 @@ class TimelineView:
     segments: list[str] = field(default_factory=list)  # markdown: one table of segments per model
     files: list[Path] = field(default_factory=list)  # CSV, JSON
     timeline: Any = None
-    true_label: str | None = None  # the class the file name states (the examples, UCF50 clips), if one of ours
+    truth: Truth | None = None  # the true label over time, where known (har_demo.truth: sidecar or file name)
+    true_label: str | None = None  # the truth's label when the whole clip has one
+
+
+def truth_text(truth: Truth) -> str:
+    """The summary's words for where the true label comes from and what it is."""
+    if truth.source == FROM_FILE_NAME and truth.single_label:
+        return f"true label (from the file name): **{truth.single_label}**"
+    if len(truth.segments) == 1:
+        return f"true label from {truth.source}: **{truth.describe()}**"
+    return f"true labels from {truth.source}: {truth.describe()}"
 
 
 def segment_table(timeline, model: str) -> str:
@@ -90,7 +100,7 @@ def timeline_view(
         return TimelineView(ok=False, message=warning(f"This video could not be read ({type(exc).__name__}: {exc})."))
 
     timeline.source = Path(path).name
-    truth = true_label_of(timeline.source, timeline.classes)  # the annotated video's own rule
+    truth = truth_of(path, timeline.classes, timeline.duration)  # the annotated video's own rule
     stem = f"{Path(path).stem}_timeline"
     files = (exports or _default_exports()).write(stem, {".csv": timeline.to_csv(), ".json": timeline.to_json()})
     seconds = timeline.seconds
@@ -100,18 +110,19 @@ def timeline_view(
         f"{engine.settings.frames} frames each"
     )
     if truth:
-        head += f" · true label (from the file name): **{truth}**"
+        head += f" · {truth_text(truth)}"
     timing = f"**Time:** {timing_text(seconds)}\n\n**Device:** {engine.device}"
     notes = "\n\n".join(warning(n) for n in timeline.notes)
     summary = "\n\n".join(p for p in (head, notes, timing) if p)
     return TimelineView(
         ok=True,
-        figure=plots.timeline_figure(timeline, true_label=truth),
+        figure=plots.timeline_figure(timeline, truth=truth),
         summary=summary,
         segments=[segment_table(timeline, m) for m in timeline.models],
         files=files,
         timeline=timeline,
-        true_label=truth,
+        truth=truth,
+        true_label=truth.single_label if truth else None,
     )
 
 
@@ -182,7 +193,9 @@ def build_timeline_tab(ctx: AppContext) -> None:
                         inputs=[long_video, window, stride],
                         label="One activity each (the true label is known)",
                         elem_id="timeline-class-examples",
-                        example_labels=[true_label_of(p.name, ctx.default.bundle.classes) or p.stem for p in examples],
+                        example_labels=[
+                            label_from_name(p.name, ctx.default.bundle.classes) or p.stem for p in examples
+                        ],
                         api_name=False,
                     )
             with gr.Column(scale=3, min_width=300):
