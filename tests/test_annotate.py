@@ -152,3 +152,46 @@ def test_true_label_from_the_file_name() -> None:
     assert true_label_of("/x/synthetic_HorseRace.webm", classes) == "HorseRace"
     assert true_label_of("v_Biking_g01_c01.avi", classes) is None
     assert true_label_of("holiday.mp4", classes) is None
+
+
+def decoded_frames(path: Path) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(frame)
+    cap.release()
+    return frames
+
+
+def test_the_annotated_strip_and_true_label_follow_the_truths_pieces(tmp_path: Path) -> None:
+    """Four true pieces over one 3.2 s clip (80 frames, 320x240): the truth row of the strip shows
+    each piece in its class colour, and the "True label" line changes from piece to piece."""
+    from har_demo.plots import class_colour
+    from har_demo.truth import Truth, TruthSegment
+
+    count, fps = 80, 25.0
+    n = len(window_starts(count, int(2 * fps), int(0.5 * fps)))
+    timeline = made_timeline(count, fps, {"convlstm": [1] * n, "lrcn": [1] * n})  # the models never change
+    pieces = [TruthSegment(0.8 * i, 0.8 * (i + 1), name) for i, name in enumerate(REPORT_CLASSES)]
+    out = annotate_video(EXAMPLE, timeline, tmp_path / "pieces.mp4", truth=Truth(tuple(pieces), "test"))
+    frames = decoded_frames(out)
+    assert len(frames) == count and frames[0].shape[:2] == (240, 320)
+    # the strip: 3 rows (2 models + truth) of 6 px + 2 px gap at the bottom; the truth row is the last
+    truth_row = frames[0][240 - 8 + 1 : 240 - 8 + 5]
+    for i, piece in enumerate(pieces):
+        x = int((i + 0.5) * 80) + 15  # clear of the playhead
+        hexed = class_colour(REPORT_CLASSES.index(piece.label)).lstrip("#")
+        expected = np.array([int(hexed[k : k + 2], 16) for k in (4, 2, 0)])  # BGR
+        seen = truth_row[:, x - 3 : x + 3].reshape(-1, 3).mean(axis=0)
+        assert np.abs(seen - expected).max() < 40, (piece.label, seen, expected)
+    # the label panel's third line ("True label: <piece>"), as white text over the darkened frame
+    line = slice(26, 44)
+    texts = [cv2.cvtColor(frames[int((i + 0.5) * 20)], cv2.COLOR_BGR2GRAY)[line, :200] > 150 for i in range(4)]
+    for a in range(4):
+        for b in range(a + 1, 4):
+            assert np.count_nonzero(texts[a] ^ texts[b]) > 30, (pieces[a].label, pieces[b].label)
+    same_piece = cv2.cvtColor(frames[22], cv2.COLOR_BGR2GRAY)[line, :200] > 150  # TaiChi again, 2 frames on
+    assert np.count_nonzero(same_piece ^ texts[1]) < np.count_nonzero(texts[0] ^ texts[1]) / 3

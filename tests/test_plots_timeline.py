@@ -123,3 +123,44 @@ def test_the_band_costs_no_time_on_ten_minutes():
     started = time.perf_counter()
     plots.timeline_figure(tl, true_label="Swing").to_json()
     assert time.perf_counter() - started < 20
+
+
+def rectangles(trace) -> np.ndarray:
+    """(start, end) of each rectangle in a filled trace (x0 x0 x1 x1 x0, gaps between)."""
+    xs = np.asarray(trace.x, dtype=float)
+    xs = np.append(xs, np.nan).reshape(-1, 6)
+    return xs[:, [0, 2]]
+
+
+def test_a_truth_in_pieces_is_a_band_of_pieces_each_in_its_class_colour_with_its_text():
+    """The mixed example's truth: four pieces, one class each, one after another."""
+    from har_demo.truth import Truth, TruthSegment
+
+    tl = flickering_timeline(16, 0.25)
+    pieces = [TruthSegment(4.0 * i, 4.0 * (i + 1), name) for i, name in enumerate(REPORT_CLASSES)]
+    fig = plots.timeline_figure(tl, truth=Truth(tuple(pieces), "synthetic_mixed_activities.truth.json"))
+    traces = band(fig)
+    assert sorted(t.name for t in traces) == sorted(f"true: {c}" for c in REPORT_CLASSES)
+    rows = len(tl.models) + 1
+    for piece in pieces:
+        (trace,) = [t for t in traces if t.name == f"true: {piece.label}"]
+        np.testing.assert_allclose(rectangles(trace), [[piece.start_s, piece.end_s]])
+        colour = plots.class_colour(tl.classes.index(piece.label))
+        assert trace.fillcolor == plots._rgba(colour, plots.TRUE_OPACITY)
+        assert trace.xaxis == f"x{rows}" and trace.yaxis == f"y{rows}"
+        (text,) = [a for a in fig.layout.annotations if a.text == f"<b>true: {piece.label}</b>"]
+        assert text.yref == f"y{rows}" and np.isclose(text.x, (piece.start_s + piece.end_s) / 2)
+
+
+def test_a_truth_of_many_pieces_keeps_one_trace_per_class_and_costs_no_time():
+    from har_demo.truth import Truth, TruthSegment
+
+    tl = flickering_timeline(600, 0.25)
+    pieces = tuple(TruthSegment(i * 0.5, (i + 1) * 0.5, REPORT_CLASSES[i % 3]) for i in range(1200))
+    started = time.perf_counter()
+    fig = plots.timeline_figure(tl, truth=Truth(pieces, "many.truth.json"))
+    fig.to_json()
+    assert time.perf_counter() - started < 20
+    traces = band(fig)
+    assert len(traces) == 3 and sum(len(rectangles(t)) for t in traces) == 1200
+    assert not any("true:" in (a.text or "") for a in fig.layout.annotations)  # too narrow for words
