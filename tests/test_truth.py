@@ -116,3 +116,15 @@ def test_the_wheel_ships_the_sidecar():
     config = tomllib.loads((REPO / "pyproject.toml").read_text())
     patterns = config["tool"]["setuptools"]["package-data"]["har_demo._shipped.examples"]
     assert any(fnmatch.fnmatch("synthetic_mixed_activities.truth.json", p) for p in patterns)
+
+
+def test_make_examples_sidecar_writer_follows_its_classes(tmp_path):
+    from har_demo.training.examples import MIXED_SECONDS, write_mixed_truth
+
+    path = write_mixed_truth(tmp_path, ("TaiChi", "Swing"))
+    assert path == tmp_path / "synthetic_mixed_activities.truth.json"
+    truth = read_sidecar(path, CLASSES)
+    assert truth.segments == (
+        TruthSegment(0, MIXED_SECONDS, "TaiChi"),
+        TruthSegment(MIXED_SECONDS, 2 * MIXED_SECONDS, "Swing"),
+    )
