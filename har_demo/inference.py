@@ -113,6 +113,31 @@ def inference_model(model, jit_compile: bool | None = None):
     return rebuild(model, jit_compile=jit_compile)
 
 
+def checked_runner(model, runner, x: np.ndarray, tolerance: float = 1e-4):
+    """`runner` (a rebuilt `model`) if it gives `model`'s outputs on `x`, else `model` (with a warning).
+
+    The original runs eagerly: tracing its frame loops for one check cost more than the rebuilt
+    model's whole warm-up (LRCN: tens of seconds on 2 cores).
+    """
+    if runner is model:
+        return model
+    from keras import ops  # the backend is chosen by now: there is a model
+
+    try:
+        eager = ops.convert_to_numpy(model(x, training=False))
+        error = float(np.max(np.abs(np.asarray(runner.predict_on_batch(x)) - eager)))
+    except Exception as exc:
+        error, reason = np.inf, f"{type(exc).__name__}: {exc}"
+    else:
+        reason = f"outputs differ by {error:.2g}"
+    if not error <= tolerance:
+        warnings.warn(
+            f"{model.name}: the fast inference model failed its check ({reason}); using the original", stacklevel=2
+        )
+        return model
+    return runner
+
+
 # The GPU function below reaches the models through this registry: on ZeroGPU its arguments and
 # results are pickled across a process boundary, so they are an id, uint8 frames and numpy arrays.
 _PREDICTORS: weakref.WeakValueDictionary[int, Predictor] = weakref.WeakValueDictionary()
@@ -166,22 +191,9 @@ class Predictor:
     def _check_runners(self) -> None:
         """Serve the loaded model wherever the rebuilt one disagrees with it (it never should)."""
         s = self.settings
-        x = np.random.default_rng(0).random((1, s.frames, s.height, s.width, 3), dtype=np.float32)
+        x = np.random.default_rng(0).random((1, s.frames, s.height, s.width, s.channels), dtype=np.float32)
         for name, model in self.models.items():
-            runner = self.runners[name]
-            if runner is model:
-                continue
-            try:
-                error = float(np.max(np.abs(runner.predict_on_batch(x) - model.predict_on_batch(x))))
-            except Exception as exc:
-                error, reason = np.inf, f"{type(exc).__name__}: {exc}"
-            else:
-                reason = f"outputs differ by {error:.2g}"
-            if not error <= 1e-4:
-                warnings.warn(
-                    f"{name}: the fast inference model failed its check ({reason}); serving the original", stacklevel=2
-                )
-                self.runners[name] = model
+            self.runners[name] = checked_runner(model, self.runners[name], x)
         self._checked = True
 
     @classmethod

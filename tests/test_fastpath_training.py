@@ -42,3 +42,17 @@ def test_the_training_graph_is_the_model_with_its_weights_and_live_dropout(name,
 def test_a_plain_copy_of_another_architecture_is_refused():
     with pytest.raises(ValueError, match="differ in shape"):
         plain_copy(build_model("lrcn", 4, FRAMES, 64, 64), build_model("convlstm", 4, FRAMES, 64, 64))
+
+
+def test_a_rebuilt_model_is_used_only_when_it_agrees_with_the_model():
+    from har_demo.inference import checked_runner, inference_model
+
+    keras.utils.set_random_seed(1)
+    model = build_model("lrcn", 4, FRAMES, 64, 64)
+    x = np.random.default_rng(0).random((1, FRAMES, 64, 64, 3), dtype=np.float32)
+    fast = inference_model(model)
+    assert checked_runner(model, fast, x) is fast
+    keras.utils.set_random_seed(2)
+    other = inference_model(build_model("lrcn", 4, FRAMES, 64, 64))  # other weights: other outputs
+    with pytest.warns(UserWarning, match="failed its check"):
+        assert checked_runner(model, other, x) is model

@@ -63,11 +63,19 @@ def compute_metrics(y_true: np.ndarray, probs: np.ndarray, classes: list[str]) -
 
 
 def predict_arrays(model, frames: np.ndarray, settings, batch_size: int = 32) -> np.ndarray:
-    """Probabilities for uint8 clips (N, T, H, W, 3), a batch at a time (memory-mapped input)."""
-    outputs = []
+    """Probabilities for uint8 clips (N, T, H, W, 3), a batch at a time (memory-mapped input).
+
+    The batches run through the inference fast path (checked against the model on the first one),
+    as the app serves them: tracing the model's own frame loops cost more than evaluating.
+    """
+    from har_demo.inference import checked_runner, inference_model
+
+    outputs, runner = [], None
     for start in range(0, len(frames), batch_size):
         x = to_model_input(frames[start : start + batch_size], settings)
-        outputs.append(np.asarray(model.predict_on_batch(x)))
+        if runner is None:
+            runner = checked_runner(model, inference_model(model), x[:1])
+        outputs.append(np.asarray(runner.predict_on_batch(x)))
     return np.concatenate(outputs) if outputs else np.zeros((0, model.output_shape[-1]))
 
 
