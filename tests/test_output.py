@@ -211,3 +211,18 @@ def test_evaluate_never_replaces_an_existing_report_file_without_overwrite(tmp_p
     result = cli("evaluate", "--bundle", "b", "--data", "d", "--out", "eval.json", cwd=tmp_path)
     assert result.returncode == 2 and "already exists" in result.stderr
     assert (tmp_path / "eval.json").read_text() == "my notes"
+
+
+def test_a_run_interrupted_before_a_setting_existed_still_resumes():
+    """A run kept by an older version (no lr_schedule in its config) compares equal to today's defaults."""
+    from dataclasses import asdict
+
+    from har_demo.training.train import TrainConfig, _plain, _with_new_defaults
+
+    current = _plain({"config": asdict(TrainConfig()), "classes": ["TaiChi", "Swing"]})
+    older = _plain(current)
+    del older["config"]["lr_schedule"]
+    assert _with_new_defaults(older) == current
+    asked_otherwise = _plain(older)
+    asked_otherwise["config"]["epochs"] = 3
+    assert _with_new_defaults(asked_otherwise) != current

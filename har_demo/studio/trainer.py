@@ -14,8 +14,6 @@ the ones trained longest.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import itertools
 import json
 import queue
@@ -225,10 +223,10 @@ class StudioTrainer:
                 epochs=config.epochs,
             )
         )
-        log = io.StringIO()
         started = time.perf_counter()
-        with contextlib.redirect_stdout(log):  # train's text output; the page shows the events instead
-            train_bundle(class_set.data, out, config, cache=cache, callbacks=(callback,), stop=job.stop_event)
+        train_bundle(  # its text lines are not shown: the page draws the events instead
+            class_set.data, out, config, cache=cache, callbacks=(callback,), stop=job.stop_event, log=_quiet
+        )
         report = json.loads((out / "report.json").read_text())
         stopped = job.stop_event.is_set() or callback.out_of_time
         why = " (stopped)" if job.stop_event.is_set() else " (training time used up)" if callback.out_of_time else ""
@@ -243,6 +241,10 @@ class StudioTrainer:
                 stopped=stopped,
             )
         )
+
+
+def _quiet(*_args, **_kwargs) -> None:
+    """train_bundle's log for the page: its lines are dropped (the events carry what matters)."""
 
 
 def _progress_callback(job: TrainingJob, config, budget_seconds: float):

@@ -35,6 +35,7 @@ TRAIN_KEYS: dict[str, tuple[type, tuple | None]] = {
     "patience": (int, None),
     "learning_rate": (float, None),
     "optimizer": (str, ("adam", "sgd", "rmsprop")),
+    "lr_schedule": (str, ("constant", "cosine")),
     "split": (str, ("random", "group", "tiny")),
     "test_fraction": (float, None),
     "val_fraction": (float, None),

@@ -29,6 +29,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -64,6 +65,7 @@ from har_demo.training.tiny import NOTE, TINY_MAX_CLIPS_PER_CLASS, TINY_SPLIT, t
 
 STRATEGIES = ("none", "one-device", "mirrored", "multiworker")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
+LR_SCHEDULES = ("constant", "cosine")
 EXIT_INTERRUPTED = 130  # what a shell reports for a Ctrl-C
 
 
@@ -85,6 +87,7 @@ class TrainConfig:
     val_fraction: float = 0.2
     seed: int = 27
     optimizer: str = "adam"  # adam | sgd | rmsprop, at `learning_rate`
+    lr_schedule: str = "constant"  # constant | cosine: decays to 0 over the run (see make_optimizer)
     loss: str = "categorical_crossentropy"
     augment: dict = field(default_factory=dict)  # AugmentConfig.to_dict(); empty = none
     augment_ablation: bool = False  # also train without augmentation and report both
@@ -96,14 +99,24 @@ class TrainConfig:
     def augmentation(self) -> AugmentConfig:
         return AugmentConfig.from_dict(self.augment)
 
-    def make_optimizer(self):
-        """The Keras optimizer this config names, at its learning rate."""
+    def make_optimizer(self, steps: int | None = None):
+        """The Keras optimizer this config names, at its learning rate.
+
+        With lr_schedule "cosine" the rate falls from `learning_rate` to 0 over the run's `steps`
+        (its epochs x batches): with no validation split to pick a best epoch (tiny sets), the last
+        weights are the ones kept, and a rate that has come down makes them settled ones.
+        """
         import keras
 
         kinds = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}
         if self.optimizer not in kinds:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {self.optimizer!r}")
-        return kinds[self.optimizer](learning_rate=self.learning_rate)
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, not {self.lr_schedule!r}")
+        rate = self.learning_rate
+        if self.lr_schedule == "cosine" and steps:
+            rate = keras.optimizers.schedules.CosineDecay(self.learning_rate, decay_steps=int(steps))
+        return kinds[self.optimizer](learning_rate=rate)
 
 
 def seed_everything(seed: int) -> None:
@@ -349,6 +362,7 @@ def train_one(
     *,
     state: RunState | None = None,
     key: str | None = None,
+    log: Callable[..., None] = print,
 ):
     """Build, compile and fit one model; return it with its history and timing.
 
@@ -378,14 +392,14 @@ def train_one(
             # fit() runs the frame-loop-free rewrite (fastpath.training_model): same weights, faster steps
             model = training_model(build_model(name, len(cache.classes), s.frames, s.height, s.width))
             model.compile(
-                optimizer=config.make_optimizer(),
+                optimizer=config.make_optimizer(steps=config.epochs * -(-len(splits.train) // config.batch_size)),
                 loss=config.loss,
                 metrics=["accuracy"],  # by keyword: compile()'s third positional parameter is loss_weights
             )
     has_val = len(splits.val) > 0
     checkpoint = _checkpoint_callback(state, key, config.patience if has_val else None)
     resumed = f", resuming after epoch {done_epochs}" if done_epochs else ""
-    print(f"\nTraining {key}: {len(splits.train)} train / {len(splits.val)} validation clips{resumed}")
+    log(f"\nTraining {key}: {len(splits.train)} train / {len(splits.val)} validation clips{resumed}")
     fit_options = {}
     replicas = int(strategy.num_replicas_in_sync) if strategy is not None else distribution.replicas()
     if strategy is not None and (
@@ -401,7 +415,7 @@ def train_one(
         # without a strategy. Under a strategy the order is make_batches' alone, so one-device
         # and mirrored runs see the same batches.
         fit_options["shuffle"] = False
-        print(f"Strategy {type(strategy).__name__}: {strategy.num_replicas_in_sync} replica(s)")
+        log(f"Strategy {type(strategy).__name__}: {strategy.num_replicas_in_sync} replica(s)")
     train_batches = make_batches(cache, splits.train, config.batch_size, True, config.seed, augment, dense, replicas)
     for _ in range(done_epochs):  # the same shuffles and augmentation draws the first run made
         train_batches.on_epoch_end()
@@ -414,7 +428,7 @@ def train_one(
             epochs=config.epochs,
             initial_epoch=done_epochs,
             callbacks=[checkpoint, *callbacks],
-            verbose=1 if sys.stdout.isatty() else 2,  # a live bar in a terminal, a line per epoch in logs
+            verbose=(1 if sys.stdout.isatty() else 2) if log is print else 0,  # a bar in a terminal, lines in logs
             **fit_options,
         )
     else:  # interrupted after its last (or early-stopping) epoch: only the best weights to restore
@@ -489,6 +503,16 @@ def _differences(stored: dict, current: dict) -> list[str]:
     return [f"{k} {stored.get(k)!r} (now {current.get(k)!r})" for k in keys if stored.get(k) != current.get(k)]
 
 
+def _with_new_defaults(run: dict | None) -> dict | None:
+    """A stored run's info with the defaults of TrainConfig fields added since it was written.
+
+    A run interrupted under an older version resumes under this one when it asked for nothing new.
+    """
+    if run is None or not isinstance(run.get("config"), dict):
+        return run
+    return {**run, "config": {**_plain(asdict(TrainConfig())), **run["config"]}}
+
+
 def _check_scratch(scratch: Path, resume: bool) -> None:
     """Refuse to start over a folder in the way, or over an interrupted run without --resume."""
     if not scratch.exists():
@@ -525,6 +549,7 @@ def train_bundle(
     cache: FrameCache | None = None,
     callbacks: list | tuple = (),
     stop=None,
+    log: Callable[..., None] = print,
 ) -> Path:
     """The whole run: cache -> splits -> train each model -> evaluate -> bundle at `out`.
 
@@ -535,7 +560,8 @@ def train_bundle(
     by `config.strategy`, if the caller made it already (MultiWorkerMirroredStrategy must be made
     before TensorFlow runs anything). `cache`: frames already decoded (e.g. the studio's);
     `callbacks`: extra Keras callbacks for each model's fit; `stop`: a threading.Event, once set no
-    further model is trained (the bundle holds those trained so far). Ctrl-C raises `Interrupted`
+    further model is trained (the bundle holds those trained so far); `log`: where the run's lines
+    go (anything but `print` also silences Keras's progress output). Ctrl-C raises `Interrupted`
     with what was kept.
     """
     from har_demo.bundle import new_manifest, save_models, write_manifest, write_report
@@ -570,7 +596,7 @@ def train_bundle(
             dense_settings = cache.settings.with_(
                 frames=dense_frames(cache.settings.frames, augment.jitter_factor), sampling="uniform"
             )
-            print(f"Temporal jitter: a second cache of {dense_settings.frames} frames per clip for training")
+            log(f"Temporal jitter: a second cache of {dense_settings.frames} frames per clip for training")
             dense = build_cache(data, cache.classes, dense_settings, cache_dir, workers)
         run_info = _plain(
             {
@@ -586,7 +612,7 @@ def train_bundle(
             state = RunState(Path(tempfile.mkdtemp(prefix="har-worker-")), {})
         elif resume and scratch.exists():
             state = RunState(scratch)
-            stored = state.data.get("run")
+            stored = _with_new_defaults(state.data.get("run"))
             if stored is not None and stored != run_info:
                 changed = _differences(stored.get("config", {}), run_info["config"]) or _differences(stored, run_info)
                 raise OutputRefused(
@@ -594,10 +620,10 @@ def train_bundle(
                     "Resume it with the same data and settings, or delete that folder to start over."
                 )
             resumed = True
-            print(f"Resuming the interrupted run in {scratch}")
+            log(f"Resuming the interrupted run in {scratch}")
         else:
             if resume:
-                print(f"No interrupted run at {scratch}; starting a new one.")
+                log(f"No interrupted run at {scratch}; starting a new one.")
             new_scratch(out, "train")
             state = RunState(scratch, {"kind": "train", "out": str(out), "run": run_info, "options": options or {}})
             state.save()
@@ -609,22 +635,22 @@ def train_bundle(
                 break  # stopped: the models trained so far make the bundle
             unit = state.units.get(name, {})
             if unit.get("done"):
-                print(f"\n{name}: finished before the interruption; kept from {folder}")
+                log(f"\n{name}: finished before the interruption; kept from {folder}")
             else:
                 seed_everything(config.seed)  # each model starts from the same seed, whichever runs first
                 model, info = train_one(
                     name, cache, splits, config, augment=augment, dense=dense, strategy=strategy,
-                    state=state, key=name, callbacks=callbacks,
+                    state=state, key=name, callbacks=callbacks, log=log,
                 )  # fmt: skip
                 state.where = f"evaluating {name}"
                 evaluation = evaluate_model(name, model, cache, splits.test, image_dir=folder / "misclassified")
                 row = None
                 if config.augment_ablation and augment.any:
                     seed_everything(config.seed)
-                    print(f"\nAblation: {name} again without augmentation, same split and seed")
+                    log(f"\nAblation: {name} again without augmentation, same split and seed")
                     key = f"{name}-without-augmentation"
                     baseline, base_info = train_one(
-                        name, cache, splits, config, strategy=strategy, state=state, key=key
+                        name, cache, splits, config, strategy=strategy, state=state, key=key, log=log
                     )  # fmt: skip
                     row = {
                         "with": _summary(info, evaluation),
@@ -689,11 +715,11 @@ def train_bundle(
         else:
             kept = "nothing was written"
         raise Interrupted(f"Interrupted in {state.where}; {kept} (the bundle at {out} is unchanged).") from None
-    print("\n" + format_table(report))
-    print(f"Bundle written to {out}" + (" (resumed)" if resumed else ""))
+    log("\n" + format_table(report))
+    log(f"Bundle written to {out}" + (" (resumed)" if resumed else ""))
     for name, row in ablation.items():
         w, wo = row["with"], row["without"]
-        print(
+        log(
             f"augmentation ({augment.describe()}) {name}: test accuracy {w['accuracy']:.2%} with, "
             f"{wo['accuracy']:.2%} without"
         )
@@ -710,6 +736,7 @@ def train_defaults() -> dict:
         "patience": config.patience,
         "learning_rate": config.learning_rate,
         "optimizer": config.optimizer,
+        "lr_schedule": config.lr_schedule,
         "split": config.split,
         "test_fraction": config.test_fraction,
         "val_fraction": config.val_fraction,
@@ -741,6 +768,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--patience", type=int, default=None, help=f"early stopping on val_loss (default {d['patience']})")
     add("--learning-rate", type=float, default=None, help=f"default {d['learning_rate']}")
     add("--optimizer", default=None, choices=OPTIMIZERS, help=f"default {d['optimizer']}")
+    add(
+        "--lr-schedule",
+        default=None,
+        choices=LR_SCHEDULES,
+        help=f"cosine: the learning rate falls to 0 over the run (default {d['lr_schedule']})",
+    )
     add(
         "--split",
         default=None,
@@ -917,6 +950,7 @@ def run(args: argparse.Namespace) -> int:
         patience=options["patience"],
         learning_rate=options["learning_rate"],
         optimizer=options["optimizer"],
+        lr_schedule=options["lr_schedule"],
         split=options["split"],
         test_fraction=options["test_fraction"],
         val_fraction=options["val_fraction"],
