@@ -20,6 +20,7 @@ from har_demo.training.synth import render_clip, write_video
 pytest_plugins = ["tests.app_fixtures"]
 pytestmark = pytest.mark.slow  # a server, real Keras models
 
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "synthetic_Swing.webm"
 TOKEN = "hf_studio_SECRET_page_token_5551234567"
 DRAWN = {"Waving": "TaiChi", "Pushing": "Swing", "Running": "HorseRace"}  # class name -> what synth draws
 
@@ -74,7 +75,7 @@ def fill(client: Client, clips: dict[str, list[Path]]) -> None:
 
 def models_banner(client: Client) -> tuple[str, str, list]:
     """(provenance, Table 1, the layer tables) of the Models tab for this client's session."""
-    outputs = client.predict(api_name="/models")
+    outputs = [o.get("value") if isinstance(o, dict) else o for o in client.predict(api_name="/models")]
     return outputs[0], outputs[1], [t for t in outputs[-2:] if t]
 
 
@@ -115,3 +116,61 @@ def test_a_recording_is_cut_to_the_chosen_length(page_server, tmp_path):
         client.close()
     clips = sorted(state.sessions.base.glob("*/studio/Recorded/*"))
     assert [frame_count(c) for c in clips] == [50, 75, 90]  # 2 s, 3 s and 4 s at 25 fps (all 3.6 s of it)
+
+
+# --------------------------------------------------------------------------- own models, every tab
+PEERS = {
+    "peer_lrcn_binary_10x128.h5": (["Calm", "Fighting"], "lrcn", (10, 128, 128, 3)),
+    "peer_convlstm_gray_10x128.h5": (["Still", "Moving"], "convlstm", (10, 128, 128, 1)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PEERS))
+def test_the_page_imports_other_shapes_and_serves_them_in_this_session_only(
+    page_server, tutorial_weights, real_clips, name
+):
+    """Bring your own model: a one-sigmoid 10x128x128x3 LRCN and a grayscale ConvLSTM, with the
+    class names typed in the page, predict a real clip in this session; the Models tab, the
+    Misclassifications tab and the example clips follow; another session keeps the shipped bundle."""
+    from har_demo.app.predict_tab import predict_example
+
+    url, demo, registry, _state = page_server
+    classes, model, shape = PEERS[name]
+    alice, bob = Client(url, verbose=False), Client(url, verbose=False)
+    try:
+        shipped_banner, shipped_table, shipped_layers = models_banner(alice)
+        assert "synthetic" in shipped_banner and len(shipped_layers) == 2
+
+        status = alice.predict(
+            [handle_file(str(tutorial_weights / name))], ", ".join(classes), api_name="/studio_import"
+        )
+        assert f"Serving the imported models for {', '.join(classes)}" in status, status
+        *_, result = alice.predict(handle_file(str(real_clips / "v_TaiChi_g01_c02.avi")), api_name="/predict")
+        assert result["classes"] == classes and list(result["models"]) == [model]
+        probabilities = result["models"][model]["probabilities"]
+        assert set(probabilities) == set(classes) and sum(probabilities.values()) == pytest.approx(1, abs=1e-3)
+        key = only_key(registry)
+        settings = registry.get(key).settings
+        assert (settings.frames, settings.height, settings.width, settings.channels) == shape
+
+        banner, _table, layers = models_banner(alice)  # the Models tab: this session's bundle
+        assert "imported from weight files" in banner and name in banner and ", ".join(classes) in banner
+        assert "trained on synthetic clips" not in banner, banner
+        assert "**Frames:** 10 frames of 128×128" in banner and len(layers) == 1 and "two_class" in layers[0]
+        _gallery, message = alice.predict("All models", "All classes", api_name="/misclassified")
+        assert "no evaluation report" in message
+        verdict, *_rest, answer = predict_example(demo.app_context, str(EXAMPLE), key)  # live, not cached
+        assert answer["classes"] == classes and not answer.get("cached_example"), answer
+
+        assert models_banner(bob) == (shipped_banner, shipped_table, shipped_layers)  # the other session
+        _gallery, message = bob.predict("All models", "All classes", api_name="/misclassified")
+        assert "group split" in message
+        *_, theirs = bob.predict(handle_file(str(real_clips / "v_TaiChi_g01_c02.avi")), api_name="/predict")
+        assert theirs["classes"] == registry.default.classes
+        *_, cached = predict_example(demo.app_context, str(EXAMPLE), None)
+        assert cached["classes"] == registry.default.classes and cached["cached_example"]
+    finally:
+        alice.close()
+        bob.close()
+        for key in list(registry._engines):  # the next test starts with no session bundle
+            registry.drop(key)
