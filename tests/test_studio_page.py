@@ -9,6 +9,8 @@ session keeps the shipped one; Stop from the page; a push from the page to the l
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 
 import numpy as np
@@ -174,3 +176,96 @@ def test_the_page_imports_other_shapes_and_serves_them_in_this_session_only(
         bob.close()
         for key in list(registry._engines):  # the next test starts with no session bundle
             registry.drop(key)
+
+
+# --------------------------------------------------------------------------- train, Models, push
+@pytest.fixture
+def loopback_hub(tmp_path, monkeypatch):
+    """tests/hub_server.py on 127.0.0.1, the client pointed at it, and NO token in the environment:
+    the push must use the token typed in the page."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from hub_server import HubServer
+
+    server = HubServer(tokens={TOKEN: "alice"}).start()
+    monkeypatch.setenv("HF_ENDPOINT", server.url)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-home" / "hub"))
+    monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    yield server
+    server.stop()
+    assert server.unknown == [], server.unknown
+
+
+def test_train_then_push_from_the_page_with_the_token_nowhere(
+    page_server, tiny_clips, loopback_hub, tmp_path, capfd, caplog
+):
+    """A tiny training in a session; its Models tab shows the studio bundle; Push uploads the
+    bundle and its model card to the (loopback) Hub; the repo loads; the token is in no output,
+    log line, file of the bundle or file stored on the Hub."""
+    from har_demo.loader import load_bundle
+
+    caplog.set_level(logging.DEBUG)
+    url, _demo, registry, state = page_server
+    client = Client(url, verbose=False)
+    try:
+        fill(client, tiny_clips)
+        progress, _curves, evaluation, *_ = client.predict(["lrcn"], 1, api_name="/studio_train")
+        assert "This session now serves the new models" in progress and "Held-out evaluation" in evaluation
+        banner, table1, layers = models_banner(client)
+        assert "trained with `har-demo train`" in banner and "studio" in banner and len(layers) == 1
+        assert "LRCN" in table1 and "Pushing, Running, Waving" in banner
+
+        message, token_field = client.predict("alice/studio-run", "", api_name="/studio_push")
+        assert "Give the repo id and a write token" in message
+        message, token_field = client.predict("alice/studio-run", TOKEN, api_name="/studio_push")
+        assert message.startswith("Pushed to **alice/studio-run**") and token_field == "", message
+        wrong, _ = client.predict("alice/other", TOKEN[:-1] + "X", api_name="/studio_push")
+        assert wrong.startswith("⚠") and TOKEN[:-1] not in wrong, wrong  # refused, and not echoed
+    finally:
+        client.close()
+
+    stored = loopback_hub.files("alice/studio-run")
+    assert "README.md" in stored and b"library_name" in stored["README.md"] and "manifest.json" in stored
+    bundle = load_bundle("alice/studio-run")
+    assert bundle.classes == sorted(DRAWN) and list(bundle.models) == ["lrcn"]
+    assert bundle.report.models["lrcn"].test is not None
+
+    secret = TOKEN.encode()
+    everything = [
+        data for repo in loopback_hub.repos.values() for c in repo.commits.values() for data in c.files.values()
+    ]
+    assert everything and not [d for d in everything if secret in d]
+    local = [p for p in state.sessions.base.rglob("*") if p.is_file()]
+    assert local and not [p for p in local if secret in p.read_bytes()]
+    out, err = capfd.readouterr()
+    assert TOKEN not in out and TOKEN not in err and TOKEN not in caplog.text
+
+
+def test_stop_from_the_page_keeps_the_model_trained_so_far(page_server, tiny_clips):
+    """Stop during the first model's training: the bundle keeps it as trained so far, the second
+    model is never trained, the page says so, and the session serves the kept model."""
+    url, _demo, registry, _state = page_server
+    client = Client(url, verbose=False)
+    try:
+        fill(client, tiny_clips)
+        job = client.submit(["lrcn", "convlstm"], 30, api_name="/studio_train")
+        deadline = time.monotonic() + 300
+        while not any("epoch 1/30" in (o[0] or "") for o in job.outputs()):
+            assert time.monotonic() < deadline and not job.done(), job.outputs()[-1:]
+            time.sleep(0.2)
+        said = client.predict(api_name="/studio_stop")
+        assert "the models trained so far are kept" in said
+        progress, *_ = job.result()
+        assert "**Stopped.** The bundle keeps LRCN as trained for" in progress, progress
+        assert "ConvLSTM was not trained" in progress and "This session now serves" in progress
+        epochs = int(progress.split("as trained for ")[1].split(" epoch")[0])
+        assert 1 <= epochs < 30
+        *_, result = client.predict(handle_file(str(tiny_clips["Waving"][0])), api_name="/predict")
+        assert list(result["models"]) == ["lrcn"] and result["classes"] == sorted(DRAWN)
+        assert client.predict(api_name="/studio_stop") == "Nothing is training."
+    finally:
+        client.close()
