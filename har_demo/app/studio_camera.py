@@ -37,7 +37,12 @@ def clip_length_range(max_clip_seconds: float) -> tuple[float, float, float]:
 # shared by both scripts: find the webcam box, its record button, and the countdown text
 _HELPERS = f"""
   const box = document.querySelector('#{WEBCAM_ID}');
-  const show = (text) => {{ const el = document.querySelector('#{COUNTDOWN_ID}'); if (el) el.textContent = text; }};
+  const show = (text) => {{
+    const el = document.querySelector('#{COUNTDOWN_ID}');
+    if (!el) return;
+    el.textContent = text;
+    el.style.fontSize = /^[0-9]$/.test(text) ? '4.5rem' : '1.6rem';  // the digits large, words readable
+  }};
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
   const recordButton = () => box && box.querySelector('button.capture-button');
   const stopAfter = (seconds) => Math.round((Number(seconds) + {MARGIN_SECONDS}) * 1000);
@@ -52,7 +57,7 @@ RECORD_JS = f"""(seconds) => {{
       const clear = box.querySelector('button[aria-label="Clear"]');
       if (clear && !recordButton()) {{ clear.click(); await sleep(300); }}
       if (!recordButton()) {{
-        const access = Array.from(box.querySelectorAll('button, div, span'))
+        const access = Array.from(box.querySelectorAll('button'))
           .find((el) => el.textContent.trim().startsWith('Click to Access Webcam'));
         if (access) access.click();
       }}

@@ -138,10 +138,18 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
     with gr.Tab("Train", id="train"):
         gr.Markdown(INTRO.format(max_classes=limits.max_classes, shortest=shortest, longest=longest))
         with gr.Row():
-            new_class = gr.Textbox(label="New class name", placeholder="Waving", scale=3)
-            add_class_btn = gr.Button("Add class", scale=1)
+            new_class = gr.Textbox(label="New class name", placeholder="Waving", scale=3, elem_id="studio-new-class")
+            add_class_btn = gr.Button("Add class", scale=1, elem_id="studio-add-class")
             label = gr.Dropdown(label="Class for new clips", choices=[], allow_custom_value=True, scale=3)
-            group = gr.Number(label="Group (person / session)", value=1, precision=0, minimum=1, maximum=99, scale=2)
+            group = gr.Number(
+                label="Group (person / session)",
+                value=1,
+                precision=0,
+                minimum=1,
+                maximum=99,
+                scale=2,
+                elem_id="studio-group",
+            )
         with gr.Row():
             with gr.Column(scale=3):
                 webcam = gr.Video(
@@ -160,14 +168,14 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
                     label="Clip length (s)",
                     elem_id="studio-seconds",
                 )
-                record_btn = gr.Button(
-                    "⏺ Record a clip (3-2-1, then record)", variant="primary", elem_id="studio-record"
-                )
+                record_btn = gr.Button("Record a clip (3-2-1, then record)", variant="primary", elem_id="studio-record")
                 gr.HTML(COUNTDOWN_HTML, elem_id="studio-countdown")
-                uploads = gr.File(label="Or upload videos", file_count="multiple", file_types=["video"])
-                add_uploads_btn = gr.Button("Add the uploads")
-        status = gr.Markdown(label="Studio status")
-        counts = gr.Markdown("No classes yet.", label="Clips per class")
+                uploads = gr.File(
+                    label="Or upload videos", file_count="multiple", file_types=["video"], elem_id="studio-uploads"
+                )
+                add_uploads_btn = gr.Button("Add the uploads", elem_id="studio-add-uploads")
+        status = gr.Markdown(label="Studio status", elem_id="studio-status")
+        counts = gr.Markdown("No classes yet.", label="Clips per class", elem_id="studio-counts")
         gallery = gr.Gallery(label="Clips", columns=8, height=260, allow_preview=False)
         selected = gr.State(None)
         with gr.Row():
@@ -178,14 +186,17 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         gr.Markdown("### Train")
         with gr.Row():
             models = gr.CheckboxGroup(
-                [(display_name(m), m) for m in MODEL_NAMES], value=list(MODEL_NAMES), label="Models"
+                [(display_name(m), m) for m in MODEL_NAMES],
+                value=list(MODEL_NAMES),
+                label="Models",
+                elem_id="studio-models",
             )
-            epochs = gr.Slider(1, limits.max_epochs, value=30, step=1, label="Epochs")
-            train_btn = gr.Button("Train", variant="primary")
-            stop_btn = gr.Button("Stop", variant="stop")
-        progress = gr.Markdown(label="Training progress")
-        curves = gr.Plot(label="Training curves")
-        evaluation = gr.Markdown(label="Evaluation")
+            epochs = gr.Slider(1, limits.max_epochs, value=30, step=1, label="Epochs", elem_id="studio-epochs")
+            train_btn = gr.Button("Train", variant="primary", elem_id="studio-train")
+            stop_btn = gr.Button("Stop", variant="stop", elem_id="studio-stop")
+        progress = gr.Markdown(label="Training progress", elem_id="studio-progress")
+        curves = gr.Plot(label="Training curves", elem_id="studio-curves")
+        evaluation = gr.Markdown(label="Evaluation", elem_id="studio-evaluation")
         with gr.Row():
             confusion_a = gr.Plot(label="Confusion")
             confusion_b = gr.Plot(label="Confusion")
@@ -356,8 +367,8 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
                     message,
                     figure,
                     evaluation_markdown(report),
-                    confusions[0],
-                    confusions[1],
+                    gr.update(value=confusions[0], visible=confusions[0] is not None),
+                    gr.update(value=confusions[1], visible=confusions[1] is not None),
                     strips,
                     gr.update(value=zipped, visible=True),
                 )
