@@ -6,6 +6,11 @@ plots in har_demo.plots. A finished training (or an imported / Hub model) become
 session's bundle: its key goes into `ctx.session`, so every tab of this session serves it while
 other visitors keep the shipped one.
 
+Recording is driven in the browser (app/studio_camera.py: a 3-2-1 countdown, then Gradio's own
+webcam recorder started and stopped by the page after the chosen 2-4 s); the clip arrives on
+`stop_recording` and is cut to exactly that length here. Every studio endpoint is undocumented:
+callable by gradio_client, absent from the API page and from the MCP tools.
+
 Two pieces of per-session state: `studio_id` (this session's studio folder, removed when the
 session ends) and `ctx.session` (the engine key the other tabs read).
 """
