@@ -166,7 +166,7 @@ class Predictor:
     def _check_runners(self) -> None:
         """Serve the loaded model wherever the rebuilt one disagrees with it (it never should)."""
         s = self.settings
-        x = np.random.default_rng(0).random((1, s.frames, s.height, s.width, 3), dtype=np.float32)
+        x = np.random.default_rng(0).random((1, s.frames, s.height, s.width, s.channels), dtype=np.float32)
         for name, model in self.models.items():
             runner = self.runners[name]
             if runner is model:

@@ -152,8 +152,11 @@ def test_the_page_imports_other_shapes_and_serves_them_in_this_session_only(
         probabilities = result["models"][model]["probabilities"]
         assert set(probabilities) == set(classes) and sum(probabilities.values()) == pytest.approx(1, abs=1e-3)
         key = only_key(registry)
-        settings = registry.get(key).settings
+        served = registry.get(key)
+        settings = served.settings
         assert (settings.frames, settings.height, settings.width, settings.channels) == shape
+        predictor = served.predictor  # the fast inference rewrite passed its check on this shape (1 channel too)
+        assert predictor._checked and predictor.runners[model] is not predictor.models[model]
 
         banner, _table, layers = models_banner(alice)  # the Models tab: this session's bundle
         assert "imported from weight files" in banner and name in banner and ", ".join(classes) in banner
