@@ -171,6 +171,11 @@ def test_record_with_a_countdown_upload_train_and_predict(studio_page, clips):
             evaluation = page.locator("#studio-evaluation").inner_text()
             assert "Held-out evaluation" in evaluation and "LRCN" in evaluation and "ConvLSTM" not in evaluation
             page.screenshot(path=str(ARTIFACTS / "studio_trained.png"), full_page=True)
+            # the top of the page describes this session's bundle now, without the synthetic warning
+            page.wait_for_function(
+                "document.querySelector('#header').innerText.includes('3 classes: Pushing, Running, Waving')"
+            )
+            assert not page.locator("#synthetic-banner").is_visible()
 
             page.get_by_role("tab", name="Predict").click()
             page.locator("#video input[type=file]").set_input_files(str(clips["Running"][0]))
