@@ -161,8 +161,27 @@ def test_mcp_schema_lists_the_predict_and_timeline_tools(app_server):
     with urllib.request.urlopen(app_server.url + "gradio_api/mcp/schema", timeout=30) as response:
         schema = json.loads(response.read())
     tools = {tool["name"]: tool for tool in schema}
-    handlers = {fn.api_name: fn.fn.__name__ for fn in app_server.demo.fns.values() if fn.api_name}
+    handlers = {fn.api_name: fn.fn.__name__ for fn in app_server.demo.fns.values() if fn.api_name and fn.fn}
     for endpoint in ("predict", "timeline"):  # a tool is named after its endpoint's handler
         tool = tools.get(handlers[endpoint])
         assert tool is not None, (endpoint, sorted(tools))
         assert tool["description"] and tool["inputSchema"]["properties"], tool
+
+
+def test_mcp_schema_offers_no_studio_tool(app_server):
+    """Training, pushing, importing and the page's own refreshes are for the page (and gradio_client),
+    not tools an assistant is offered: their endpoints are undocumented, so MCP leaves them out."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(app_server.url + "gradio_api/mcp/schema", timeout=30) as response:
+        tools = {tool["name"] for tool in json.loads(response.read())}
+    handlers = {fn.api_name: fn.fn.__name__ for fn in app_server.demo.fns.values() if fn.api_name and fn.fn}
+    studio = {name: handler for name, handler in handlers.items() if name.startswith("studio_")}
+    assert {"studio_train", "studio_push", "studio_import", "studio_upload", "studio_record"} <= set(studio)
+    offered = {name for name, handler in studio.items() if handler in tools}
+    assert not offered, f"studio endpoints offered as MCP tools: {sorted(offered)}"
+    assert handlers["models"] not in tools
+    assert handlers["predict"] in tools and handlers["timeline"] in tools
+    documented = app_server.demo.get_api_info()["named_endpoints"]
+    assert not [name for name in documented if name.lstrip("/").startswith("studio_")]

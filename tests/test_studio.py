@@ -221,3 +221,52 @@ def test_a_recording_is_cut_to_the_clip_length_and_scaled_down(tmp_path):
     junk.write_bytes(b"\0" * 1000)
     with pytest.raises(ClipRefused):
         trim_recording(junk, tmp_path / "x.webm")
+
+
+# --------------------------------------------------------------------------- the page's plain logic
+def test_the_page_offers_2_to_4_s_clips_within_the_hosts_limit():
+    from har_demo.app.studio_camera import clip_length_range
+
+    assert clip_length_range(10) == (2.0, 4.0, 3.0)
+    assert clip_length_range(3) == (2.0, 3.0, 3.0)
+    assert clip_length_range(1.5) == (1.5, 1.5, 1.5)  # a host allowing less than 2 s wins
+
+
+def test_a_stopped_training_says_what_the_bundle_kept():
+    from har_demo.app.studio_tab import stopped_markdown
+
+    report = {"models": {"lrcn": {"epochs_trained": 1}}}
+    assert stopped_markdown(report, ["lrcn", "convlstm"]) == (
+        "**Stopped.** The bundle keeps LRCN as trained for 1 epoch. ConvLSTM was not trained."
+    )
+    both = {"models": {"lrcn": {"epochs_trained": 4}, "convlstm": {"epochs_trained": 2}}}
+    assert stopped_markdown(both, ["lrcn", "convlstm"]) == (
+        "**Stopped.** The bundle keeps LRCN as trained for 4 epochs and ConvLSTM as trained for 2 epochs."
+    )
+
+
+def test_misclassification_filters_follow_the_bundle():
+    """A filter value the new bundle lacks (the previous bundle's class) goes back to "all"."""
+    from har_demo.app.misclassified_tab import ALL_CLASSES, filter_choices
+    from har_demo.bundle import Bundle, read_manifest, read_report
+    from har_demo.shipped import SHIPPED_BUNDLE
+
+    manifest = read_manifest(SHIPPED_BUNDLE)
+    shipped = Bundle(SHIPPED_BUNDLE, manifest, models={}, report=read_report(SHIPPED_BUNDLE, manifest))
+    models, model, classes, true_class = filter_choices(shipped, "LRCN", "TaiChi")
+    assert (model, true_class) == ("LRCN", "TaiChi") and classes[1:] == shipped.classes and "ConvLSTM" in models
+    assert filter_choices(shipped, "LRCN", "Waving")[1:] == (model, classes, ALL_CLASSES)
+
+
+def test_example_answers_are_computed_once_per_clip(tmp_path):
+    from har_demo.app.examples import ExampleAnswers
+
+    first, copy, other = tmp_path / "a.webm", tmp_path / "copy" / "a.webm", tmp_path / "b.webm"
+    copy.parent.mkdir()
+    for path, data in ((first, b"clip one"), (copy, b"clip one"), (other, b"clip two")):
+        path.write_bytes(data)
+    answers, calls = ExampleAnswers(), []
+    compute = lambda name: lambda: calls.append(name) or name  # noqa: E731
+    assert answers.get(first, compute("first")) == "first"
+    assert answers.get(copy, compute("copy")) == "first"  # Gradio's fresh copy of the same clip
+    assert answers.get(other, compute("other")) == "other" and calls == ["first", "other"]

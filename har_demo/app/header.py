@@ -30,8 +30,14 @@ def build_header(ctx: AppContext) -> None:
 
     engine = ctx.default
     gr.Markdown(f"# {TITLE}", elem_id="title")
-    gr.Markdown(header_markdown(engine), elem_id="header", elem_classes="small-note")
+    header = gr.Markdown(header_markdown(engine), elem_id="header", elem_classes="small-note")
     if engine.notice:
         gr.Markdown(warning(engine.notice), elem_id="notice")
-    if engine.bundle.synthetic:
-        gr.Markdown(SYNTHETIC_NOTE, elem_id="synthetic-banner")
+    banner = gr.Markdown(SYNTHETIC_NOTE, elem_id="synthetic-banner", visible=engine.bundle.synthetic)
+
+    def follow(key):
+        """A session serving its own bundle (trained or imported in the Train tab) sees it described here."""
+        mine = ctx.engine(key)
+        return header_markdown(mine), gr.update(visible=mine.bundle.synthetic)
+
+    ctx.session.change(follow, [ctx.session], [header, banner], api_visibility="private", show_progress="hidden")

@@ -99,6 +99,18 @@ def page_outputs(items: list[tuple[Path, str]], message: str, temp: TempFiles) -
     return [(str(temp.kept_copy(p)), c) for p, c in items], message
 
 
+def filter_choices(bundle: Bundle, model: str | None, true_class: str | None) -> tuple[list, str, list, str]:
+    """(model choices, model value, class choices, class value) for this bundle: a value the bundle
+    does not have (the previous bundle's class) goes back to "all"."""
+    models, classes = model_choices(bundle), class_choices(bundle)
+    return (
+        models,
+        model if model in models else ALL_MODELS,
+        classes,
+        true_class if true_class in classes else ALL_CLASSES,
+    )
+
+
 def misclassified(ctx: AppContext, model: str | None, true_class: str | None, key: str | None = None) -> tuple:
     """The /misclassified endpoint, for this session's bundle."""
     return page_outputs(*misclassified_view(ctx.engine(key).bundle, model, true_class), ctx.temp)
@@ -123,7 +135,21 @@ def build_misclassified_tab(ctx: AppContext) -> None:
             interactive=False,
             elem_id="misclassified",
         )
+
         # filled when the tab is opened, not on every page load (a class opening the link at once)
+        def filters(model, true_class, key):
+            """The filters follow this session's bundle (its models and classes, not the shipped ones)."""
+            models, model, classes, true_class = filter_choices(ctx.engine(key).bundle, model, true_class)
+            return gr.update(choices=models, value=model), gr.update(choices=classes, value=true_class)
+
+        gr.on(
+            triggers=[tab.select, ctx.session.change],
+            fn=filters,
+            inputs=[model_filter, class_filter, ctx.session],
+            outputs=[model_filter, class_filter],
+            api_visibility="private",
+            show_progress="hidden",
+        )
         gr.on(
             triggers=[tab.select, model_filter.change, class_filter.change],
             fn=lambda model, true_class, key: misclassified(ctx, model, true_class, key),

@@ -111,31 +111,101 @@ def models_view(bundle: Bundle, notice: str = "") -> ModelsView:
     )
 
 
+def session_view(ctx: AppContext, key: str | None, cache: dict[str | None, ModelsView] | None = None) -> ModelsView:
+    """The Models view of this session's bundle (the shipped one's is built once and reused).
+
+    `cache` keeps one view per session key (None: the default bundle), so layer tables and figures
+    are made once per bundle, not on every visit of the tab. A key is never reused for another
+    bundle (the studio makes a new key per bundle), and a dropped key falls back to the default.
+    """
+    engine = ctx.engine(key)
+    slot = None if engine is ctx.default else key
+    cache = {} if cache is None else cache
+    view = cache.get(slot)
+    if view is None:
+        view = models_view(engine.bundle, engine.notice)
+        if len(cache) > 64:  # sessions come and go; keep a few dozen views at most
+            cache.clear()
+        cache[slot] = view
+    return view
+
+
 # --------------------------------------------------------------------------- layout
+SLOTS = 2  # the most models a bundle holds (ConvLSTM and LRCN): one confusion plot and one layer table each
+
+
+def _slots(values: list, slots: int = SLOTS) -> list:
+    return (list(values) + [None] * slots)[:slots]
+
+
 def build_models_tab(ctx: AppContext) -> None:
-    """Built once for the served bundle (a session's own bundle does not change this tab yet)."""
+    """Shows this session's bundle: the shipped one at first, the session's own after the Train tab
+    trained or imported one (refreshed when the tab is opened and when the session's bundle changes)."""
     import gradio as gr
 
     from har_demo.app.students_panel import build_students_panel
 
-    models = models_view(ctx.default.bundle, ctx.default.notice)
-    with gr.Tab("Models", id="models"):
-        gr.Markdown(models.banner, elem_id="provenance")
+    views: dict[str | None, ModelsView] = {}
+    models = session_view(ctx, None, views)
+    with gr.Tab("Models", id="models") as tab:
+        banner = gr.Markdown(models.banner, elem_id="provenance", label="Provenance")
         build_students_panel(ctx)
         gr.Markdown("### Test results (the report's Table 1)")
-        gr.Markdown(models.table1, elem_id="table1")
-        if models.per_class:
-            gr.Markdown("### Per class")
-            gr.Markdown(models.per_class, elem_id="per-class")
-        if models.confusions:
-            gr.Markdown("### Confusion matrices (rows: true class, columns: predicted; colour: share of the row)")
-            with gr.Row():
-                for figure in models.confusions:
-                    gr.Plot(figure, show_label=False, min_width=320)
-        if models.curves is not None:
-            gr.Markdown("### Training curves (★ = best epoch, whose weights were kept)")
-            gr.Plot(models.curves, show_label=False)
+        table1 = gr.Markdown(models.table1, elem_id="table1", label="Table 1")
+        per_class_title = gr.Markdown("### Per class", visible=bool(models.per_class))
+        per_class = gr.Markdown(
+            models.per_class, elem_id="per-class", visible=bool(models.per_class), label="Per class"
+        )
+        confusion_title = gr.Markdown(
+            "### Confusion matrices (rows: true class, columns: predicted; colour: share of the row)",
+            visible=bool(models.confusions),
+        )
+        with gr.Row():
+            confusions = [
+                gr.Plot(figure, show_label=False, min_width=320, visible=figure is not None, label="Confusion matrix")
+                for figure in _slots(models.confusions)
+            ]
+        curves_title = gr.Markdown(
+            "### Training curves (★ = best epoch, whose weights were kept)", visible=models.curves is not None
+        )
+        curves = gr.Plot(models.curves, show_label=False, visible=models.curves is not None, label="Training curves")
         gr.Markdown("### Layers and parameters")
         with gr.Row(elem_id="layers"):
-            for table in models.layers:
-                gr.Markdown(table, min_width=320)
+            layers = [
+                gr.Markdown(table or "", min_width=320, visible=table is not None, label="Layers")
+                for table in _slots(models.layers)
+            ]
+
+    def shown(key: str | None) -> list:
+        view = session_view(ctx, key, views)
+        return [
+            view.banner,
+            view.table1,
+            gr.update(visible=bool(view.per_class)),
+            gr.update(value=view.per_class, visible=bool(view.per_class)),
+            gr.update(visible=bool(view.confusions)),
+            *(gr.update(value=f, visible=f is not None) for f in _slots(view.confusions)),
+            gr.update(visible=view.curves is not None),
+            gr.update(value=view.curves, visible=view.curves is not None),
+            *(gr.update(value=t or "", visible=t is not None) for t in _slots(view.layers)),
+        ]
+
+    gr.on(
+        triggers=[tab.select, ctx.session.change],
+        fn=shown,
+        inputs=[ctx.session],
+        outputs=[
+            banner,
+            table1,
+            per_class_title,
+            per_class,
+            confusion_title,
+            *confusions,
+            curves_title,
+            curves,
+            *layers,
+        ],
+        api_name="models",
+        api_visibility="undocumented",  # the page's own refresh, not a tool
+        show_progress="hidden",
+    )

@@ -15,6 +15,7 @@ import numpy as np
 from har_demo import plots
 from har_demo.app.context import AppContext
 from har_demo.app.engine import Engine
+from har_demo.app.examples import ExampleAnswers
 from har_demo.app.explain_panel import build_explain_panel, honest_verdict, threshold_slider, wire_verdict
 from har_demo.app.media import TempFiles, check_upload
 from har_demo.app.text import timing_text, warning
@@ -160,9 +161,14 @@ def predict(ctx: AppContext, video, key: str | None = None) -> tuple:
     return page_outputs(analysis, ctx.temp)
 
 
-def predict_example(ctx: AppContext, video) -> tuple:
-    """An example click (cached once per bundle, so it runs on the default engine)."""
-    return page_outputs(cached_example(analyse_video(ctx.default, video, ctx.temp)), ctx.temp)
+def predict_example(ctx: AppContext, video, key: str | None = None) -> tuple:
+    """An example click: the default bundle's answer is computed once per clip; a session serving its
+    own bundle gets its models' answer, live (never the shipped bundle's cached one)."""
+    if ctx.engine(key) is not ctx.default:
+        return predict(ctx, video, key)
+    answers = ctx.components.setdefault("example_answers", ExampleAnswers())
+    analysis = answers.get(video, lambda: cached_example(analyse_video(ctx.default, video, ctx.temp)))
+    return page_outputs(analysis, ctx.temp)
 
 
 def preview(ctx: AppContext, video):
@@ -178,7 +184,7 @@ def build_predict_tab(ctx: AppContext) -> None:
     """Upload / webcam / examples -> verdict, bars, the frames, timing, device. Shares "video"."""
     import gradio as gr
 
-    from har_demo.app.examples import find_examples
+    from har_demo.app.examples import find_examples, wire_examples
 
     engine = ctx.default
     examples, _mixed = find_examples(engine.bundle.classes)
@@ -215,18 +221,15 @@ def build_predict_tab(ctx: AppContext) -> None:
         wire_verdict(threshold, verdict, raw)
         build_explain_panel(ctx, video)
         if examples:
-            gr.Examples(
-                examples=[[str(p)] for p in examples],
-                inputs=[video],
-                outputs=outputs,
-                fn=lambda v: predict_example(ctx, v),
-                cache_examples=True,
-                cache_mode="lazy",
-                run_on_click=True,
+            wire_examples(
+                ctx,
+                examples,
+                video,
+                outputs,
+                lambda v, key: predict_example(ctx, v, key),
                 label="Synthetic examples (one click)",
                 elem_id="examples",
                 example_labels=[Path(p).stem.replace("synthetic_", "") for p in examples],
-                api_name=False,
             )
 
         def predict_video(video_file: str, session_key: str | None = None):

@@ -6,6 +6,11 @@ plots in har_demo.plots. A finished training (or an imported / Hub model) become
 session's bundle: its key goes into `ctx.session`, so every tab of this session serves it while
 other visitors keep the shipped one.
 
+Recording is driven in the browser (app/studio_camera.py: a 3-2-1 countdown, then Gradio's own
+webcam recorder started and stopped by the page after the chosen 2-4 s); the clip arrives on
+`stop_recording` and is cut to exactly that length here. Every studio endpoint is undocumented:
+callable by gradio_client, absent from the API page and from the MCP tools.
+
 Two pieces of per-session state: `studio_id` (this session's studio folder, removed when the
 session ends) and `ctx.session` (the engine key the other tabs read).
 """
@@ -22,19 +27,29 @@ from typing import Any
 import gradio as gr
 
 from har_demo import plots
+from har_demo.app.studio_camera import (
+    COUNTDOWN_HTML,
+    LEAD_SECONDS,
+    RECORD_JS,
+    START_JS,
+    STOP_JS,
+    WEBCAM_ID,
+    clip_length_range,
+)
 from har_demo.names import MODEL_NAMES, display_name
 from har_demo.studio.archive import export_zip, import_zip
 from har_demo.studio.errors import StudioError
 from har_demo.studio.limits import StudioLimits
-from har_demo.studio.recording import DEFAULT_SECONDS, trim_recording
+from har_demo.studio.recording import trim_recording
 from har_demo.studio.sessions import StudioSessions
 from har_demo.studio.trainer import StudioTrainer, TrainOptions
 
 INTRO = (
     "### Teach the two models your own activities\n"
     "1. Name 2-{max_classes} classes (for example *Waving*, *Clapping*, *Jumping*). "
-    "2. Record clips with the webcam (each recording is cut to {seconds:g} s, starting half a second in) "
-    "or upload videos; about ten clips a class. Use one **group** number per person or recording "
+    "2. Press **Record a clip**: a 3-2-1 countdown, then the webcam records the chosen length "
+    "({shortest:g}-{longest:g} s) and the clip is added to the chosen class; or upload videos. About ten "
+    "clips a class. Use one **group** number per person or recording "
     "session: the evaluation tests on groups the models did not train on. "
     "3. Train, watch both models learn, then try them in every tab: this browser session serves "
     "the new models, other visitors keep the shipped ones."
@@ -103,33 +118,69 @@ def evaluation_markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def stopped_markdown(report: dict, chosen: list[str] | tuple[str, ...]) -> str:
+    """What a stopped training kept, in words: each trained model's epochs, and the models never started."""
+    trained = report.get("models", {})
+    kept = [
+        f"{display_name(m)} as trained for {r.get('epochs_trained', '?')} epoch{'s' if r.get('epochs_trained') != 1 else ''}"
+        for m, r in trained.items()
+    ]
+    skipped = [display_name(m) for m in chosen if m not in trained]
+    text = "**Stopped.** The bundle keeps " + (" and ".join(kept) or "no model") + "."
+    if skipped:
+        text += f" {' and '.join(skipped)} {'was' if len(skipped) == 1 else 'were'} not trained."
+    return text
+
+
 def build_studio_tab(ctx, state: StudioState | None = None) -> None:
     """The Train tab (inside `gr.Tabs()`); its StudioState goes into `ctx.components["studio"]`."""
     state = state or StudioState()
     ctx.components["studio"] = state
     limits = state.limits
+    shortest, longest, default_seconds = clip_length_range(limits.max_clip_seconds)
     studio_id = gr.State(None, time_to_live=limits.session_max_age_s, delete_callback=state.end)
 
     with gr.Tab("Train", id="train"):
-        gr.Markdown(INTRO.format(max_classes=limits.max_classes, seconds=DEFAULT_SECONDS))
+        gr.Markdown(INTRO.format(max_classes=limits.max_classes, shortest=shortest, longest=longest))
         with gr.Row():
-            new_class = gr.Textbox(label="New class name", placeholder="Waving", scale=3)
-            add_class_btn = gr.Button("Add class", scale=1)
+            new_class = gr.Textbox(label="New class name", placeholder="Waving", scale=3, elem_id="studio-new-class")
+            add_class_btn = gr.Button("Add class", scale=1, elem_id="studio-add-class")
             label = gr.Dropdown(label="Class for new clips", choices=[], allow_custom_value=True, scale=3)
-            group = gr.Number(label="Group (person / session)", value=1, precision=0, minimum=1, maximum=99, scale=2)
-        with gr.Row():
-            webcam = gr.Video(
-                sources=["webcam"],
-                label=f"Record (cut to {DEFAULT_SECONDS:g} s)",
-                include_audio=False,
-                webcam_options=gr.WebcamOptions(mirror=True),
+            group = gr.Number(
+                label="Group (person / session)",
+                value=1,
+                precision=0,
+                minimum=1,
+                maximum=99,
+                scale=2,
+                elem_id="studio-group",
             )
-            uploads = gr.File(label="Or upload videos", file_count="multiple", file_types=["video"])
         with gr.Row():
-            add_recording_btn = gr.Button("Add the recording", variant="primary")
-            add_uploads_btn = gr.Button("Add the uploads")
-        status = gr.Markdown(label="Studio status")
-        counts = gr.Markdown("No classes yet.", label="Clips per class")
+            with gr.Column(scale=3):
+                webcam = gr.Video(
+                    sources=["webcam"],
+                    label="Webcam",
+                    include_audio=False,
+                    webcam_options=gr.WebcamOptions(mirror=True),
+                    elem_id=WEBCAM_ID,
+                )
+            with gr.Column(scale=2):
+                clip_seconds = gr.Slider(
+                    shortest,
+                    longest,
+                    value=default_seconds,
+                    step=0.5,
+                    label="Clip length (s)",
+                    elem_id="studio-seconds",
+                )
+                record_btn = gr.Button("Record a clip (3-2-1, then record)", variant="primary", elem_id="studio-record")
+                gr.HTML(COUNTDOWN_HTML, elem_id="studio-countdown")
+                uploads = gr.File(
+                    label="Or upload videos", file_count="multiple", file_types=["video"], elem_id="studio-uploads"
+                )
+                add_uploads_btn = gr.Button("Add the uploads", elem_id="studio-add-uploads")
+        status = gr.Markdown(label="Studio status", elem_id="studio-status")
+        counts = gr.Markdown("No classes yet.", label="Clips per class", elem_id="studio-counts")
         gallery = gr.Gallery(label="Clips", columns=8, height=260, allow_preview=False)
         selected = gr.State(None)
         with gr.Row():
@@ -140,14 +191,17 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         gr.Markdown("### Train")
         with gr.Row():
             models = gr.CheckboxGroup(
-                [(display_name(m), m) for m in MODEL_NAMES], value=list(MODEL_NAMES), label="Models"
+                [(display_name(m), m) for m in MODEL_NAMES],
+                value=list(MODEL_NAMES),
+                label="Models",
+                elem_id="studio-models",
             )
-            epochs = gr.Slider(1, limits.max_epochs, value=30, step=1, label="Epochs")
-            train_btn = gr.Button("Train", variant="primary")
-            stop_btn = gr.Button("Stop", variant="stop")
-        progress = gr.Markdown(label="Training progress")
-        curves = gr.Plot(label="Training curves")
-        evaluation = gr.Markdown(label="Evaluation")
+            epochs = gr.Slider(1, limits.max_epochs, value=30, step=1, label="Epochs", elem_id="studio-epochs")
+            train_btn = gr.Button("Train", variant="primary", elem_id="studio-train")
+            stop_btn = gr.Button("Stop", variant="stop", elem_id="studio-stop")
+        progress = gr.Markdown(label="Training progress", elem_id="studio-progress")
+        curves = gr.Plot(label="Training curves", elem_id="studio-curves")
+        evaluation = gr.Markdown(label="Evaluation", elem_id="studio-evaluation")
         with gr.Row():
             confusion_a = gr.Plot(label="Confusion")
             confusion_b = gr.Plot(label="Confusion")
@@ -191,7 +245,8 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         out = refreshed(sid, f"Added class **{added}**.")
         return *out[:4], gr.update(choices=out[4]["choices"], value=added), ""
 
-    def _add(sid, label_value, group_value, paths, recorded: bool):
+    def _add(sid, label_value, group_value, paths, recorded: float | None):
+        """Add clips; `recorded`: the clip length to cut webcam recordings to (None for uploads)."""
         sid = _sid(sid)
         class_set = state.sessions.class_set(sid)
         if not label_value:
@@ -202,7 +257,7 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
                 if recorded:
                     trimmed = Path(tempfile.mkdtemp(dir=class_set.folder, prefix=".rec-")) / "recording.webm"
                     try:
-                        trim_recording(path, trimmed, DEFAULT_SECONDS)
+                        trim_recording(path, trimmed, recorded, lead=LEAD_SECONDS)
                         class_set.add_clip(label_value, trimmed, group_value)
                     finally:
                         shutil.rmtree(trimmed.parent, ignore_errors=True)
@@ -215,15 +270,16 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         out = refreshed(sid, "  \n".join([head, *messages]).strip())
         return *out[:4], gr.update(value=label_value)
 
-    def on_add_recording(sid, label_value, group_value, video):
+    def on_add_recording(sid, label_value, group_value, seconds, video):
         if not video:
             return *refreshed(_sid(sid), "⚠ Record a clip first."), None
-        return *_add(sid, label_value, group_value, [video], True), None
+        seconds = min(max(float(seconds or default_seconds), shortest), longest)
+        return *_add(sid, label_value, group_value, [video], seconds), None
 
     def on_add_uploads(sid, label_value, group_value, files):
         if not files:
             return *refreshed(_sid(sid), "⚠ Choose video files first."), None
-        return *_add(sid, label_value, group_value, [getattr(f, "name", f) for f in files], False), None
+        return *_add(sid, label_value, group_value, [getattr(f, "name", f) for f in files], None), None
 
     def on_select(sid, evt: gr.SelectData):
         clips = state.sessions.class_set(_sid(sid)).clips()
@@ -259,6 +315,7 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         return *refreshed(sid, "Imported the clip set from the zip."), None
 
     def on_train(sid, key, chosen_models, epoch_count):
+        """Queue a training of this session's clips; yields progress, curves, then the evaluation."""
         sid = _sid(sid)
         class_set = state.sessions.class_set(sid)
         empty = (None, None, [], gr.update(visible=False))
@@ -287,6 +344,8 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
                 state.bundles[sid] = event.bundle
                 figure = plots.training_curves(event.history)
                 message = event.message
+                if event.stopped:
+                    message = f"{stopped_markdown(event.report, chosen_models or MODEL_NAMES)} {message}"
                 try:
                     new_key = serve_bundle(ctx, key, event.bundle)
                     message += " This session now serves the new models in every tab."
@@ -313,8 +372,8 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
                     message,
                     figure,
                     evaluation_markdown(report),
-                    confusions[0],
-                    confusions[1],
+                    gr.update(value=confusions[0], visible=confusions[0] is not None),
+                    gr.update(value=confusions[1], visible=confusions[1] is not None),
                     strips,
                     gr.update(value=zipped, visible=True),
                 )
@@ -369,32 +428,50 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         except (BundleError, ValueError, OSError) as exc:
             return key, f"⚠ {exc}"
 
+    # Every studio endpoint is "undocumented": callable by gradio_client (the tests, scripts) but
+    # not listed in the API page or offered as an MCP tool (an assistant has no business training
+    # or pushing from a visitor's session).
+    hidden = {"api_visibility": "undocumented"}
     listed = [studio_id, status, counts, gallery, label]
-    add_class_btn.click(on_add_class, [studio_id, new_class], [*listed, new_class], api_name="studio_add_class")
-    new_class.submit(on_add_class, [studio_id, new_class], [*listed, new_class], api_name=False)
-    add_recording_btn.click(
-        on_add_recording, [studio_id, label, group, webcam], [*listed, webcam], api_name="studio_record"
+    add_class_btn.click(
+        on_add_class, [studio_id, new_class], [*listed, new_class], api_name="studio_add_class", **hidden
+    )
+    new_class.submit(on_add_class, [studio_id, new_class], [*listed, new_class], api_visibility="private")
+    record_btn.click(None, [clip_seconds], None, js=RECORD_JS)
+    webcam.start_recording(None, [clip_seconds], None, js=START_JS)
+    webcam.stop_recording(None, None, None, js=STOP_JS)
+    webcam.stop_recording(
+        on_add_recording,
+        [studio_id, label, group, clip_seconds, webcam],
+        [*listed, webcam],
+        api_name="studio_record",
+        **hidden,
     )
     add_uploads_btn.click(
-        on_add_uploads, [studio_id, label, group, uploads], [*listed, uploads], api_name="studio_upload"
+        on_add_uploads, [studio_id, label, group, uploads], [*listed, uploads], api_name="studio_upload", **hidden
     )
-    gallery.select(on_select, [studio_id], [selected], api_name=False)
-    delete_btn.click(on_delete, [studio_id, selected], [*listed, selected], api_name=False)
-    zip_out.click(on_zip_out, [studio_id], [studio_id, zip_out], api_name="studio_zip")
-    zip_in.upload(on_zip_in, [studio_id, zip_in], [*listed, zip_in], api_name="studio_zip_upload")
+    gallery.select(on_select, [studio_id], [selected], api_visibility="private")
+    delete_btn.click(on_delete, [studio_id, selected], [*listed, selected], api_visibility="private")
+    zip_out.click(on_zip_out, [studio_id], [studio_id, zip_out], api_name="studio_zip", **hidden)
+    zip_in.upload(on_zip_in, [studio_id, zip_in], [*listed, zip_in], api_name="studio_zip_upload", **hidden)
     train_btn.click(
         on_train,
         [studio_id, ctx.session, models, epochs],
         [studio_id, ctx.session, progress, curves, evaluation, confusion_a, confusion_b, misclassified, bundle_zip],
         api_name="studio_train",
         concurrency_limit=None,  # waiting in the studio's own queue, not the app's
+        **hidden,
     )
-    stop_btn.click(on_stop, [studio_id], [progress], api_name="studio_stop", concurrency_limit=None)
-    push_btn.click(on_push, [studio_id, repo_id, token], [push_status, token], api_name="studio_push")
+    stop_btn.click(on_stop, [studio_id], [progress], api_name="studio_stop", concurrency_limit=None, **hidden)
+    push_btn.click(on_push, [studio_id, repo_id, token], [push_status, token], api_name="studio_push", **hidden)
     import_btn.click(
-        on_import, [ctx.session, model_files, model_classes], [ctx.session, byo_status], api_name="studio_import"
+        on_import,
+        [ctx.session, model_files, model_classes],
+        [ctx.session, byo_status],
+        api_name="studio_import",
+        **hidden,
     )
-    hub_btn.click(on_hub, [ctx.session, hub_ref], [ctx.session, byo_status], api_name="studio_hub")
+    hub_btn.click(on_hub, [ctx.session, hub_ref], [ctx.session, byo_status], api_name="studio_hub", **hidden)
 
 
 def serve_bundle(ctx, old_key: str | None, ref) -> str:
