@@ -43,6 +43,7 @@ from har_demo.studio.limits import StudioLimits
 from har_demo.studio.recording import trim_recording
 from har_demo.studio.sessions import StudioSessions
 from har_demo.studio.trainer import StudioTrainer, TrainOptions
+from har_demo.training.tiny import TINY_EPOCHS
 
 INTRO = (
     "### Teach the two models your own activities\n"
@@ -196,7 +197,14 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
                 label="Models",
                 elem_id="studio-models",
             )
-            epochs = gr.Slider(1, limits.max_epochs, value=30, step=1, label="Epochs", elem_id="studio-epochs")
+            epochs = gr.Slider(
+                1,
+                limits.max_epochs,
+                value=min(TINY_EPOCHS, limits.max_epochs),
+                step=1,
+                label="Epochs",
+                elem_id="studio-epochs",
+            )
             train_btn = gr.Button("Train", variant="primary", elem_id="studio-train")
             stop_btn = gr.Button("Stop", variant="stop", elem_id="studio-stop")
         progress = gr.Markdown(label="Training progress", elem_id="studio-progress")
