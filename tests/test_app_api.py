@@ -185,3 +185,21 @@ def test_mcp_schema_offers_no_studio_tool(app_server):
     assert handlers["predict"] in tools and handlers["timeline"] in tools
     documented = app_server.demo.get_api_info()["named_endpoints"]
     assert not [name for name in documented if name.lstrip("/").startswith("studio_")]
+
+
+def test_every_child_of_the_tab_bar_is_a_tab(app_server):
+    """A component placed directly in gr.Tabs is taken for a tab by the front end: the studio's
+    session State once made the tab bar show "Train" twice (or in the Models tab's place)."""
+    config = app_server.demo.config
+    kinds = {component["id"]: component["type"] for component in config["components"]}
+
+    def tab_bars(node):
+        if kinds.get(node["id"]) == "tabs":
+            yield node
+        for child in node.get("children", []):
+            yield from tab_bars(child)
+
+    bars = list(tab_bars(config["layout"]))
+    assert bars
+    for bar in bars:
+        assert [kinds[child["id"]] for child in bar["children"]] == ["tabitem"] * len(bar["children"])

@@ -111,6 +111,9 @@ def test_record_with_a_countdown_upload_train_and_predict(studio_page, clips):
             page.set_default_timeout(90_000)
             page.goto(url)
             page.get_by_role("tab", name="Train").click()
+            page.wait_for_timeout(1000)
+            tab_names = [tab.inner_text() for tab in page.get_by_role("tab").all()]
+            assert tab_names == ["Predict", "Models", "Train"], tab_names  # once showed "Train" twice
 
             def add_class(name: str) -> None:
                 page.locator("#studio-new-class textarea, #studio-new-class input").first.fill(name)

@@ -139,9 +139,10 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
     ctx.components["studio"] = state
     limits = state.limits
     shortest, longest, default_seconds = clip_length_range(limits.max_clip_seconds)
-    studio_id = gr.State(None, time_to_live=limits.session_max_age_s, delete_callback=state.end)
-
     with gr.Tab("Train", id="train"):
+        # inside the tab: a component placed directly in gr.Tabs is taken for a tab by the front end
+        # (the tab bar showed "Train" twice, or in the Models tab's place)
+        studio_id = gr.State(None, time_to_live=limits.session_max_age_s, delete_callback=state.end)
         gr.Markdown(INTRO.format(max_classes=limits.max_classes, shortest=shortest, longest=longest))
         with gr.Row():
             new_class = gr.Textbox(label="New class name", placeholder="Waving", scale=3, elem_id="studio-new-class")
