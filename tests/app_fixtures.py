@@ -199,3 +199,15 @@ def app_server(reported_bundle, tmp_path_factory):
         yield server
     finally:
         demo.close()
+
+
+def fake_camera_args(video: Path) -> list[str]:
+    """Headless Chromium flags for a fake webcam that plays `video` (a .y4m) and asks no permission."""
+    return [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]

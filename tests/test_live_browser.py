@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.app_fixtures import fake_camera_args
+
 pytestmark = pytest.mark.slow  # starts the app server and a browser
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,14 +56,7 @@ def live_url():
 
 @pytest.fixture
 def browser(camera: Path):
-    args = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={camera}",
-    ]
+    args = fake_camera_args(camera)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
         try:

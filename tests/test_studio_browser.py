@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from har_demo.training.synth import render_clip, write_video
+from tests.app_fixtures import fake_camera_args
 
 pytest_plugins = ["tests.app_fixtures"]
 pytestmark = pytest.mark.slow  # a server, a browser, a training
@@ -96,14 +97,7 @@ def counts_text(page) -> str:
 
 def test_record_with_a_countdown_upload_train_and_predict(studio_page, clips):
     url, state = studio_page
-    args = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={clips['camera'][0]}",
-    ]
+    args = fake_camera_args(clips["camera"][0])
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
         try:
