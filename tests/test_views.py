@@ -134,10 +134,18 @@ def test_timeline_view_on_the_long_real_video(engine, real_clips, tmp_path):
     assert csv_path.suffix == ".csv" and json_path.suffix == ".json"
     assert csv_path.read_text().splitlines()[0].startswith("window,start_s,end_s,convlstm_WalkingWithDog")
     assert len(json.loads(json_path.read_text())["windows"]) == 14
-    assert len(t.segments) == 2 and "ConvLSTM" in t.segments[0] and "| time | activity |" in t.segments[1]
+    assert list(t.segments) == ["convlstm", "lrcn"] and "ConvLSTM" in t.segments["convlstm"]
+    assert "| time | activity |" in t.segments["lrcn"]
     assert "31.0 s" in t.summary and "windows of 4 s every 2 s" in t.summary
     lines = [d for d in t.figure.data if d.fill is None and d.name in CLASSES]  # the rest shade/mark segments
     assert isinstance(t.figure, go.Figure) and len(lines) == 2 * len(CLASSES)
+
+
+def test_timeline_segments_land_in_their_own_models_box():
+    """A session's bundle may hold LRCN alone: its table goes in the LRCN box, the ConvLSTM box is blank."""
+    view = timeline_tab.TimelineView(ok=True, summary="s", segments={"lrcn": "**LRCN**: 1 segment"})
+    *_, convlstm_box, lrcn_box = timeline_tab.page_outputs(view)
+    assert (convlstm_box, lrcn_box) == ("", "**LRCN**: 1 segment")
 
 
 def test_timeline_view_refuses_bad_settings_and_bad_video(engine, real_clips, bad_videos):

@@ -18,7 +18,7 @@ from har_demo.app.engine import Engine
 from har_demo.app.media import TempFiles, check_upload
 from har_demo.app.text import warning
 from har_demo.clip import VideoError, read_clip
-from har_demo.names import display_name
+from har_demo.names import MODEL_NAMES, display_name
 from har_demo.verdict import DEFAULT_THRESHOLD, check_threshold, judge
 
 EXPLAIN_NOTE = (
@@ -111,7 +111,7 @@ def build_explain_panel(ctx: AppContext, video) -> None:
     """An accordion: button -> Grad-CAM strip per model, frame-importance bars, what they mean (/explain)."""
     import gradio as gr
 
-    models = list(ctx.default.bundle.model_names)
+    models = MODEL_NAMES  # a slot per model a bundle can hold: a session's bundle may have one
     with gr.Accordion("What did the models look at?", open=False, elem_id="explain"):
         button = gr.Button("Explain this clip", elem_id="explain-button")
         note = gr.Markdown(elem_id="explain-note", label="What the explanation shows")

@@ -14,7 +14,7 @@ from har_demo.app.engine import Engine
 from har_demo.app.media import TempFiles, check_upload
 from har_demo.app.text import timing_text, warning
 from har_demo.clip import VideoError
-from har_demo.names import display_name
+from har_demo.names import MODEL_NAMES, display_name
 from har_demo.timeline import DEFAULT_STRIDE_S, DEFAULT_WINDOW_S
 from har_demo.truth import FROM_FILE_NAME, Truth, label_from_name, truth_of
 
@@ -27,7 +27,7 @@ class TimelineView:
     message: str = ""
     figure: Any = None
     summary: str = ""  # markdown: what was run, notices, timing
-    segments: list[str] = field(default_factory=list)  # markdown: one table of segments per model
+    segments: dict[str, str] = field(default_factory=dict)  # model -> markdown table of its segments
     files: list[Path] = field(default_factory=list)  # CSV, JSON
     timeline: Any = None
     truth: Truth | None = None  # the true label over time, where known (har_demo.truth: sidecar or file name)
@@ -118,7 +118,7 @@ def timeline_view(
         ok=True,
         figure=plots.timeline_figure(timeline, truth=truth),
         summary=summary,
-        segments=[segment_table(timeline, m) for m in timeline.models],
+        segments={m: segment_table(timeline, m) for m in timeline.models},
         files=files,
         timeline=timeline,
         truth=truth,
@@ -136,12 +136,12 @@ def _default_exports() -> TempFiles:
     return _EXPORTS
 
 
-def page_outputs(view: TimelineView, boxes: int) -> tuple:
-    """(summary, plot, downloads, one segment table per model box)."""
+def page_outputs(view: TimelineView) -> tuple:
+    """(summary, plot, downloads, a segment table per box: one box per model name, blank when the
+    session's bundle lacks that model)."""
     if not view.ok:
-        return view.message, None, None, *[""] * boxes
-    segments = (view.segments + [""] * boxes)[:boxes]
-    return view.summary, view.figure, [str(p) for p in view.files], *segments
+        return view.message, None, None, *[""] * len(MODEL_NAMES)
+    return view.summary, view.figure, [str(p) for p in view.files], *[view.segments.get(m, "") for m in MODEL_NAMES]
 
 
 # --------------------------------------------------------------------------- layout
@@ -208,9 +208,7 @@ def build_timeline_tab(ctx: AppContext) -> None:
                 summary = gr.Markdown(elem_id="timeline-summary", label="Summary")
         timeline_plot = gr.Plot(label="Timeline", show_label=False, elem_id="timeline-plot")
         with gr.Row(elem_id="segments"):
-            segment_boxes = [
-                gr.Markdown(min_width=280, label=f"{display_name(m)} segments") for m in ctx.default.bundle.model_names
-            ]
+            segment_boxes = [gr.Markdown(min_width=280, label=f"{display_name(m)} segments") for m in MODEL_NAMES]
         build_annotate_panel(ctx, long_video, downloads)
 
         def timeline(video, window_s, stride_s, key, progress=gr.Progress()):
@@ -234,7 +232,7 @@ def build_timeline_tab(ctx: AppContext) -> None:
             )
             if not view.ok:  # bad input: an error through the API too, not a normal answer
                 raise gr.Error(view.message.removeprefix("⚠ "))
-            return page_outputs(view, len(segment_boxes))
+            return page_outputs(view)
 
         long_video.upload(
             lambda v: preview(ctx, v),
