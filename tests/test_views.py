@@ -280,11 +280,6 @@ def test_training_curves_and_confusion():
     assert plots.training_curves({}).layout.annotations  # an empty figure that says why
 
 
-def test_bundle_fingerprint_follows_the_files(reported, imported):
-    assert engine_mod.bundle_fingerprint(reported) != engine_mod.bundle_fingerprint(imported)
-    assert engine_mod.bundle_fingerprint(reported) == engine_mod.bundle_fingerprint(reported)
-
-
 # --------------------------------------------------------------------------- sessions (issue #9)
 def test_a_session_engine_is_used_for_its_key_only(engine, imported, real_clips, tmp_path):
     from har_demo.app.context import AppContext

@@ -14,8 +14,6 @@ a notice for the page) when the one asked for cannot be loaded.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import threading
 import uuid
@@ -186,17 +184,3 @@ def _same_place(ref: str, default) -> bool:
         return Path(ref).expanduser().resolve() == Path(default).expanduser().resolve()
     except OSError:
         return False
-
-
-def bundle_fingerprint(bundle: Bundle) -> str:
-    """12 hex digits that change whenever the bundle's files or clip settings do (for caches of
-    results, such as Gradio's cached examples, which must never outlive the models they came from)."""
-    payload = json.dumps(
-        {
-            "files": bundle.manifest.files,
-            "clip": bundle.manifest.clip.to_dict(),
-            "models": sorted(bundle.models),
-        },
-        sort_keys=True,
-    )
-    return hashlib.sha256(payload.encode()).hexdigest()[:12]

@@ -17,7 +17,6 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -33,18 +32,12 @@ QUEUE_SIZE = 64
 def create_demo(bundle_ref: str | None = None, limits: Limits | None = None):
     """Load and warm the bundle, build the page, configure the queue; returns (demo, engine)."""
     from har_demo.app import build_demo
-    from har_demo.app.engine import Engine, EngineRegistry, bundle_fingerprint, choose_bundle
+    from har_demo.app.engine import Engine, EngineRegistry, choose_bundle
     from har_demo.inference import Predictor
     from har_demo.timeline import BATCH_SIZE
 
     limits = limits or Limits.from_settings()
     bundle, notice = choose_bundle(bundle_ref)
-    # Example results are cached lazily on disk; one folder per bundle, so a cache made with
-    # other weights is never served as this bundle's answer.
-    cache = Path(os.environ.get("GRADIO_EXAMPLES_CACHE", ".gradio/cached_examples"))
-    fingerprint = bundle_fingerprint(bundle)
-    if cache.name != fingerprint:
-        os.environ["GRADIO_EXAMPLES_CACHE"] = str(cache / fingerprint)
     predictor = Predictor(bundle, warm=False)
     predictor.warm_up((1, BATCH_SIZE))  # a clip, and a full batch of timeline windows
     engine = Engine(predictor, limits=limits, notice=notice)
