@@ -12,6 +12,10 @@ benchmarks.tiny_sets SPEC`). Accuracy on held-out clips:
     motion, crop+flip, Adam 3e-3 (stopped after 8 epochs)             -            23% (stuck)
     motion, crop+flip, learning rate cosine 1e-3 -> 0 (--lr-schedule) 46% of 13    -
     motion, crop+flip, batch 1 (4x the steps; stopped after 14)       -            stuck (train 31%)
+    motion, crop+flip, weights averaged (Adam EMA, momentum 0.98)     46% of 13    -
+    motion, crop+flip, ConvLSTM kernels scaled on real clips (LSUV)   -            stuck (10 epochs)
+    synthetic tiny set (10 a class, 3 groups), motion, Adam 5e-3      -            23% (stuck)
+    the same at 1e-3 with every dropout off (stopped after 17)        -            stuck (train 26%)
 
 The 13 test clips are the held-out group of each multi-group class plus Lunges c08-c10. With RGB
 frames LRCN reaches 100% training accuracy and 23% on held-out groups: with one or two groups a
@@ -27,8 +31,18 @@ on motion input (training accuracy 31%, chance, for 30 epochs at 1e-3, 8 at 3e-3
 before learning, far more steps than a tiny set gives in minutes. It was not measured on RGB frames
 with fixed epochs (the report's run gave 40%, one class for everything). A cosine learning rate
 (constant is kept) left LRCN where it was: the same 6 of 13, with the same two rooms confused.
-The last two rows were measured with training_model (fastpath), whose dropout masks
+The rows from the cosine one on were measured with training_model (fastpath), whose dropout masks
 are drawn per call rather than per frame: the same distribution, other draws.
+
+Why ConvLSTM does not start, as far as measured (the last four rows): at Keras's initialisation the
+four stacked ConvLSTM layers shrink the signal (mean |feature| at Flatten 0.02, the softmax's spread
+over clips 0.001), and on frame differences the features differ less from clip to clip than two
+dropout draws of the same clip do (ratio 0.25; 0.87 on RGB frames). Scaling each layer's cell-input
+kernels so its output has a standard deviation of 0.5 on real clips made the features 17x larger
+but left that ratio at 0.3, and the model stuck. A 5x learning rate did not start it on a synthetic
+tiny set, and neither did turning every dropout off, so noise alone is not what holds it. EMA
+weights left LRCN on the same 6 of 13. Unrolling ConvLSTM's time loop for training ran no faster
+(0.43 s a clip either way at batch 4; the first step 38 s instead of 15 s), so it is not used.
 
 What goes wrong with the report's config on so few clips, and what the defaults do instead:
 
