@@ -1,7 +1,8 @@
 """The Train tab through gradio_client: classes, uploads, training, the session's own bundle, zips.
 
 A real server on 127.0.0.1 (the Predict and Train tabs), real synthetic video files, real Keras
-training (2 epochs of LRCN), and two browser sessions (two Clients) that never see each other's bundle.
+training (2 epochs of LRCN; then 1 of each model, LRCN served first), and two browser sessions
+(two Clients) that never see each other's bundle.
 """
 
 from __future__ import annotations
@@ -104,8 +105,12 @@ def test_a_session_trains_serves_downloads_and_another_session_keeps_its_own(stu
         extra = [handle_file(str(p)) for p in studio_clips["Running"][:2]]
         bob.predict("Extra", 1, extra[:1], api_name="/studio_upload")
         bob.predict("Extra", 2, extra[1:], api_name="/studio_upload")
-        progress, *_ = bob.predict(["lrcn"], 1, api_name="/studio_train")
+        job = bob.submit(["convlstm", "lrcn"], 1, api_name="/studio_train")  # both: LRCN is served first
+        progress, *_ = job.result()
         assert "This session now serves" in progress, progress
+        early = [o for o in job.outputs() if "while the rest train" in o[0]]
+        assert early and early[0][0].startswith("LRCN trained in"), [o[0] for o in job.outputs()]
+        assert "LRCN" in early[0][2] and "ConvLSTM" not in early[0][2]  # its held-out evaluation, alone
         bobs = bob.predict(handle_file(str(studio_clips["Waving"][0])), api_name="/predict")[-1]
         alices = alice.predict(handle_file(str(studio_clips["Waving"][0])), api_name="/predict")[-1]
         assert bobs["classes"] == sorted([*DRAWN, "Extra"]) and alices["classes"] == sorted(DRAWN)

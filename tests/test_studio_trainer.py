@@ -79,6 +79,27 @@ def test_stop_keeps_the_model_trained_so_far(tmp_path):
     assert len(done.history["lrcn"]["loss"]) < 20  # stopped long before its 20 epochs
 
 
+@pytest.mark.slow
+def test_lrcn_trains_first_and_is_ready_to_serve_while_convlstm_trains(tmp_path):
+    from har_demo.loader import load_bundle
+
+    trainer = StudioTrainer(StudioLimits())
+    s = make_set(tmp_path / "s", clips_per_group=1, seed=4)
+    job = trainer.start("erin", s, TrainOptions(models=("convlstm", "lrcn"), epochs=1))
+    events = list(job.events())
+    kinds = [e.kind for e in events]
+    assert kinds[-1] == "done", events[-1].message
+    assert [e.model for e in events if e.kind == "epoch"] == ["lrcn", "convlstm"]  # the cheaper one first
+    ready = events[kinds.index("ready")]
+    assert kinds.index("ready") < len(kinds) - 2 and events[kinds.index("ready") + 1].model == "convlstm"
+    assert list(ready.report["models"]) == ["lrcn"] and ready.message.startswith("LRCN trained in")
+    early = load_bundle(ready.bundle)  # a whole bundle: hashes checked, its own report
+    assert list(early.models) == ["lrcn"] and ready.bundle != events[-1].bundle
+    assert list(json.loads((events[-1].bundle / "manifest.json").read_text())["models"]) == ["lrcn", "convlstm"]
+    lrcn_epoch = next(e for e in events if e.kind == "epoch")
+    assert lrcn_epoch.seconds_left > 0  # ConvLSTM's epoch is still to come
+
+
 def test_refusals_come_before_anything_runs(tmp_path):
     trainer = StudioTrainer(StudioLimits(max_epochs=5, max_train_seconds=0))
     s = ClassSet(tmp_path / "s")

@@ -133,6 +133,27 @@ def stopped_markdown(report: dict, chosen: list[str] | tuple[str, ...]) -> str:
     return text
 
 
+def evaluation_outputs(bundle: Path, report: dict) -> tuple:
+    """(evaluation text, two confusion-matrix updates, misclassified strips) of a trained bundle."""
+    models = report.get("models", {})
+    confusions = [
+        plots.confusion_heatmap(r["test"]["confusion"], report["dataset"]["classes"], m, "held-out")
+        for m, r in models.items()
+    ] + [None, None]
+    strips = [
+        (str(bundle / w["image"]), f"{display_name(m)}: {w['clip']} → {w['predicted']}")
+        for m, r in models.items()
+        for w in r.get("misclassified", [])
+        if w.get("image")
+    ]
+    return (
+        evaluation_markdown(report),
+        gr.update(value=confusions[0], visible=confusions[0] is not None),
+        gr.update(value=confusions[1], visible=confusions[1] is not None),
+        strips,
+    )
+
+
 def build_studio_tab(ctx, state: StudioState | None = None) -> None:
     """The Train tab (inside `gr.Tabs()`); its StudioState goes into `ctx.components["studio"]`."""
     state = state or StudioState()
@@ -348,6 +369,14 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
                 state.jobs.pop(sid, None)
                 yield sid, key, f"⚠ {event.message}", figure, "", *empty
                 return
+            elif event.kind == "ready":  # the first model(s): served now, while the rest train
+                figure = plots.training_curves(event.history)
+                try:
+                    key = serve_bundle(ctx, key, event.bundle)
+                    message = f"{event.message} Every tab of this session uses it now, while the rest train."
+                except Exception as exc:  # a full server: the final bundle will be tried again
+                    message = f"{event.message} ⚠ It could not be served here: {exc}"
+                yield sid, key, message, figure, *evaluation_outputs(event.bundle, event.report), gr.update()
             elif event.kind == "done":
                 state.jobs.pop(sid, None)
                 state.bundles[sid] = event.bundle
@@ -361,17 +390,6 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
                 except Exception as exc:  # a full server: the bundle is still downloadable
                     new_key = key
                     message += f" ⚠ It could not be served here: {exc}"
-                report = event.report
-                confusions = [
-                    plots.confusion_heatmap(r["test"]["confusion"], report["dataset"]["classes"], m, "held-out")
-                    for m, r in report.get("models", {}).items()
-                ] + [None, None]
-                strips = [
-                    (str(event.bundle / w["image"]), f"{display_name(m)}: {w['clip']} → {w['predicted']}")
-                    for m, r in report.get("models", {}).items()
-                    for w in r.get("misclassified", [])
-                    if w.get("image")
-                ]
                 zipped = shutil.make_archive(
                     str(event.bundle.parent / f"{event.bundle.name}-bundle"), "zip", event.bundle
                 )
@@ -380,10 +398,7 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
                     new_key,
                     message,
                     figure,
-                    evaluation_markdown(report),
-                    gr.update(value=confusions[0], visible=confusions[0] is not None),
-                    gr.update(value=confusions[1], visible=confusions[1] is not None),
-                    strips,
+                    *evaluation_outputs(event.bundle, event.report),
                     gr.update(value=zipped, visible=True),
                 )
                 return

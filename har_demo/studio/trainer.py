@@ -3,8 +3,9 @@
 The training itself is `har-demo train`'s (training/train.py `train_bundle`: the report's models,
 the tiny-set defaults of training/tiny.py, the same evaluation, report and bundle), fed with the
 frames the class set decoded as its clips arrived. What this module adds is the queue (a CPU
-trains one thing well, not two at once), per-epoch events for the page, Stop, and the host's
-training-time budget per session.
+trains one thing well, not two at once), per-epoch events for the page, Stop, the host's
+training-time budget per session, and an early bundle: the cheaper model trains first and is
+served ("ready") while the other one trains.
 
 Stop (or the budget running out) ends the current model's training after the batch in progress
 and trains no further model; the models trained so far, as they are then, make the bundle. With
@@ -23,11 +24,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from har_demo.names import MODEL_NAMES
+from har_demo.names import MODEL_NAMES, display_name
 from har_demo.studio.classset import ClassSet
 from har_demo.studio.errors import LimitReached, TrainingRefused
 from har_demo.studio.limits import StudioLimits
 
+# A model's seconds per clip and epoch relative to LRCN's on a CPU (benchmarks/studio_bench.py: 30
+# epochs of the same clips took LRCN 60 s and ConvLSTM 288 s): the order the models train in, and the
+# guess at a later model's time.
+RELATIVE_COST = {"lrcn": 1.0, "convlstm": 4.8}
 MIN_CLASSES = 2
 MIN_CLIPS_PER_CLASS = 2  # one to train on and one to test
 
@@ -45,7 +50,7 @@ class TrainOptions:
 class Progress:
     """One event of a training job, for the page to draw."""
 
-    kind: str  # queued | started | epoch | done | error
+    kind: str  # queued | started | epoch | ready (the models so far, served while the rest train) | done | error
     message: str = ""
     position: int = 0  # place in the queue while queued (1 = next)
     model: str | None = None
@@ -209,7 +214,7 @@ class StudioTrainer:
         overrides = tiny_overrides(len(cache.labels), len(cache.classes))
         if job.options.epochs is not None:
             overrides["epochs"] = int(job.options.epochs)
-        config = TrainConfig(models=tuple(job.options.models), seed=job.options.seed, **overrides)
+        config = TrainConfig(models=quickest_first(job.options.models), seed=job.options.seed, **overrides)
         if overrides.get("split") == "tiny":
             config.extra = {"tiny_defaults": {k: v for k, v in overrides.items()}}
         budget = self.seconds_left(job.session_id)
@@ -224,8 +229,30 @@ class StudioTrainer:
             )
         )
         started = time.perf_counter()
+
+        def first_models_ready(bundle: Path) -> None:
+            report = json.loads((bundle / "report.json").read_text())
+            done = [display_name(m) for m in report["models"]]
+            job.emit(
+                Progress(
+                    "ready",
+                    f"{' and '.join(done)} trained in {time.perf_counter() - started:.0f} s.",
+                    history=job.history,
+                    seconds=time.perf_counter() - started,
+                    bundle=bundle,
+                    report=report,
+                )
+            )
+
         train_bundle(  # its text lines are not shown: the page draws the events instead
-            class_set.data, out, config, cache=cache, callbacks=(callback,), stop=job.stop_event, log=_quiet
+            class_set.data,
+            out,
+            config,
+            cache=cache,
+            callbacks=(callback,),
+            stop=job.stop_event,
+            log=_quiet,
+            on_first_models=first_models_ready,
         )
         report = json.loads((out / "report.json").read_text())
         stopped = job.stop_event.is_set() or callback.out_of_time
@@ -241,6 +268,11 @@ class StudioTrainer:
                 stopped=stopped,
             )
         )
+
+
+def quickest_first(models) -> tuple[str, ...]:
+    """The chosen models in the order they train, cheapest first: the page serves LRCN while ConvLSTM trains."""
+    return tuple(sorted(models, key=lambda m: RELATIVE_COST.get(m, 1.0)))
 
 
 def _quiet(*_args, **_kwargs) -> None:
@@ -280,8 +312,9 @@ def _progress_callback(job: TrainingJob, config, budget_seconds: float):
             done = epoch + 1
             per_epoch = (time.perf_counter() - self.model_started) / done
             later = models[models.index(name) + 1 :] if name in models else []
-            # later models are guessed to take as long per epoch as this one
-            left = per_epoch * (config.epochs - done + config.epochs * len(later))
+            cost = RELATIVE_COST.get(name, 1.0)
+            later_epochs = sum(RELATIVE_COST.get(m, 1.0) / cost for m in later) * config.epochs
+            left = per_epoch * (config.epochs - done + later_epochs)
             job.emit(
                 Progress(
                     "epoch",

@@ -550,6 +550,7 @@ def train_bundle(
     callbacks: list | tuple = (),
     stop=None,
     log: Callable[..., None] = print,
+    on_first_models: Callable[[Path], None] | None = None,
 ) -> Path:
     """The whole run: cache -> splits -> train each model -> evaluate -> bundle at `out`.
 
@@ -561,8 +562,10 @@ def train_bundle(
     before TensorFlow runs anything). `cache`: frames already decoded (e.g. the studio's);
     `callbacks`: extra Keras callbacks for each model's fit; `stop`: a threading.Event, once set no
     further model is trained (the bundle holds those trained so far); `log`: where the run's lines
-    go (anything but `print` also silences Keras's progress output). Ctrl-C raises `Interrupted`
-    with what was kept.
+    go (anything but `print` also silences Keras's progress output); `on_first_models`: called
+    after each model but the last with a complete bundle of the models trained so far, written
+    beside `out` (`<out>.first-N`), so a page can serve them while the rest train. Ctrl-C raises
+    `Interrupted` with what was kept.
     """
     from har_demo.bundle import new_manifest, save_models, write_manifest, write_report
 
@@ -629,9 +632,48 @@ def train_bundle(
             state.save()
         folder = state.folder
 
+        def stop_asked() -> bool:
+            return stop is not None and stop.is_set()
+
+        def write_bundle_files(dest: Path, results: dict, entries: dict, ablation: dict) -> dict:
+            """report.json and manifest.json in `dest` for the models of `entries` (their files are there)."""
+            dataset = {
+                "name": cache.name,  # not the local path: bundles get published
+                "synthetic": cache.synthetic,
+                "clips": int(len(cache.labels)),
+                "classes": cache.classes,
+                "skipped": cache.skipped,
+            }
+            report = {"split": splits.describe(), "dataset": dataset, "models": results}
+            if ablation:
+                report["augmentation"] = {
+                    "augment": augment.to_dict(),
+                    "note": "test metrics of the same models trained with and without augmentation "
+                    f"(same {splits.kind} split, seed {config.seed}); the bundle holds the augmented ones",
+                    "models": ablation,
+                }
+            write_report(dest, report)
+            training = {k: v for k, v in asdict(config).items() if k not in ("models", "extra")} | config.extra
+            training["augment"] = {"enabled": augment.enabled, **augment.to_dict()}
+            training["resumed"] = resumed
+            if strategy is not None:
+                training["replicas"] = int(strategy.num_replicas_in_sync)
+            manifest = new_manifest(
+                name=f"{cache.name}-{config.split}-split",
+                classes=cache.classes,
+                settings=cache.settings,
+                models=entries,
+                source="trained",
+                dataset=dataset,
+                split=splits.describe(),
+                training=training,
+            )
+            write_manifest(dest, manifest)  # hashes every file; the marker (a dot file) is not one of them
+            return report
+
         results, entries, ablation = {}, {}, {}
         for name in config.models:
-            if stop is not None and stop.is_set() and results:
+            if stop_asked() and results:
                 break  # stopped: the models trained so far make the bundle
             unit = state.units.get(name, {})
             if unit.get("done"):
@@ -667,6 +709,10 @@ def train_bundle(
             results[name], entries[name] = unit["result"], unit["entry"]
             if unit.get("ablation"):
                 ablation[name] = unit["ablation"]
+            if on_first_models is not None and chief and name != config.models[-1] and not stop_asked():
+                state.where = "writing the bundle of the models so far"
+                preview = out.parent / f"{out.name}.first-{len(entries)}"
+                on_first_models(_first_models_bundle(folder, preview, results, entries, write_bundle_files))
         state.where = "writing the bundle"
 
         if not chief:
@@ -676,38 +722,7 @@ def train_bundle(
             # rmtree is safe: this run created checkpoints/ inside its own marked scratch folder, and
             # the bundle now holds the best weights.
             shutil.rmtree(checkpoints)
-        dataset = {
-            "name": cache.name,  # not the local path: bundles get published
-            "synthetic": cache.synthetic,
-            "clips": int(len(cache.labels)),
-            "classes": cache.classes,
-            "skipped": cache.skipped,
-        }
-        report = {"split": splits.describe(), "dataset": dataset, "models": results}
-        if ablation:
-            report["augmentation"] = {
-                "augment": augment.to_dict(),
-                "note": "test metrics of the same models trained with and without augmentation "
-                f"(same {splits.kind} split, seed {config.seed}); the bundle holds the augmented ones",
-                "models": ablation,
-            }
-        write_report(folder, report)
-        training = {k: v for k, v in asdict(config).items() if k not in ("models", "extra")} | config.extra
-        training["augment"] = {"enabled": augment.enabled, **augment.to_dict()}
-        training["resumed"] = resumed
-        if strategy is not None:
-            training["replicas"] = int(strategy.num_replicas_in_sync)
-        manifest = new_manifest(
-            name=f"{cache.name}-{config.split}-split",
-            classes=cache.classes,
-            settings=cache.settings,
-            models=entries,
-            source="trained",
-            dataset=dataset,
-            split=splits.describe(),
-            training=training,
-        )
-        write_manifest(folder, manifest)  # hashes every file; the marker (a dot file) is not one of them
+        report = write_bundle_files(folder, results, entries, ablation)
         publish(folder, out, overwrite)
     except KeyboardInterrupt:
         if state.folder == scratch and is_scratch(scratch):
@@ -724,6 +739,20 @@ def train_bundle(
             f"{wo['accuracy']:.2%} without"
         )
     return out
+
+
+def _first_models_bundle(folder: Path, dest: Path, results: dict, entries: dict, write_files) -> Path:
+    """A new bundle at `dest` of the models trained so far: their files and strips copied from the
+    run's `folder`, then its own report and manifest (`write_files`, the run's writer)."""
+    dest.mkdir(parents=True)
+    for name, entry in entries.items():
+        shutil.copy2(folder / entry["file"], dest / entry["file"])
+        for wrong in results[name].get("misclassified", []):
+            if wrong.get("image"):
+                (dest / wrong["image"]).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(folder / wrong["image"], dest / wrong["image"])
+    write_files(dest, dict(results), dict(entries), {})
+    return dest
 
 
 def train_defaults() -> dict:
