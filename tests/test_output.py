@@ -152,7 +152,7 @@ def test_train_without_resume_refuses_to_start_over_an_interrupted_run(tmp_path)
 
 def test_recipes_load_and_flags_override_them():
     shipped = load_recipe(REPO / "configs" / "shipped.toml")
-    assert shipped["train"]["split"] == "group" and shipped["train"]["patience"] == 5
+    assert shipped["train"]["split"] == "group" and shipped["train"]["patience"] == 10
     assert shipped["synth"]["clips_per_class"] == 200 and shipped["synth"]["groups_per_class"] == 200
     report = load_recipe(REPO / "configs" / "report.toml")
     assert report["train"]["split"] == "random" and report["synth"] == {}
