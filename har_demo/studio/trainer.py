@@ -230,19 +230,27 @@ class StudioTrainer:
         )
         started = time.perf_counter()
 
-        def first_models_ready(bundle: Path) -> None:
+        def emit_bundle(kind: str, bundle: Path, say, **extra) -> None:
+            """A `ready` or `done` event: the bundle, its report, the curves; `say(report, seconds)` words it."""
             report = json.loads((bundle / "report.json").read_text())
-            done = [display_name(m) for m in report["models"]]
+            seconds = time.perf_counter() - started
             job.emit(
                 Progress(
-                    "ready",
-                    f"{' and '.join(done)} trained in {time.perf_counter() - started:.0f} s.",
+                    kind,
+                    say(report, seconds),
                     history=job.history,
-                    seconds=time.perf_counter() - started,
+                    seconds=seconds,
                     bundle=bundle,
                     report=report,
+                    **extra,
                 )
             )
+
+        def first_models_ready(bundle: Path) -> None:
+            def say(report: dict, seconds: float) -> str:
+                return f"{' and '.join(display_name(m) for m in report['models'])} trained in {seconds:.0f} s."
+
+            emit_bundle("ready", bundle, say)
 
         train_bundle(  # its text lines are not shown: the page draws the events instead
             class_set.data,
@@ -254,20 +262,9 @@ class StudioTrainer:
             log=_quiet,
             on_first_models=first_models_ready,
         )
-        report = json.loads((out / "report.json").read_text())
         stopped = job.stop_event.is_set() or callback.out_of_time
         why = " (stopped)" if job.stop_event.is_set() else " (training time used up)" if callback.out_of_time else ""
-        job.emit(
-            Progress(
-                "done",
-                f"Trained in {time.perf_counter() - started:.0f} s{why}.",
-                history=job.history,
-                seconds=time.perf_counter() - started,
-                bundle=out,
-                report=report,
-                stopped=stopped,
-            )
-        )
+        emit_bundle("done", out, lambda _report, seconds: f"Trained in {seconds:.0f} s{why}.", stopped=stopped)
 
 
 def quickest_first(models) -> tuple[str, ...]:
