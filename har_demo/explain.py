@@ -1,9 +1,9 @@
 """What the models looked at: per-frame Grad-CAM and frame importance, on any Keras backend.
 
 Grad-CAM (Selvaraju et al. 2017), per frame as for video models (cf. the Keras 2 video version in
-tylerlum/covid19_pocus_ultrasound): take the last spatial feature maps A (batch, T, h, w, K) --
-LRCN's last TimeDistributed Conv2D, ConvLSTM's last ConvLSTM2D -- and the gradient of the chosen
-class's score (before the softmax) with respect to them; each frame's map is relu(sum_k mean_hw(dy/dA_tk) * A_tk).
+tylerlum/covid19_pocus_ultrasound): take the spatial feature maps A (batch, T, h, w, K)
+of one TimeDistributed Conv2D (LRCN) or ConvLSTM2D (ConvLSTM), which one: see below, and the
+gradient of the chosen class's score (before the softmax) with respect to them; each frame's map is relu(sum_k mean_hw(dy/dA_tk) * A_tk).
 The model is split at that layer (a body up to it, a head after it) so only the gradient of the
 head is needed; it comes from the active backend (tf.GradientTape, jax.grad, torch.autograd), the
 rest is keras.ops and NumPy, so the same code runs on TensorFlow, JAX and PyTorch.

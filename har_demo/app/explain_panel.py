@@ -23,7 +23,7 @@ from har_demo.verdict import DEFAULT_THRESHOLD, check_threshold, judge
 
 EXPLAIN_NOTE = (
     "**Heat maps (Grad-CAM):** red = the parts of each frame that pushed the model towards its answer most, "
-    "at the resolution of the model's feature maps (ConvLSTM 5×5, LRCN 16×16 per frame: coarse). "
+    "at the resolution of the model's feature maps (ConvLSTM 29×29, LRCN 16×16 per frame: coarse). "
     "**Frame importance:** each bar is how much the model's top probability drops when that frame is replaced "
     "by its neighbour; near 0 = the model could do without it."
 )
