@@ -211,3 +211,22 @@ def fake_camera_args(video: Path) -> list[str]:
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
     ]
+
+
+# The studio tests' classes: a class name -> what training.synth draws for it.
+STUDIO_DRAWN = {"Waving": "TaiChi", "Pushing": "Swing", "Running": "HorseRace"}
+
+
+def studio_clips_in(folder: Path, per_class: int, seed: int, width: int, height: int) -> dict[str, list[Path]]:
+    """`per_class` synthetic 1 s .webm clips for each studio class, written in `folder`."""
+    from har_demo.training.synth import render_clip, write_video
+
+    rng = np.random.default_rng(seed)
+    clips: dict[str, list[Path]] = {}
+    for label, drawn in STUDIO_DRAWN.items():
+        clips[label] = []
+        for i in range(per_class):
+            path = folder / f"{label}_{i}.webm"
+            write_video(path, render_clip(drawn, rng, width=width, height=height, seconds=1.0))
+            clips[label].append(path)
+    return clips

@@ -10,29 +10,19 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pytest
 from gradio_client import Client, handle_file
 
-from har_demo.training.synth import render_clip, write_video
+from tests.app_fixtures import STUDIO_DRAWN, studio_clips_in
 
 pytest_plugins = ["tests.app_fixtures"]
 
-DRAWN = {"Waving": "TaiChi", "Pushing": "Swing", "Running": "HorseRace"}  # class name -> what synth draws
+DRAWN = STUDIO_DRAWN
 
 
 @pytest.fixture(scope="module")
 def studio_clips(tmp_path_factory) -> dict[str, list[Path]]:
-    folder = tmp_path_factory.mktemp("studio-clips")
-    rng = np.random.default_rng(5)
-    clips = {}
-    for label, drawn in DRAWN.items():
-        clips[label] = []
-        for i in range(4):
-            path = folder / f"{label}_{i}.webm"
-            write_video(path, render_clip(drawn, rng, width=160, height=120, seconds=1.0))
-            clips[label].append(path)
-    return clips
+    return studio_clips_in(tmp_path_factory.mktemp("studio-clips"), per_class=4, seed=5, width=160, height=120)
 
 
 @pytest.fixture(scope="module")

@@ -18,13 +18,14 @@ import pytest
 from gradio_client import Client, handle_file
 
 from har_demo.training.synth import render_clip, write_video
+from tests.app_fixtures import STUDIO_DRAWN, studio_clips_in
 
 pytest_plugins = ["tests.app_fixtures"]
 pytestmark = pytest.mark.slow  # a server, real Keras models
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "synthetic_Swing.webm"
 TOKEN = "hf_studio_SECRET_page_token_5551234567"
-DRAWN = {"Waving": "TaiChi", "Pushing": "Swing", "Running": "HorseRace"}  # class name -> what synth draws
+DRAWN = STUDIO_DRAWN
 
 
 @pytest.fixture(scope="module")
@@ -55,16 +56,7 @@ def page_server(engine, tmp_path_factory):
 @pytest.fixture(scope="module")
 def tiny_clips(tmp_path_factory) -> dict[str, list[Path]]:
     """Two small 1 s clips per class (one per group): the least a studio training takes."""
-    folder = tmp_path_factory.mktemp("page-clips")
-    rng = np.random.default_rng(11)
-    clips = {}
-    for label, drawn in DRAWN.items():
-        clips[label] = []
-        for i in range(2):
-            path = folder / f"{label}_{i}.webm"
-            write_video(path, render_clip(drawn, rng, width=128, height=96, seconds=1.0))
-            clips[label].append(path)
-    return clips
+    return studio_clips_in(tmp_path_factory.mktemp("page-clips"), per_class=2, seed=11, width=128, height=96)
 
 
 def fill(client: Client, clips: dict[str, list[Path]]) -> None:
