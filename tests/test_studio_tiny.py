@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from har_demo.clip import ClipSettings
 from har_demo.training import train
 from har_demo.training.dataset import scan_dataset
 from har_demo.training.tiny import TINY_EPOCHS, TINY_SPLIT, is_tiny, tiny_overrides, tiny_splits
@@ -55,15 +56,16 @@ def test_train_uses_the_tiny_defaults_for_options_left_alone(real_tiny, capsys):
 
     base = train.TrainConfig(epochs=30, split="group")
     args = _args(str(real_tiny), "--classes", "all", "--learning-rate", "0.0005")
-    config = train.apply_tiny_defaults(replace_lr(base, 0.0005), args, train._asked(args), "all")
+    config = train.apply_tiny_defaults(replace_lr(base, 0.0005), args, train._asked(args), "all", ClipSettings())
     assert config.split == TINY_SPLIT and config.val_fraction == 0.0 and config.epochs == TINY_EPOCHS
     assert config.learning_rate == 0.0005  # set by the person: kept
+    assert config.init_from == "weights"  # the shipped bundle starts both models
     assert config.augment and config.extra["tiny_defaults"]["split"] == TINY_SPLIT
     assert "Tiny dataset (42 clips, 4 classes)" in capsys.readouterr().out
     chosen = _args(str(real_tiny), "--classes", "all", "--split", "group")  # a split someone chose: kept
-    assert train.apply_tiny_defaults(base, chosen, train._asked(chosen), "all") is base
+    assert train.apply_tiny_defaults(base, chosen, train._asked(chosen), "all", ClipSettings()) is base
     off = _args(str(real_tiny), "--classes", "all", "--tiny", "off")
-    assert train.apply_tiny_defaults(base, off, train._asked(off), "all") is base
+    assert train.apply_tiny_defaults(base, off, train._asked(off), "all", ClipSettings()) is base
 
 
 def replace_lr(config, lr):

@@ -55,6 +55,8 @@ def test_two_sessions_train_one_after_the_other_each_into_its_own_bundle(tmp_pat
     assert manifest["classes"] == sorted(CLASSES) and manifest["split"]["kind"] == "tiny"
     assert manifest["training"]["epochs"] == 2 and manifest["training"]["augment"]["enabled"]
     assert manifest["dataset"]["name"] == "studio"
+    assert manifest["training"]["init_from"] == "weights"  # a tiny set starts from the shipped weights
+    assert done_a.report["models"]["lrcn"]["warm_start"]["from"] == "the shipped weights"
     test = done_a.report["models"]["lrcn"]["test"]
     assert test["clips"] == 6 and sum(map(sum, test["confusion"])) == 6  # one held-out group (2 clips) a class
     bundle = load_bundle(done_a.bundle)

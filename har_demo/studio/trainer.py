@@ -211,10 +211,11 @@ class StudioTrainer:
         class_set = job.class_set
         counts = check_trainable(class_set)  # again: clips may have been deleted while it waited
         cache = class_set.frame_cache()
-        overrides = tiny_overrides(len(cache.labels), len(cache.classes))
+        models = quickest_first(job.options.models)
+        overrides = tiny_overrides(len(cache.labels), len(cache.classes), cache.settings, models)
         if job.options.epochs is not None:
             overrides["epochs"] = int(job.options.epochs)
-        config = TrainConfig(models=quickest_first(job.options.models), seed=job.options.seed, **overrides)
+        config = TrainConfig(models=models, seed=job.options.seed, **overrides)
         if overrides.get("split") == "tiny":
             config.extra = {"tiny_defaults": {k: v for k, v in overrides.items()}}
         budget = self.seconds_left(job.session_id)

@@ -68,7 +68,7 @@ from har_demo.training.augment import AugmentConfig
 
 TINY_SPLIT = "tiny"
 TINY_MAX_CLIPS_PER_CLASS = 40  # at most this many clips per class on average: a tiny set
-TINY_EPOCHS = 30
+TINY_EPOCHS = 10
 TINY_LEARNING_RATE = 1e-3
 TINY_AUGMENT = AugmentConfig(crop=True, flip=True)
 TINY_MOTION = "difference"
@@ -84,11 +84,17 @@ def is_tiny(clips: int, classes: int) -> bool:
     return clips > 0 and clips <= TINY_MAX_CLIPS_PER_CLASS * max(1, classes)
 
 
-def tiny_overrides(clips: int, classes: int) -> dict:
-    """TrainConfig fields to change for a dataset of `clips` clips in `classes` classes ({} if not tiny)."""
+def tiny_overrides(clips: int, classes: int, settings=None, models: tuple[str, ...] = ()) -> dict:
+    """TrainConfig fields to change for a dataset of `clips` clips in `classes` classes ({} if not tiny).
+
+    The models start from the shipped bundle's weights when it has `models` for clips of this
+    `settings`'s shape (the shipped 20x64x64; another shape starts from random weights).
+    """
+    from har_demo.training.warm_start import SHIPPED_REF, source_fits
+
     if not is_tiny(clips, classes):
         return {}
-    return {
+    overrides = {
         "split": TINY_SPLIT,
         "val_fraction": 0.0,
         "epochs": TINY_EPOCHS,
@@ -96,6 +102,9 @@ def tiny_overrides(clips: int, classes: int) -> dict:
         "augment": TINY_AUGMENT.to_dict(),
         "motion": TINY_MOTION,
     }
+    if settings is not None and models and source_fits(SHIPPED_REF, models, settings):
+        overrides["init_from"] = SHIPPED_REF
+    return overrides
 
 
 def tiny_splits(groups: list[str], labels: list[str], paths: list[str], test_fraction: float = 0.25, seed: int = 27):

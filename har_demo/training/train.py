@@ -61,6 +61,7 @@ from har_demo.training.output import (
     write_marker,
 )
 from har_demo.training.recipe import RecipeError, load_recipe, resolve, synth_arguments, synthetic_mismatch
+from har_demo.training.warm_start import WarmStartError, check_source, warm_start
 from har_demo.training.tiny import NOTE, TINY_MAX_CLIPS_PER_CLASS, TINY_SPLIT, tiny_overrides, tiny_splits
 
 STRATEGIES = ("none", "one-device", "mirrored", "multiworker")
@@ -93,6 +94,7 @@ class TrainConfig:
     augment_ablation: bool = False  # also train without augmentation and report both
     strategy: str = "none"  # none | one-device | mirrored | multiworker (tf.distribute)
     motion: str = "none"  # "difference": models see frame differences (clip.to_model_input; tiny sets)
+    init_from: str = ""  # a bundle whose weights start the models (training/warm_start.py); "" = random
     extra: dict = field(default_factory=dict)
 
     @property
@@ -335,6 +337,7 @@ def _checkpoint_callback(state: RunState, key: str, patience: int | None):
                     "last": last,
                     "train_seconds": round(self.seconds + time.perf_counter() - self.started, 1),
                     "stopped": stop,
+                    "warm_start": state.units.get(key, {}).get("warm_start"),  # where its weights began
                 },
             )
             if previous and previous != last:
@@ -389,8 +392,14 @@ def train_one(
         if done_epochs:
             model = keras.saving.load_model(state.folder / unit["last"], compile=True)
         else:
+            model = build_model(name, len(cache.classes), s.frames, s.height, s.width)
+            if config.init_from:
+                warm = warm_start(model, name, config.init_from, s)
+                unit = {**unit, "warm_start": warm}
+                state.update(key, unit)
+                log(f"{key}: every layer but the output one starts from {warm['from']}")
             # fit() runs the frame-loop-free rewrite (fastpath.training_model): same weights, faster steps
-            model = training_model(build_model(name, len(cache.classes), s.frames, s.height, s.width))
+            model = training_model(model)
             model.compile(
                 optimizer=config.make_optimizer(steps=config.epochs * -(-len(splits.train) // config.batch_size)),
                 loss=config.loss,
@@ -449,6 +458,7 @@ def train_one(
         "train_seconds": unit.get("train_seconds", 0.0),
         "params": int(model.count_params()),
         **({"resumed_after_epoch": done_epochs} if done_epochs else {}),
+        **({"warm_start": unit["warm_start"]} if unit.get("warm_start") else {}),
         **({"replicas": int(strategy.num_replicas_in_sync)} if strategy is not None else {}),
     }
 
@@ -852,6 +862,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="difference: the models see each frame minus the one before (the tiny-set default)",
     )
     parser.add_argument(
+        "--init-from",
+        default=None,
+        metavar="BUNDLE",
+        help="start the models from this bundle's weights, every layer but the output one: a folder, "
+        "OWNER/NAME[@REV], or weights = the shipped bundle (a folder of that name: ./weights); none = random "
+        "weights (the default; tiny sets: weights, when its clips have the run's shape)",
+    )
+    parser.add_argument(
         "--tiny",
         default="auto",
         choices=("auto", "on", "off"),
@@ -902,7 +920,7 @@ def _asked(args: argparse.Namespace) -> set[str]:
     from har_demo.training.recipe import TRAIN_KEYS
 
     recipe = load_recipe(args.config)["train"] if args.config else {}
-    keys = (*TRAIN_KEYS, "motion")
+    keys = (*TRAIN_KEYS, "motion", "init_from")
     return {k for k in keys if getattr(args, k, None) is not None or k in recipe}
 
 
@@ -929,7 +947,9 @@ def prepare_data(data: Path, synth: dict, recipe: Path | None, workers: int | No
         print(f"note: {recipe} describes a synthetic dataset, but {data} is not one; its [synth] is not used.")
 
 
-def apply_tiny_defaults(config: TrainConfig, args: argparse.Namespace, asked: set[str], classes) -> TrainConfig:
+def apply_tiny_defaults(
+    config: TrainConfig, args: argparse.Namespace, asked: set[str], classes, settings: ClipSettings
+) -> TrainConfig:
     """Tiny-set defaults for the options a person did not set (`asked`: by a flag or the recipe).
 
     `--tiny auto` applies them when the dataset is small and neither a recipe nor `--split` was
@@ -941,7 +961,7 @@ def apply_tiny_defaults(config: TrainConfig, args: argparse.Namespace, asked: se
         return config
     records = scan_dataset(args.data, parse_classes(classes))
     n_classes = len({r.label for r in records})
-    overrides = tiny_overrides(len(records) if args.tiny == "auto" else 1, n_classes)
+    overrides = tiny_overrides(len(records) if args.tiny == "auto" else 1, n_classes, settings, config.models)
     changed = {k: v for k, v in overrides.items() if k not in asked}
     if not changed:
         return config
@@ -988,10 +1008,13 @@ def run(args: argparse.Namespace) -> int:
         augment_ablation=bool(options["augment_ablation"]),
         strategy=options["strategy"],
         motion=args.motion or "none",
+        init_from="" if args.init_from in (None, "none") else args.init_from,
         extra={"recipe": args.config.name} if args.config else {},
     )
     try:
-        config = apply_tiny_defaults(config, args, _asked(args), options["classes"])
+        config = apply_tiny_defaults(config, args, _asked(args), options["classes"], settings)
+        if config.init_from:
+            check_source(config.init_from, config.models, settings)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -1018,7 +1041,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"Interrupted before training started; nothing was written ({args.out} is unchanged).", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (OutputRefused, DatasetError, RecipeError, SettingsError) as exc:
+    except (OutputRefused, DatasetError, RecipeError, SettingsError, WarmStartError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
