@@ -44,6 +44,8 @@ def test_two_sessions_train_one_after_the_other_each_into_its_own_bundle(tmp_pat
     events_a = list(first.events())
     events_b = list(second.events())
     assert [e.epoch for e in events_a if e.kind == "epoch"] == [1, 2]
+    started = next(e for e in events_a if e.kind == "started")
+    assert started.message.endswith("2 epochs, starting from the shipped models' weights."), started.message
     assert events_a[-1].kind == "done", events_a[-1].message
     assert any(e.kind == "queued" and e.position == 1 for e in events_b), [e.kind for e in events_b]
     done_a, done_b = events_a[-1], events_b[-1]
@@ -60,6 +62,9 @@ def test_two_sessions_train_one_after_the_other_each_into_its_own_bundle(tmp_pat
     test = done_a.report["models"]["lrcn"]["test"]
     assert test["clips"] == 6 and sum(map(sum, test["confusion"])) == 6  # one held-out group (2 clips) a class
     bundle = load_bundle(done_a.bundle)
+    from har_demo.app.models_tab import provenance_markdown
+
+    assert "**Started from:** LRCN from the shipped weights" in provenance_markdown(bundle)  # the Models tab says so
     probs = bundle.models["lrcn"].predict(a.frame_cache().frames[:1] / 255.0, verbose=0)
     assert probs.shape == (1, 3)
 

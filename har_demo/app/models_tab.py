@@ -58,10 +58,18 @@ def provenance_markdown(bundle: Bundle, notice: str = "") -> str:
             for k, v in imported.items()
         )
         lines.append(f"**Weights:** {files}.")
+    started = {name: r.extra["warm_start"] for name, r in bundle.report.models.items() if r.extra.get("warm_start")}
+    if started:
+        sources = ", ".join(
+            f"{display_name(k)} from {v.get('from', '?')} (sha256 {str(v.get('sha256', ''))[:12]}…)"
+            for k, v in started.items()
+        )
+        lines.append(f"**Started from:** {sources}: every layer but the output one, then trained on this data.")
     s = bundle.settings
     lines.append(
         f"**Frames:** {s.frames} frames of {s.width}×{s.height}, {s.color_order.upper()}, "
-        f"{s.sampling} sampling, {s.interpolation} resize, crop {s.crop}."
+        f"{s.sampling} sampling, {s.interpolation} resize, crop {s.crop}"
+        + ("; the models see frame differences." if s.motion == "difference" else ".")
     )
     versions = m.versions
     if versions:

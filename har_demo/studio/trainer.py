@@ -206,6 +206,7 @@ class StudioTrainer:
 
     def _train(self, job: TrainingJob) -> None:
         from har_demo.training.tiny import tiny_overrides
+        from har_demo.training.warm_start import SHIPPED_REF
         from har_demo.training.train import TrainConfig, train_bundle
 
         class_set = job.class_set
@@ -225,7 +226,8 @@ class StudioTrainer:
             Progress(
                 "started",
                 f"Training {' and '.join(config.models)} on {sum(counts.values())} clips of {len(counts)} classes, "
-                f"{config.epochs} epochs.",
+                f"{config.epochs} epochs"
+                + (", starting from the shipped models' weights." if config.init_from == SHIPPED_REF else "."),
                 epochs=config.epochs,
             )
         )
