@@ -42,7 +42,9 @@ def test_every_layer_but_the_classifier_comes_from_the_shipped_model(name):
 
 
 def test_a_source_that_cannot_start_the_models_is_refused_with_a_sentence(tmp_path):
-    with pytest.raises(WarmStartError, match="its models take 20 frames of 64x64, this run's clips are 10 frames of 64x64"):
+    with pytest.raises(
+        WarmStartError, match="its models take 20 frames of 64x64, this run's clips are 10 frames of 64x64"
+    ):
         check_source(SHIPPED_REF, ("convlstm", "lrcn"), ClipSettings(frames=10))
     with pytest.raises(WarmStartError, match=f"Cannot start the models from {tmp_path}: .*manifest"):
         check_source(str(tmp_path), ("lrcn",), ClipSettings())

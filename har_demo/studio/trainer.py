@@ -206,8 +206,8 @@ class StudioTrainer:
 
     def _train(self, job: TrainingJob) -> None:
         from har_demo.training.tiny import tiny_overrides
-        from har_demo.training.warm_start import SHIPPED_REF
         from har_demo.training.train import TrainConfig, train_bundle
+        from har_demo.training.warm_start import SHIPPED_REF
 
         class_set = job.class_set
         counts = check_trainable(class_set)  # again: clips may have been deleted while it waited

@@ -61,8 +61,8 @@ from har_demo.training.output import (
     write_marker,
 )
 from har_demo.training.recipe import RecipeError, load_recipe, resolve, synth_arguments, synthetic_mismatch
-from har_demo.training.warm_start import WarmStartError, check_source, warm_start
 from har_demo.training.tiny import NOTE, TINY_MAX_CLIPS_PER_CLASS, TINY_SPLIT, tiny_overrides, tiny_splits
+from har_demo.training.warm_start import WarmStartError, check_source, warm_start
 
 STRATEGIES = ("none", "one-device", "mirrored", "multiworker")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
