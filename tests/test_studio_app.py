@@ -7,6 +7,7 @@ training (2 epochs of LRCN; then 1 of each model, LRCN served first), and two br
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 
@@ -75,11 +76,15 @@ def test_a_session_trains_serves_downloads_and_another_session_keeps_its_own(stu
         shipped = alice.predict(handle_file(str(studio_clips["Waving"][0])), api_name="/predict")[-1]
         assert shipped["classes"] == list(registry.default.classes)
 
-        progress, curves, evaluation, *_rest, bundle_zip = alice.predict(["lrcn"], 2, api_name="/studio_train")
+        progress, curves, evaluation, *_rest, bundle_zip = alice.predict(
+            ["lrcn"], 2, False, api_name="/studio_train"
+        )  # from random weights: the "Start from the shipped models" box unticked
         assert "This session now serves the new models" in progress, progress
         assert "Held-out evaluation" in evaluation and "LRCN" in evaluation
         bundle_zip = bundle_zip["value"] if isinstance(bundle_zip, dict) else bundle_zip  # an update: shown now
         assert curves is not None and "manifest.json" in zipfile.ZipFile(bundle_zip).namelist()
+        manifest = json.loads(zipfile.ZipFile(bundle_zip).read("manifest.json"))
+        assert manifest["training"]["init_from"] == ""
 
         mine = alice.predict(handle_file(str(studio_clips["Waving"][0])), api_name="/predict")[-1]
         assert mine["classes"] == sorted(DRAWN) and list(mine["models"]) == ["lrcn"]
@@ -95,12 +100,13 @@ def test_a_session_trains_serves_downloads_and_another_session_keeps_its_own(stu
         extra = [handle_file(str(p)) for p in studio_clips["Running"][:2]]
         bob.predict("Extra", 1, extra[:1], api_name="/studio_upload")
         bob.predict("Extra", 2, extra[1:], api_name="/studio_upload")
-        job = bob.submit(["convlstm", "lrcn"], 1, api_name="/studio_train")  # both: LRCN is served first
+        job = bob.submit(["convlstm", "lrcn"], 1, True, api_name="/studio_train")  # both: LRCN is served first
         progress, *_ = job.result()
         assert "This session now serves" in progress, progress
         early = [o for o in job.outputs() if "while the rest train" in o[0]]
         assert early and early[0][0].startswith("LRCN trained in"), [o[0] for o in job.outputs()]
         assert "LRCN" in early[0][2] and "ConvLSTM" not in early[0][2]  # its held-out evaluation, alone
+        assert any("starting from the shipped models' weights" in o[0] for o in job.outputs())  # the default
         bobs = bob.predict(handle_file(str(studio_clips["Waving"][0])), api_name="/predict")[-1]
         alices = alice.predict(handle_file(str(studio_clips["Waving"][0])), api_name="/predict")[-1]
         assert bobs["classes"] == sorted([*DRAWN, "Extra"]) and alices["classes"] == sorted(DRAWN)

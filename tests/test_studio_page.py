@@ -208,7 +208,7 @@ def test_train_then_push_from_the_page_with_the_token_nowhere(
     client = Client(url, verbose=False)
     try:
         fill(client, tiny_clips)
-        progress, _curves, evaluation, *_ = client.predict(["lrcn"], 1, api_name="/studio_train")
+        progress, _curves, evaluation, *_ = client.predict(["lrcn"], 1, True, api_name="/studio_train")
         assert "This session now serves the new models" in progress and "Held-out evaluation" in evaluation
         banner, table1, layers = models_banner(client)
         assert "trained with `har-demo train`" in banner and "studio" in banner and len(layers) == 1
@@ -247,7 +247,7 @@ def test_stop_from_the_page_keeps_the_model_trained_so_far(page_server, tiny_cli
     client = Client(url, verbose=False)
     try:
         fill(client, tiny_clips)
-        job = client.submit(["lrcn", "convlstm"], 30, api_name="/studio_train")
+        job = client.submit(["lrcn", "convlstm"], 30, True, api_name="/studio_train")
         deadline = time.monotonic() + 300
         while not any("epoch 1/30" in (o[0] or "") for o in job.outputs()):
             assert time.monotonic() < deadline and not job.done(), job.outputs()[-1:]

@@ -227,6 +227,12 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
                 label="Epochs",
                 elem_id="studio-epochs",
             )
+            warm = gr.Checkbox(
+                value=True,
+                label="Start from the shipped models",
+                info="transfer learning: what makes ten clips a class enough; off = random weights",
+                elem_id="studio-warm",
+            )
             train_btn = gr.Button("Train", variant="primary", elem_id="studio-train")
             stop_btn = gr.Button("Stop", variant="stop", elem_id="studio-stop")
         progress = gr.Markdown(label="Training progress", elem_id="studio-progress")
@@ -344,15 +350,16 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
             return *refreshed(sid, f"⚠ {exc} Your clips are unchanged."), None
         return *refreshed(sid, "Imported the clip set from the zip."), None
 
-    def on_train(sid, key, chosen_models, epoch_count):
+    def on_train(sid, key, chosen_models, epoch_count, from_shipped=True):
         """Queue a training of this session's clips; yields progress, curves, then the evaluation."""
         sid = _sid(sid)
         class_set = state.sessions.class_set(sid)
         empty = (None, None, [], gr.update(visible=False))
+        options = TrainOptions(
+            models=tuple(chosen_models or ()), epochs=int(epoch_count), warm_start=bool(from_shipped)
+        )
         try:
-            job = state.trainer.start(
-                sid, class_set, TrainOptions(models=tuple(chosen_models or ()), epochs=int(epoch_count))
-            )
+            job = state.trainer.start(sid, class_set, options)
         except StudioError as exc:
             yield sid, key, f"⚠ {exc}", None, "", *empty
             return
@@ -480,7 +487,7 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
     zip_in.upload(on_zip_in, [studio_id, zip_in], [*listed, zip_in], api_name="studio_zip_upload", **hidden)
     train_btn.click(
         on_train,
-        [studio_id, ctx.session, models, epochs],
+        [studio_id, ctx.session, models, epochs, warm],
         [studio_id, ctx.session, progress, curves, evaluation, confusion_a, confusion_b, misclassified, bundle_zip],
         api_name="studio_train",
         concurrency_limit=None,  # waiting in the studio's own queue, not the app's

@@ -44,6 +44,7 @@ class TrainOptions:
     models: tuple[str, ...] = MODEL_NAMES
     epochs: int | None = None  # None: the tiny-set default
     seed: int = 27
+    warm_start: bool = True  # from the shipped models' weights where they fit (tiny defaults); False: random
 
 
 @dataclass
@@ -216,6 +217,8 @@ class StudioTrainer:
         overrides = tiny_overrides(len(cache.labels), len(cache.classes), cache.settings, models)
         if job.options.epochs is not None:
             overrides["epochs"] = int(job.options.epochs)
+        if not job.options.warm_start:
+            overrides.pop("init_from", None)
         config = TrainConfig(models=models, seed=job.options.seed, **overrides)
         if overrides.get("split") == "tiny":
             config.extra = {"tiny_defaults": {k: v for k, v in overrides.items()}}
