@@ -6,8 +6,9 @@
 Trains with train.train_one on the tiny split (training/tiny.py, no validation) and records the
 held-out accuracy after every epoch as well as at the end (the per-epoch curve looks at the test
 clips, so it is for understanding, not for choosing a checkpoint). Spec keys: models, epochs, lr,
-schedule ("constant" or "cosine"), batch, seed, augment, motion, split ("tiny", or "report" for the report's group split with early
-stopping on its validation clips).
+schedule ("constant" or "cosine"), batch, seed, augment, motion, init_from (a bundle to start from, e.g. "weights":
+training/warm_start.py), split ("tiny", or "report" for the report's group split with early stopping on its
+validation clips).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=spec.get("seed", 27),
         augment=AugmentConfig.parse(spec.get("augment", "none")).to_dict(),
         lr_schedule=spec.get("schedule", "constant"),
+        init_from=spec.get("init_from", ""),
     )
     cache = build_cache(args.data, None, None, args.cache_dir, 2, progress=False)
     labels = [cache.classes[i] for i in cache.labels]
