@@ -36,8 +36,10 @@ from har_demo.bundle import (
     read_report,
     verify_files,
 )
+from har_demo.clip import MOTION_GAIN
 from har_demo.names import display_name
 from har_demo.report_text import SPLIT_KINDS, per_class_markdown, table1_markdown
+from har_demo.shipped import SHIPPED_NAME
 
 log = logging.getLogger(__name__)
 
@@ -403,13 +405,22 @@ def _card_body(manifest: Manifest, report: Report, name: str, repo_id: str | Non
         "## How frames are made",
         "",
         f"A model sees **{clip.frames} frames of {clip.width}×{clip.height} pixels**, shape "
-        f"`(1, {clip.frames}, {clip.height}, {clip.width}, 3)`. "
+        f"`(1, {clip.frames}, {clip.height}, {clip.width}, {clip.channels})`. "
         "Frames must be made exactly this way or the predictions drift:",
         "",
         f"- sampling: {sampling}",
         f"- colour order: **{clip.color_order.upper()}** (OpenCV's order"
-        f"{'' if clip.color_order == 'bgr' else ', converted'})",
+        f"{'' if clip.color_order == 'bgr' else ', converted'})"
+        + (", reduced to luma (one channel)" if clip.channels == 1 else ""),
         f"- resize: {clip.interpolation} interpolation, crop: {clip.crop}",
+        *(
+            [
+                f"- **motion**: each frame becomes 128 + {MOTION_GAIN:g} × (the frame − the frame before), "
+                "clipped to 0..255 (the first frame: 128): the models see change, not the scene"
+            ]
+            if clip.motion == "difference"
+            else []
+        ),
         f"- scale: {'pixel values / 255 (0..1)' if clip.scale == 'unit' else 'raw 0..255'}",
         "",
         "`har_demo.clip.read_clip` does all of this from the settings in `manifest.json`.",
@@ -423,7 +434,17 @@ def _card_body(manifest: Manifest, report: Report, name: str, repo_id: str | Non
     out += ["", "Keras 3 native `.keras` files, loaded with `safe_mode=True` (no Lambda layers, no custom code).", ""]
 
     if manifest.training:
-        out += ["## Training", "", "| Setting | Value |", "|---|---|"]
+        out += ["## Training", ""]
+        start = manifest.training.get("init_from")
+        if start:
+            source = (
+                "the har-demo shipped bundle (trained on synthetic clips)" if start == SHIPPED_NAME else f"`{start}`"
+            )
+            out += [
+                f"Every layer but the classifier started from the weights of {source}, then trained on this data.",
+                "",
+            ]
+        out += ["| Setting | Value |", "|---|---|"]
         out += [f"| {k} | {v} |" for k, v in manifest.training.items() if not isinstance(v, (dict, list))]
         out += [""]
 

@@ -467,3 +467,22 @@ def test_cli_push_then_predict_then_offline(hub, bundle_dir, tmp_path):
     result = _cli(["-c", probe], _cli_env(hub, home, HF_HUB_OFFLINE="1"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [str(home / "hub" / "models--alice--har-e2e" / "snapshots" / commit)] * 2
+
+
+def test_model_card_says_how_motion_frames_are_made_and_where_the_weights_started(tmp_path):
+    """A studio bundle (frame differences, warm start) pushed to the Hub must say so, or others feed it wrongly."""
+    from har_demo.hub import build_model_card
+    from har_demo.shipped import SHIPPED_BUNDLE
+
+    folder = tmp_path / "studio-bundle"
+    shutil.copytree(SHIPPED_BUNDLE, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["clip"]["motion"] = "difference"
+    manifest["training"]["init_from"] = "weights"
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    text = str(build_model_card(folder, "alice/studio"))
+    assert "**motion**: each frame becomes 128 + 2 × (the frame − the frame before)" in text
+    assert "started from the weights of the har-demo shipped bundle (trained on synthetic clips)" in text
+    plain = str(build_model_card(SHIPPED_BUNDLE, "alice/shipped"))
+    assert "**motion**" not in plain and "started from the weights" not in plain
+    assert "`(1, 20, 64, 64, 3)`" in plain
