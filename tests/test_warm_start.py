@@ -50,7 +50,7 @@ def test_a_source_that_cannot_start_the_models_is_refused_with_a_sentence(tmp_pa
         check_source(str(tmp_path), ("lrcn",), ClipSettings())
     with pytest.raises(WarmStartError, match="No bundle folder at no/such/bundle"):
         check_source("no/such/bundle", ("lrcn",), ClipSettings())
-    with pytest.raises(WarmStartError, match="Cannot start lrcn from no/such/bundle"):
+    with pytest.raises(WarmStartError, match="Cannot start the models from no/such/bundle"):
         warm_start(build_model("lrcn", 2, 20, 64, 64), "lrcn", "no/such/bundle", ClipSettings())
     check_source(SHIPPED_REF, ("convlstm", "lrcn"), ClipSettings())  # the shipped bundle fits its own shape
 

@@ -81,16 +81,12 @@ def warm_start(model, name: str, ref: str, settings: ClipSettings) -> dict:
     from har_demo import hub
     from har_demo.bundle import BundleError, load_bundle_folder
 
+    check_source(ref, (name,), settings)
     try:
         path, origin = _where(ref)
         bundle = load_bundle_folder(path, models=[name], origin=origin, links_within=hub.snapshot_links_root(path))
     except BundleError as exc:
         raise WarmStartError(f"Cannot start {name} from {ref}: {exc}") from None
-    if _shape(bundle.settings) != _shape(settings):
-        raise WarmStartError(
-            f"Cannot start {name} from {bundle.origin}: its models take {_described(bundle.settings)}, "
-            f"this run's clips are {_described(settings)}."
-        )
     source = [layer for layer in bundle.models[name].layers if layer.weights]
     target = [layer for layer in model.layers if layer.weights]
     shapes = [[tuple(w.shape) for w in layer.weights] for layer in source[:-1]]
