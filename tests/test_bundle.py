@@ -145,8 +145,8 @@ def test_typed_fields_of_the_shipped_bundle():
     assert manifest.model_sha256("lrcn") == manifest.files["lrcn.keras"]
     assert manifest.split["kind"] == "group" and manifest.training["patience"] == 10
     lrcn = report.models["lrcn"]
-    assert lrcn.test.accuracy == 0.925 and lrcn.test.per_class["TaiChi"].support == 50
-    assert len(lrcn.test.confusion) == 4 and lrcn.best_epoch == 27 and lrcn.misclassified[0].true == "WalkingWithDog"
+    assert lrcn.test.accuracy == 0.9633 and lrcn.test.per_class["TaiChi"].support == 75
+    assert len(lrcn.test.confusion) == 4 and lrcn.best_epoch == 30 and lrcn.misclassified[0].true == "WalkingWithDog"
     assert report.split_kind == "group" and report.synthetic
 
 
@@ -511,15 +511,15 @@ def test_report_text_tables_of_the_shipped_report():
     manifest = Manifest.from_json((REPO / "weights" / "manifest.json").read_text())
     report = Report.from_json((REPO / "weights" / "report.json").read_text())
     table = report_text.table1_markdown(report, manifest)
-    assert "| ConvLSTM | 44,524 | 88.0% | 0.6133 | 0.880 | 200 | 30 (24) |" in table
-    assert "| LRCN | 73,060 | 92.5% | 0.2926 | 0.923 | 200 | 30 (27) |" in table
+    assert "| ConvLSTM | 44,524 | 95.0% | 0.1358 | 0.950 | 300 | 30 (25) |" in table
+    assert "| LRCN | 73,060 | 96.3% | 0.1297 | 0.963 | 300 | 30 (30) |" in table
     assert "group split" in table and "seed 27" in table and "synthetic clips" in table
     per_class = report_text.per_class_markdown(report, manifest.classes)
-    assert "| TaiChi | 0.84 / 0.96 / 0.90 | 0.88 / 0.98 / 0.92 | 50 |" in per_class
+    assert "| TaiChi | 0.95 / 0.92 / 0.93 | 0.99 / 0.92 / 0.95 | 75 |" in per_class
     assert report_text.table1_text(report) == (  # what `evaluate` and `train` printed before, to the character
         "model       accuracy     loss  macro F1  clips   split: group\n"
-        "convlstm      88.00%   0.6133    0.8797    200\n"
-        "lrcn          92.50%   0.2926    0.9229    200"
+        "convlstm      95.00%   0.1358    0.9498    300\n"
+        "lrcn          96.33%   0.1297    0.9633    300"
     )
     assert report_text.table1_markdown(Report()) == report_text.NO_REPORT
     assert report_text.per_class_markdown(Report(), manifest.classes) == ""

@@ -153,7 +153,8 @@ def test_train_without_resume_refuses_to_start_over_an_interrupted_run(tmp_path)
 def test_recipes_load_and_flags_override_them():
     shipped = load_recipe(REPO / "configs" / "shipped.toml")
     assert shipped["train"]["split"] == "group" and shipped["train"]["patience"] == 10
-    assert shipped["synth"]["clips_per_class"] == 200 and shipped["synth"]["groups_per_class"] == 200
+    assert shipped["synth"]["clips_per_class"] == 300 and shipped["synth"]["groups_per_class"] == 300
+    assert shipped["train"]["augment"] == "flip"
     report = load_recipe(REPO / "configs" / "report.toml")
     assert report["train"]["split"] == "random" and report["synth"] == {}
     defaults = {key: None for key in shipped["train"]} | {"augment_ablation": False, "crop_min": 0.8}
@@ -182,14 +183,14 @@ def test_a_synthetic_dataset_made_otherwise_than_the_recipe_says_is_named():
     synth = load_recipe(REPO / "configs" / "shipped.toml")["synth"]
     meta = {
         "clips_per_class": 6,
-        "groups_per_class": 200,
+        "groups_per_class": 300,
         "seed": 27,
         "classes": ["WalkingWithDog", "TaiChi", "Swing", "HorseRace"],
         "ext": ".avi",
         "seconds": [2.4, 4.0],
     }
-    assert synthetic_mismatch(meta, synth) == ["clips-per-class 6 (the recipe says 200)"]
-    assert synthetic_mismatch(meta | {"clips_per_class": 200}, synth) == []
+    assert synthetic_mismatch(meta, synth) == ["clips-per-class 6 (the recipe says 300)"]
+    assert synthetic_mismatch(meta | {"clips_per_class": 300}, synth) == []
 
 
 def test_a_recipe_writes_its_synthetic_dataset_once_and_refuses_one_made_otherwise(tmp_path):
