@@ -2,7 +2,7 @@
 
 Why: from random weights, a tiny set (about ten clips a class) gives too few steps for ConvLSTM to
 start learning at all, and LRCN learns the rooms; both models of the shipped bundle, trained on
-800 synthetic clips, start from features that already follow moving shapes (measured in
+1,200 synthetic clips, start from features that already follow moving shapes (measured in
 training/tiny.py). Every layer but the last is copied; the last (the classifier, one unit per
 class) keeps its fresh weights, so the classes need not match. The source is any bundle reference
 `load_bundle` takes (a folder, `weights` for the shipped bundle, a Hub `OWNER/NAME[@REV]`), loaded
