@@ -64,8 +64,8 @@ weights left LRCN on the same 6 of 13. Unrolling ConvLSTM's time loop for traini
 (0.43 s a clip either way at batch 4; the first step 38 s instead of 15 s), so it is not used.
 
 What worked is a warm start (training/warm_start.py): every layer but the classifier begins with
-the shipped bundle's weights, learned on 1,200 synthetic clips of moving figures, instead of Keras's
-random ones. ConvLSTM then learns from its first epoch (training accuracy 55% after one, 100% after
+the shipped bundle's weights, learned on synthetic clips of moving figures (800 when measured here,
+1,200 now), instead of Keras's random ones. ConvLSTM then learns from its first epoch (training accuracy 55% after one, 100% after
 three, where from random weights it never left chance), and LRCN's held-out accuracy is 77% from
 epoch 5 on. Both fit their training clips within a few epochs (training accuracy: ConvLSTM 100%,
 LRCN 92-100%), so tiny sets train 10 epochs, not 30 (a third of the time: 112 s for ConvLSTM and 18
