@@ -65,9 +65,9 @@ weights left LRCN on the same 6 of 13. Unrolling ConvLSTM's time loop for traini
 
 What worked is a warm start (training/warm_start.py): every layer but the classifier begins with
 the shipped bundle's weights, learned on synthetic clips of moving figures (800 when measured here,
-1,200 now), instead of Keras's random ones. ConvLSTM then learns from its first epoch (training accuracy 55% after one, 100% after
-three, where from random weights it never left chance), and LRCN's held-out accuracy is 77% from
-epoch 5 on. Both fit their training clips within a few epochs (training accuracy: ConvLSTM 100%,
+1,200 now), instead of Keras's random ones. ConvLSTM then learns from its first epoch (training
+accuracy 55% after one, 100% after three, where from random weights it never left chance), and
+LRCN's held-out accuracy is 77% from epoch 5 on. Both fit their training clips within a few epochs (training accuracy: ConvLSTM 100%,
 LRCN 92-100%), so tiny sets train 10 epochs, not 30 (a third of the time: 112 s for ConvLSTM and 18
 s for LRCN on real_tiny). The errors left are one pair of classes that move alike: held-out
 JumpingJack clips are called JumpRope (all 7 of them with seed 28, whose LRCN misses 60% by one
