@@ -1,4 +1,4 @@
-"""The tiny-set measurements behind har_demo/training/tiny.py: one config per call, one JSON line out.
+"""The tiny-set measurements behind training/tiny.py: one config per call, one JSON line out.
 
     python -m benchmarks.tiny_sets '{"models": ["lrcn"], "augment": "crop,flip", "motion": true}' \
         [--data ../shared/data/real_tiny] [--out runs/tiny_sets.jsonl]
@@ -35,10 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     import keras
 
     from har_demo.training.augment import AugmentConfig, dense_frames
+    from har_demo.training.config import TrainConfig, seed_everything
     from har_demo.training.dataset import build_cache, make_splits
     from har_demo.training.evaluate import evaluate_model, predict_arrays
+    from har_demo.training.fit import train_one
     from har_demo.training.tiny import tiny_splits
-    from har_demo.training.train import TrainConfig, seed_everything, train_one
 
     config = TrainConfig(
         models=tuple(spec.get("models", ["convlstm", "lrcn"])),

@@ -108,7 +108,7 @@ TINY_LEARNING_RATE = 1e-3
 TINY_AUGMENT = AugmentConfig(crop=True, flip=True)
 TINY_MOTION = "difference"
 NOTE = (
-    "tiny-set defaults (har_demo/training/tiny.py): fixed epochs without a validation split, "
+    "tiny-set defaults (training/tiny.py): fixed epochs without a validation split, "
     "augmentation on, frame differences as input, groups held out per class and the last clips "
     "of single-group classes"
 )
