@@ -129,7 +129,7 @@ def fake_cache(n: int = 10, t: int = 4) -> FrameCache:
 
 
 def test_make_batches_default_is_unchanged_and_augmentation_is_opt_in():
-    from har_demo.training.train import make_batches
+    from har_demo.training.batches import make_batches
 
     cache = fake_cache()
     plain = make_batches(cache, np.arange(10), 4, False, 27)
@@ -146,7 +146,7 @@ def test_make_batches_default_is_unchanged_and_augmentation_is_opt_in():
 
 
 def test_make_batches_jitter_reads_the_dense_cache():
-    from har_demo.training.train import make_batches
+    from har_demo.training.batches import make_batches
 
     cache = fake_cache(t=4)
     dense = fake_cache(t=dense_frames(4, 3))

@@ -229,8 +229,9 @@ def seed_child() -> None:
     import keras
 
     from har_demo.clip import ClipSettings
+    from har_demo.training.config import TrainConfig, seed_everything
     from har_demo.training.dataset import FrameCache, Splits
-    from har_demo.training.train import TrainConfig, seed_everything, train_one
+    from har_demo.training.fit import train_one
 
     rng = np.random.default_rng(0)
     n = 12

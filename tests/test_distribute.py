@@ -33,15 +33,17 @@ def child() -> None:
 
     import numpy as np
 
-    from har_demo.training.train import configure_cpu_devices
+    from har_demo.training.tf_strategy import configure_cpu_devices
 
     configure_cpu_devices(2)
     import keras
 
     import har_demo.models as models
     from har_demo.clip import ClipSettings
+    from har_demo.training.config import TrainConfig, seed_everything
     from har_demo.training.dataset import FrameCache, Splits
-    from har_demo.training.train import TrainConfig, make_strategy, seed_everything, train_one
+    from har_demo.training.fit import train_one
+    from har_demo.training.tf_strategy import make_strategy
 
     original = models.build_model
 
@@ -173,8 +175,8 @@ def test_batches_split_evenly_over_replicas():
     import numpy as np
 
     from har_demo.clip import ClipSettings
+    from har_demo.training.batches import make_batches
     from har_demo.training.dataset import FrameCache
-    from har_demo.training.train import make_batches
 
     n = 7
     cache = FrameCache(
@@ -213,8 +215,9 @@ def jax_child() -> None:
     import har_demo.models as models
     from har_demo.clip import ClipSettings
     from har_demo.training import distribution
+    from har_demo.training.config import TrainConfig, seed_everything
     from har_demo.training.dataset import FrameCache, Splits
-    from har_demo.training.train import TrainConfig, seed_everything, train_one
+    from har_demo.training.fit import train_one
 
     assert keras.backend.backend() == "jax" and len(keras.distribution.list_devices()) == JAX_DEVICES
     original = models.build_model

@@ -218,12 +218,13 @@ def test_a_run_interrupted_before_a_setting_existed_still_resumes():
     """A run kept by an older version (no lr_schedule in its config) compares equal to today's defaults."""
     from dataclasses import asdict
 
-    from har_demo.training.train import TrainConfig, _plain, _with_new_defaults
+    from har_demo.training.checkpoint import plain, with_new_defaults
+    from har_demo.training.config import TrainConfig
 
-    current = _plain({"config": asdict(TrainConfig()), "classes": ["TaiChi", "Swing"]})
-    older = _plain(current)
+    current = plain({"config": asdict(TrainConfig()), "classes": ["TaiChi", "Swing"]})
+    older = plain(current)
     del older["config"]["lr_schedule"]
-    assert _with_new_defaults(older) == current
-    asked_otherwise = _plain(older)
+    assert with_new_defaults(older) == current
+    asked_otherwise = plain(older)
     asked_otherwise["config"]["epochs"] = 3
-    assert _with_new_defaults(asked_otherwise) != current
+    assert with_new_defaults(asked_otherwise) != current

@@ -145,7 +145,7 @@ def test_a_changed_bundle_file_is_refused(trained, tmp_path):
 
 
 def test_optimizer_setting_is_the_optimizer_used():
-    from har_demo.training.train import TrainConfig
+    from har_demo.training.config import TrainConfig
 
     for name, kind in (("adam", "Adam"), ("sgd", "SGD"), ("rmsprop", "RMSprop")):
         optimizer = TrainConfig(optimizer=name, learning_rate=0.01).make_optimizer()

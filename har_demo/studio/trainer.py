@@ -1,6 +1,6 @@
 """Training a studio set: one training at a time per process, progress per epoch, Stop, a bundle.
 
-The training itself is `har-demo train`'s (training/train.py `train_bundle`: the report's models,
+The training itself is `har-demo train`'s (training/run.py `train_bundle`: the report's models,
 the tiny-set defaults of training/tiny.py, the same evaluation, report and bundle), fed with the
 frames the class set decoded as its clips arrived. What this module adds is the queue (a CPU
 trains one thing well, not two at once), per-epoch events for the page, Stop, the host's
@@ -206,8 +206,9 @@ class StudioTrainer:
             job.finished.set()
 
     def _train(self, job: TrainingJob) -> None:
+        from har_demo.training.config import TrainConfig
+        from har_demo.training.run import train_bundle
         from har_demo.training.tiny import tiny_overrides
-        from har_demo.training.train import TrainConfig, train_bundle
         from har_demo.training.warm_start import SHIPPED_REF
 
         class_set = job.class_set
