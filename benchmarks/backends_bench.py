@@ -77,7 +77,7 @@ def _verdict(ok: bool, how: str) -> str:
 # --------------------------------------------------------------------------- gpu
 def bench_gpu(args, work: Path) -> dict:
     """The models on this process's backend: GPU when the backend sees one, else the CPU."""
-    from benchmarks.bench import bench_bundle, describe_machine, real_clip_paths, table
+    from benchmarks.common import bench_bundle, describe_machine, real_clip_paths, table
     from har_demo.backend import describe_device
     from har_demo.clip import read_clip, to_model_input
     from har_demo.inference import Predictor
@@ -235,7 +235,7 @@ def tutorial_worker(job: dict) -> dict:
     frames by seeking and `model.predict` on each model."""
     import keras  # the tutorial's own import
 
-    from benchmarks.bench import tutorial_predict
+    from benchmarks.common import tutorial_predict
 
     models = {Path(p).stem: keras.models.load_model(p, compile=False) for p in job["models"]}
     for path in job["clips"]:
@@ -294,7 +294,7 @@ def _predict_process(clips: list[Path], bundle: str, env: dict) -> float:
 
 def bench_backends(args, work: Path) -> dict:
     """Interleaved per-backend start-up and latency, and the whole-process targets."""
-    from benchmarks.bench import describe_machine, real_clip_paths, table
+    from benchmarks.common import describe_machine, real_clip_paths, table
     from har_demo.backend import BACKENDS, DISPLAY, installed
 
     backends = [b for b in BACKENDS if installed(b)]

@@ -39,7 +39,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.bench import (  # noqa: E402
+from benchmarks.common import (  # noqa: E402
     SHARED_DATA,
     describe_machine,
     memory_status,
