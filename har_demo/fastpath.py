@@ -51,6 +51,9 @@ class Passthrough(keras.layers.Layer):
     def call(self, x, mask=None, training=None):
         return x
 
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
 
 @keras.saving.register_keras_serializable(package="har_demo")
 class Framewise(keras.layers.Layer):
@@ -79,6 +82,11 @@ class Framewise(keras.layers.Layer):
         y = self.inner(ops.reshape(x, (-1, *x.shape[2:])))
         return ops.reshape(y, (-1, steps, *y.shape[1:]))
 
+    def compute_output_shape(self, input_shape):
+        # Said, not traced: a symbolic trace of every rewritten layer was most of a model's rebuild time.
+        frame = self.inner.compute_output_shape((None, *input_shape[2:]))
+        return (input_shape[0], input_shape[1], *frame[1:])
+
 
 def _plain_convlstm(layer) -> bool:
     cell = layer.cell
@@ -105,6 +113,11 @@ class FusedConvLSTM2D(keras.layers.Layer):
         super().__init__(name=source.name)
         self.cell = source.cell  # shared weights
         self.return_sequences = source.return_sequences
+        self.source_output_shape = source.compute_output_shape
+
+    def compute_output_shape(self, input_shape):
+        # The source layer's arithmetic: tracing the 20-step loop symbolically took about 2 s.
+        return self.source_output_shape(input_shape)
 
     def call(self, x, mask=None, training=None, initial_state=None):
         if mask is not None or initial_state is not None:
