@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from har_demo.cache_dirs import cache_home
 from har_demo.clip import ClipSettings, VideoError, read_clip
 from har_demo.names import REPORT_CLASSES
 
@@ -48,7 +49,7 @@ class ClipRecord:
 
 
 def default_cache_dir() -> Path:
-    return Path(os.environ.get("HAR_DEMO_CACHE", Path.home() / ".cache" / "har_demo")) / "datasets"
+    return cache_home() / "datasets"
 
 
 def parse_classes(text: str | None) -> list[str] | None:

@@ -17,12 +17,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from har_demo.cache_dirs import cache_home
 from har_demo.names import REPORT_CLASSES
 from har_demo.shipped import EXAMPLES_DIR, MIXED_EXAMPLE_NAME, example_clip_name
 
 
 def cache_folder() -> Path:
-    return Path(os.environ.get("HAR_DEMO_CACHE", Path.home() / ".cache" / "har_demo")) / "examples"
+    return cache_home() / "examples"
 
 
 def _found(place: Path, classes: list[str]) -> tuple[list[Path], Path | None]:
