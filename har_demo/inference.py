@@ -7,16 +7,19 @@ har_demo.backend before keras is imported), on the GPU when the backend sees one
 
 Each model is served through `inference_model(model)` (har_demo.fastpath): the same function and
 the same weight variables, rebuilt so a clip costs a few large ops instead of hundreds of tiny
-ones. `warm_up` checks the rebuilt model against the original and serves the original if they
-ever disagree. The models run in `run_models`, the one GPU function of a request (wrapped in
-`spaces.GPU` on a ZeroGPU Space, see har_demo.gpu).
+ones. Each rebuilt model is checked against its original once per model file (har_demo.rewrite_check)
+and the original is served if they ever disagree. A Predictor is ready as soon as its models are
+loaded: the first call of each model (tracing, which took 1-4 s for ConvLSTM) happens in a
+background thread, and until it is done requests run the same models eagerly. The models run in
+`run_models`, the one GPU function of a request (wrapped in `spaces.GPU` on a ZeroGPU Space, see
+har_demo.gpu).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 import time
-import warnings
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +29,10 @@ import numpy as np
 from har_demo.backend import active as active_backend
 from har_demo.bundle import Bundle
 from har_demo.clip import Clip, ClipSettings, read_clip, to_model_input
-from har_demo.gpu import gpu_task, on_zero_gpu
+from har_demo.gpu import gpu_task, on_zero_gpu, zero_gpu_available
 from har_demo.loader import load_bundle
 from har_demo.names import DISPLAY_NAMES
+from har_demo.rewrite_check import checked_runner, rewrite_key
 
 
 @dataclass
@@ -113,31 +117,6 @@ def inference_model(model, jit_compile: bool | None = None):
     return rebuild(model, jit_compile=jit_compile)
 
 
-def checked_runner(model, runner, x: np.ndarray, tolerance: float = 1e-4):
-    """`runner` (a rebuilt `model`) if it gives `model`'s outputs on `x`, else `model` (with a warning).
-
-    The original runs eagerly: tracing its frame loops for one check cost more than the rebuilt
-    model's whole warm-up (LRCN: tens of seconds on 2 cores).
-    """
-    if runner is model:
-        return model
-    from keras import ops  # the backend is chosen by now: there is a model
-
-    try:
-        eager = ops.convert_to_numpy(model(x, training=False))
-        error = float(np.max(np.abs(np.asarray(runner.predict_on_batch(x)) - eager)))
-    except Exception as exc:
-        error, reason = np.inf, f"{type(exc).__name__}: {exc}"
-    else:
-        reason = f"outputs differ by {error:.2g}"
-    if not error <= tolerance:
-        warnings.warn(
-            f"{model.name}: the fast inference model failed its check ({reason}); using the original", stacklevel=2
-        )
-        return model
-    return runner
-
-
 # The GPU function below reaches the models through this registry: on ZeroGPU its arguments and
 # results are pickled across a process boundary, so they are an id, uint8 frames and numpy arrays.
 _PREDICTORS: weakref.WeakValueDictionary[int, Predictor] = weakref.WeakValueDictionary()
@@ -160,12 +139,24 @@ def run_models(predictor_id: int, frames: np.ndarray) -> tuple[dict[str, np.ndar
     if not predictor._checked:
         predictor._check_runners()
     x = to_model_input(frames, predictor.settings)
+    compiled = predictor.compiled.is_set() or getattr(_WARMING, "on", False)
     probabilities, seconds = {}, {}
     for name, runner in predictor.runners.items():
         started = time.perf_counter()
-        probabilities[name] = np.asarray(runner.predict_on_batch(x), dtype=np.float32)
+        out = runner.predict_on_batch(x) if compiled else _eager(runner, x)
+        probabilities[name] = np.asarray(out, dtype=np.float32)
         seconds[name] = time.perf_counter() - started
     return probabilities, seconds
+
+
+_WARMING = threading.local()  # set in the thread that traces the models (Predictor.warm_up)
+
+
+def _eager(model, x: np.ndarray) -> np.ndarray:
+    """One call without tracing: what a request gets while the traced function is being made."""
+    from keras import ops
+
+    return ops.convert_to_numpy(model(x, training=False))
 
 
 class Predictor:
@@ -175,7 +166,10 @@ class Predictor:
     (`inference_model` of each, or the model itself with `fast=False`).
     """
 
-    def __init__(self, bundle: Bundle, warm: bool = True, fast: bool = True) -> None:
+    def __init__(self, bundle: Bundle, warm: bool | tuple[int, ...] = True, fast: bool = True) -> None:
+        """`warm`: trace for these batch sizes in the background (True: a batch of 1), serving eagerly
+        until that is done; False: no tracing unless `warm_up` is called (every call eager: best for a
+        few clips, where tracing would cost more than it saves)."""
         self.bundle = bundle
         self.classes = bundle.classes
         self.settings: ClipSettings = bundle.settings
@@ -184,34 +178,53 @@ class Predictor:
         self.backend = active_backend()
         self.device = describe_device()
         self._checked = not fast
+        self.compiled = threading.Event()  # set once every model has been traced (warm_up)
         _PREDICTORS[id(self)] = self
+        if fast and not zero_gpu_available():  # with `spaces`, models run only in GPU functions: run_models checks
+            self._check_runners()
         if warm:
-            self.warm_up()
+            self.warm_up((1,) if warm is True else tuple(warm), background=True)
 
     def _check_runners(self) -> None:
         """Serve the loaded model wherever the rebuilt one disagrees with it (it never should)."""
         s = self.settings
         x = np.random.default_rng(0).random((1, s.frames, s.height, s.width, s.channels), dtype=np.float32)
         for name, model in self.models.items():
-            self.runners[name] = checked_runner(model, self.runners[name], x)
+            self.runners[name] = checked_runner(model, self.runners[name], x, key=self._rewrite_key(name))
         self._checked = True
+
+    def _rewrite_key(self, name: str) -> str | None:
+        """The key a passed check is remembered by: the model file's hash, when the manifest lists it."""
+        manifest = self.bundle.manifest
+        entry = manifest.models.get(name) if hasattr(manifest, "models") else None
+        digest = manifest.files.get(entry.file) if entry is not None else None
+        return rewrite_key(digest, self.backend) if digest else None
 
     @classmethod
     def from_ref(cls, ref: str | Path, **kwargs) -> Predictor:
         return cls(load_bundle(ref), **kwargs)
 
-    def warm_up(self, batch_sizes: tuple[int, ...] = (1,)) -> None:
-        """Trace and compile each model once, so the first real request is not the slow one.
+    def warm_up(self, batch_sizes: tuple[int, ...] = (1,), background: bool = False) -> None:
+        """Trace each model once per batch size, so no request pays for it; then `compiled` is set.
 
+        With `background`, in a daemon thread: the Predictor serves at once, eagerly, meanwhile.
         On a ZeroGPU Space there is no GPU outside a request (and what a request's worker warms
         does not outlive it), so nothing is run there: the first request checks and traces.
         """
         if on_zero_gpu():
+            self.compiled.set()
+            return
+        if background:
+            threading.Thread(target=self.warm_up, args=(batch_sizes,), name="har-warm-up", daemon=True).start()
             return
         s = self.settings
-        for batch in batch_sizes:
-            dummy = np.zeros((batch, s.frames, s.height, s.width, 3), dtype=np.uint8)
-            self.predict_frames(dummy)
+        _WARMING.on = True  # run_models traces (predict_on_batch) in this thread, even before `compiled`
+        try:
+            for batch in batch_sizes:
+                self.predict_frames(np.zeros((batch, s.frames, s.height, s.width, 3), dtype=np.uint8))
+        finally:
+            _WARMING.on = False
+        self.compiled.set()
 
     def predict_frames(self, frames: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, float]]:
         """uint8 frames (B, T, H, W, 3) -> per-model probabilities (B, C) and seconds per model."""

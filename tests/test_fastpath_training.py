@@ -45,7 +45,8 @@ def test_a_plain_copy_of_another_architecture_is_refused():
 
 
 def test_a_rebuilt_model_is_used_only_when_it_agrees_with_the_model():
-    from har_demo.inference import checked_runner, inference_model
+    from har_demo.inference import inference_model
+    from har_demo.rewrite_check import checked_runner
 
     keras.utils.set_random_seed(1)
     model = build_model("lrcn", 4, FRAMES, 64, 64)

@@ -5,7 +5,8 @@ bundle folder or a Hub model repo `OWNER/NAME[@REVISION]`; if it cannot be loade
 unreachable and nothing is cached, a damaged folder, a malformed manifest) the app serves the
 shipped weights and says so on the page.
 
-The models are loaded once and warmed before the page opens; requests never reload them.
+The models are loaded once before the page opens (and traced in the background while it does);
+requests never reload them.
 SIGTERM (how Spaces and containers stop an app) removes the app's temporary files, then exits.
 """
 
@@ -38,8 +39,7 @@ def create_demo(bundle_ref: str | None = None, limits: Limits | None = None):
 
     limits = limits or Limits.from_settings()
     bundle, notice = choose_bundle(bundle_ref)
-    predictor = Predictor(bundle, warm=False)
-    predictor.warm_up((1, BATCH_SIZE))  # a clip, and a full batch of timeline windows
+    predictor = Predictor(bundle, warm=(1, BATCH_SIZE))  # a clip, and a full batch of timeline windows
     engine = Engine(predictor, limits=limits, notice=notice)
     demo = build_demo(EngineRegistry(engine))
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
