@@ -332,6 +332,8 @@ def _check_file(path: Path) -> int:
         raise VideoError(f"No such file: {path.name}.")
     if path.is_dir():
         raise NotAVideo(f"{path.name} is a folder, not a video file.")
+    if not path.is_file():  # a FIFO, a device such as /dev/zero, a socket: reading could never end
+        raise NotAVideo(f"{path.name} is not a regular file, so it is not a video file.")
     size = path.stat().st_size
     if size == 0:
         raise NotAVideo(f"{path.name} is empty (0 bytes).")

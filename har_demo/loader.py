@@ -37,5 +37,9 @@ def resolve_bundle_path(ref: str | Path) -> tuple[Path, str]:
 
 def load_bundle(ref: str | Path, *, models: list[str] | None = None) -> Bundle:
     """Load a bundle from a folder, the shipped name or a Hub reference, verifying every file before use."""
-    path, origin = resolve_bundle_path(ref)
+    return load_resolved(*resolve_bundle_path(ref), models=models)
+
+
+def load_resolved(path: Path, origin: str, *, models: list[str] | None = None) -> Bundle:
+    """Load the folder `resolve_bundle_path` gave (a caller may read its manifest first, without Keras)."""
     return load_bundle_folder(path, models=models, origin=origin, links_within=hub.snapshot_links_root(path))
