@@ -35,6 +35,10 @@ VERBS: dict[str, tuple[str, str]] = {
 # Verbs that serve models run on the fastest installed Keras backend unless one is asked for.
 SERVING_VERBS = ("predict", "app")
 
+# Verbs that need Keras from the start import it first, without TensorFlow's start-up chatter
+# (har_demo.quiet_start); `predict` and `app` do so themselves, after their cheap refusals.
+KERAS_VERBS = ("train", "evaluate", "summary", "import", "export")
+
 # The benchmarks live beside the package in a checkout, not inside the library.
 CHECKOUT = Path(__file__).resolve().parents[1]
 
@@ -66,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
                 from har_demo.backend import choose_backend
 
                 choose_backend("serving")
+            if verb in KERAS_VERBS:
+                from har_demo.quiet_start import import_keras
+
+                import_keras()
             module = _import_verb(module_name)
             module.add_arguments(sub)
             sub.set_defaults(run=module.run)

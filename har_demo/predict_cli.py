@@ -97,7 +97,10 @@ def run(args: argparse.Namespace) -> int:
     futures = dict(zip(wanted, _decoded([args.clips[i] for i in wanted], settings)))
     predictor = None
     if wanted:
-        from har_demo.inference import Predictor, describe_device  # Keras loads here, while the clips decode
+        from har_demo.quiet_start import import_keras
+
+        import_keras()  # here, while the clips decode
+        from har_demo.inference import Predictor, describe_device
 
         try:
             predictor = Predictor(load_resolved(folder, origin), warm=False)

@@ -74,3 +74,20 @@ def test_predict_refuses_non_videos_before_keras_loads(tmp_path):
     assert "pipe.avi is not a regular file" in result.stdout
     assert "is a folder, not a video file" in result.stdout and "zero is not a regular file" in result.stdout
     assert "notes.mp4" in result.stdout
+
+
+def test_tensorflow_start_up_chatter_is_kept_off_the_terminal():
+    from har_demo.quiet_start import CHATTER
+
+    noise = [
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+        "I0000 00:00:1796562660.074490    9853 cudart_stub.cc:31] Could not find cuda drivers on your machine",
+        "E0000 00:00:1796562677.441288    9853 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error",
+    ]
+    kept = ["error: the clip is too long", "E0000 00:00:1796562677.441288    9853 some_kernel.cc:52] a real failure"]
+    assert all(CHATTER.search(line) for line in noise) and not any(CHATTER.search(line) for line in kept)
+    env = os.environ | {"KERAS_BACKEND": "tensorflow", "PYTHONPATH": str(REPO)}
+    env.pop("HAR_DEMO_TF_LOGS", None)
+    code = "import sys; from har_demo.quiet_start import import_keras; import_keras(); print('said', file=sys.stderr)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0 and result.stderr.strip() == "said", result.stderr[-2000:]

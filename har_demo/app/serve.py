@@ -32,6 +32,9 @@ QUEUE_SIZE = 64
 
 def create_demo(bundle_ref: str | None = None, limits: Limits | None = None):
     """Load and warm the bundle, build the page, configure the queue; returns (demo, engine)."""
+    from har_demo.quiet_start import import_keras
+
+    import_keras()  # first, without TensorFlow's start-up chatter
     from har_demo.app import build_demo
     from har_demo.app.engine import Engine, EngineRegistry, choose_bundle
     from har_demo.inference import Predictor
