@@ -1,4 +1,4 @@
-"""`har-demo bench clip|infer|build|train|memory|all|gpu|backends`: speed and memory, against baselines.
+"""`har-demo bench clip|infer|build|train|memory|all|gpu|backends|startup`: speed and memory, against baselines.
 
 Each benchmark runs a baseline and the candidate on the same inputs in the same run, interleaved
 (the order alternates each round), repeats, and prints medians AND ratios, so its figures hold on
@@ -20,6 +20,7 @@ a noisy shared machine where absolute times swing 2x from one minute to the next
               1, 32, 256 and end to end (benchmarks/backends_bench.py)
     backends  start-up and latency per installed backend, interleaved, and whole-process targets
               (benchmarks/backends_bench.py); it decided the serving default (har_demo.backend)
+    startup   what a student and a waking Space wait for (benchmarks/startup_bench.py)
 
 Results are printed as Markdown tables (docs/performance.md holds a run); --json saves them.
 The load test of the app is separate: benchmarks/load_test.py.
@@ -39,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import backends_bench
+from benchmarks import backends_bench, startup_bench
 from benchmarks.common import (
     REPO,
     SHARED_DATA,
@@ -66,7 +67,7 @@ from benchmarks.common import (
 from har_demo.names import REPORT_CLASSES
 
 WHAT = ("clip", "infer", "build", "train", "memory")
-BACKEND_BENCHES = ("gpu", "backends")  # benchmarks/backends_bench.py; not part of "all"
+BACKEND_BENCHES = ("gpu", "backends", "startup")  # benchmarks/backends_bench.py; not part of "all"
 
 
 def bench_clip(args, work: Path) -> dict:
@@ -659,6 +660,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--seconds", type=float, default=3.0, help="gpu: time budget per measurement (default 3 s)")
     add("--gpu-repeats", type=int, default=5, help="gpu: fewest timed calls per measurement (default 5)")
     add("--backend-rounds", type=int, default=2, help="backends: interleaved rounds of fresh processes (default 2)")
+    add("--startup-rounds", type=int, default=3, help="startup: interleaved rounds of fresh processes (default 3)")
     add("--latency-calls", type=int, default=20, help="backends: batch-1 calls timed per process (default 20)")
     add("--work-dir", type=Path, default=None, help="temporary files (default: a temp dir, removed at the end)")
     add("--json", type=Path, default=None, help="also write every result to this JSON file")
@@ -678,6 +680,7 @@ def run(args: argparse.Namespace) -> int:
         "memory": bench_memory,
         "gpu": backends_bench.bench_gpu,
         "backends": backends_bench.bench_backends,
+        "startup": startup_bench.bench_startup,
     }
     results = {"machine": machine()}
     try:

@@ -207,7 +207,7 @@ class Predictor:
     def warm_up(self, batch_sizes: tuple[int, ...] = (1,), background: bool = False) -> None:
         """Trace each model once per batch size, so no request pays for it; then `compiled` is set.
 
-        With `background`, in a daemon thread: the Predictor serves at once, eagerly, meanwhile.
+        With `background`, in a thread: the Predictor serves at once, eagerly, meanwhile.
         On a ZeroGPU Space there is no GPU outside a request (and what a request's worker warms
         does not outlive it), so nothing is run there: the first request checks and traces.
         """
@@ -215,7 +215,8 @@ class Predictor:
             self.compiled.set()
             return
         if background:
-            threading.Thread(target=self.warm_up, args=(batch_sizes,), name="har-warm-up", daemon=True).start()
+            # not a daemon: a process ending while TensorFlow traces would abort ("exception not rethrown")
+            threading.Thread(target=self.warm_up, args=(batch_sizes,), name="har-warm-up").start()
             return
         s = self.settings
         _WARMING.on = True  # run_models traces (predict_on_batch) in this thread, even before `compiled`
