@@ -106,44 +106,34 @@ def _shape_text(shape: list) -> str:
 def architecture_figure(tables: dict[str, list[dict]]) -> go.Figure:
     """Each model as a row of boxes, one per layer that changes the data (dropout left out), with the
     shape of what it hands on: how 20 frames of 64x64x3 become 4 probabilities."""
-    fig = go.Figure()
-    y_positions = {model: -row for row, model in enumerate(tables)}
-    longest = 1
+    shapes, annotations, longest = [], [], 1
     for index, (model, rows) in enumerate(tables.items()):
         shown = [r for r in rows if "Dropout" not in r["type"]]
-        items = [(r["type"].replace("TimeDistributed", "TD"), r["name"], r["output_shape"]) for r in shown]
+        items = [(r["type"].replace("TimeDistributed", "TD"), r["output_shape"]) for r in shown]
         longest = max(longest, len(items))
-        y = y_positions[model]
-        colour = model_colour(model, index)
-        for i, (kind, _name, shape) in enumerate(items):
-            fig.add_shape(
-                type="rect",
-                x0=i + 0.05,
-                x1=i + 0.95,
-                y0=y - 0.35,
-                y1=y + 0.35,
-                line=dict(color=colour),
-                fillcolor=model_colour(model, index, light=True),
+        y = -index
+        colour, light = model_colour(model, index), model_colour(model, index, light=True)
+        for i, (kind, shape) in enumerate(items):
+            shapes.append(
+                dict(
+                    type="rect",
+                    x0=i + 0.05,
+                    x1=i + 0.95,
+                    y0=y - 0.35,
+                    y1=y + 0.35,
+                    line=dict(color=colour),
+                    fillcolor=light,
+                )
             )
-            fig.add_annotation(
-                x=i + 0.5, y=y, text=f"<b>{kind}</b><br>{_shape_text(shape)}", showarrow=False, font=dict(size=10)
+            annotations.append(
+                dict(x=i + 0.5, y=y, text=f"<b>{kind}</b><br>{_shape_text(shape)}", showarrow=False, font=dict(size=10))
             )
             if i:
-                fig.add_annotation(
-                    x=i + 0.05,
-                    y=y,
-                    ax=i - 0.05,
-                    ay=y,
-                    xref="x",
-                    yref="y",
-                    axref="x",
-                    ayref="y",
-                    text="",
-                    showarrow=True,
-                    arrowhead=2,
-                    arrowcolor="#777",
-                )
-        fig.add_annotation(x=-0.1, y=y, text=f"<b>{display_name(model)}</b>", showarrow=False, xanchor="right")
+                arrow = dict(x=i + 0.05, y=y, ax=i - 0.05, ay=y, xref="x", yref="y", axref="x", ayref="y")
+                annotations.append(dict(**arrow, text="", showarrow=True, arrowhead=2, arrowcolor="#777"))
+        annotations.append(dict(x=-0.1, y=y, text=f"<b>{display_name(model)}</b>", showarrow=False, xanchor="right"))
+    # Given whole, not added one by one: plotly re-checks every earlier item on each add (4.7 s here).
+    fig = go.Figure(layout=dict(shapes=shapes, annotations=annotations))
     fig.update_xaxes(visible=False, range=[-1.6, longest + 0.1])
     fig.update_yaxes(visible=False, range=[-len(tables) + 0.4, 0.6])
     return _layout(

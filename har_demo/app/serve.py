@@ -37,6 +37,7 @@ def create_demo(bundle_ref: str | None = None, limits: Limits | None = None):
     import_keras()  # first, without TensorFlow's start-up chatter
     from har_demo.app import build_demo
     from har_demo.app.engine import Engine, EngineRegistry, choose_bundle
+    from har_demo.app.video_probe import probe_each_video_once
     from har_demo.inference import Predictor
     from har_demo.timeline import BATCH_SIZE
 
@@ -44,7 +45,8 @@ def create_demo(bundle_ref: str | None = None, limits: Limits | None = None):
     bundle, notice = choose_bundle(bundle_ref)
     predictor = Predictor(bundle, warm=(1, BATCH_SIZE))  # a clip, and a full batch of timeline windows
     engine = Engine(predictor, limits=limits, notice=notice)
-    demo = build_demo(EngineRegistry(engine))
+    with probe_each_video_once():
+        demo = build_demo(EngineRegistry(engine))
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
     return demo, engine
 
