@@ -31,8 +31,8 @@ from har_demo.bundle import Bundle
 from har_demo.clip import Clip, ClipSettings, read_clip, to_model_input
 from har_demo.gpu import gpu_task, on_zero_gpu, zero_gpu_available
 from har_demo.loader import load_bundle
-from har_demo.names import DISPLAY_NAMES
 from har_demo.rewrite_check import checked_runner, rewrite_key
+from har_demo.verdict import DEFAULT_THRESHOLD, Verdict, judge
 
 
 @dataclass
@@ -71,15 +71,12 @@ class Prediction:
 
     @property
     def verdict(self) -> str:
-        """One line for a person: do the models agree?"""
-        tops = {m: self.top(m) for m in self.probabilities}
-        if len(tops) == 1:
-            ((model, label),) = tops.items()
-            return f"{DISPLAY_NAMES.get(model, model)}: {label}"
-        if len(set(tops.values())) == 1:
-            return f"Both models: {next(iter(tops.values()))}"
-        said = ", ".join(f"{DISPLAY_NAMES.get(m, m)} says {label}" for m, label in tops.items())
-        return f"The models disagree: {said}"
+        """The honest verdict's headline (har_demo.verdict), at the default threshold."""
+        return self.judged().headline
+
+    def judged(self, threshold: float = DEFAULT_THRESHOLD) -> Verdict:
+        """The honest verdict: whether the models agree and how sure each is."""
+        return judge(self.classes, self.probabilities, threshold)
 
     def to_dict(self) -> dict:
         return {
@@ -94,6 +91,7 @@ class Prediction:
                 for name, probs in self.probabilities.items()
             },
             "verdict": self.verdict,
+            "sure": {r.model: r.sure for r in self.judged().readings},
             "frame_indices": self.clip.indices,
             "frame_count": self.clip.frame_count,
             "fps": round(self.clip.fps, 3),
