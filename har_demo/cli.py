@@ -21,7 +21,7 @@ PROG = "har-demo"
 VERBS: dict[str, tuple[str, str]] = {
     "predict": ("har_demo.predict_cli", "classify video files with a bundle's models"),
     "app": ("har_demo.app.serve", "start the Gradio app"),
-    "timeline": ("har_demo.timeline_cli", "per-window probabilities of long videos (observations for an HMM/DBN)"),
+    "timeline": ("har_demo.timeline_cli", "per-window probabilities of long videos, as HMM observations"),
     "synth": ("har_demo.training.synth", "write a synthetic UCF50-layout video dataset"),
     "build": ("har_demo.training.dataset", "decode a UCF50-style folder into the memory-mapped frame cache"),
     "train": ("har_demo.training.train", "train ConvLSTM and/or LRCN and write a model bundle"),
