@@ -191,3 +191,22 @@ def test_the_verb_is_listed():
         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
     )
     assert "timeline  per-window probabilities of long videos, as HMM observations" in result.stdout
+
+
+def test_the_tabs_smoothed_row_matches_the_verbs_smoothed_column(tmp_path, real_clips, predictor):
+    from har_demo.app.engine import Engine
+    from har_demo.app.media import TempFiles
+    from har_demo.app.timeline_tab import timeline_view
+    from har_demo.names import display_name
+
+    long_video = real_clips / "long_mixed_activities.mp4"
+    view = timeline_view(Engine(predictor), long_video, 4.0, 1.0, exports=TempFiles(root=tmp_path))
+    obs = observe(long_video, predictor, window_s=4.0, stride_s=1.0, limits=TIMELINE_LIMITS, stickiness=0.9)
+    for model in obs.models:
+        plain, smoothed = view.segments[model].split("\n\n*")
+        assert smoothed.startswith(f"{display_name(model)}, smoothed (HMM, stickiness 0.9)*")
+        rows = [line.split(" | ")[1] for line in smoothed.splitlines() if line.startswith("| ") and " s |" in line]
+        expected = [s.label for s in obs.timeline.segments(model, obs.smoothed_indices()[model])]
+        assert rows == expected
+        plain_rows = [line for line in plain.splitlines() if line.startswith("| ") and " s |" in line]
+        assert len(rows) < len(plain_rows)  # the seed models flicker on this real video; smoothing merges
