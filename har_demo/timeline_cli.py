@@ -209,7 +209,11 @@ def run(args: argparse.Namespace) -> int:
             )
         except (VideoError, ValueError) as exc:
             failures += 1
-            print(f"{video}: error: {exc}")
+            print(f"error: {video}: {exc}", file=sys.stderr)
+            continue
+        except Exception as exc:  # as the tab: a decoder failing on a damaged file is that file's problem
+            failures += 1
+            print(f"error: {video}: this video could not be read ({type(exc).__name__}: {exc}).", file=sys.stderr)
             continue
         finally:
             bar.close()

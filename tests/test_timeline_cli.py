@@ -6,6 +6,7 @@ or header, or a window out of range, is refused before Keras is imported."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -36,8 +37,11 @@ def read_csv(text: str) -> list[dict]:
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory, real_clips) -> Path:
     """A folder of recordings: the mixed example with its sidecar, a real UCF50 clip in a sub-folder,
-    and a note that is no video (a folder expands to its videos only)."""
+    a note that is no video (a folder expands to its videos only) and a real clip cut short (its
+    header is fine, its frames run out while it is decoded)."""
     folder = tmp_path_factory.mktemp("recordings")
+    whole = (real_clips / "v_TaiChi_g01_c02.avi").read_bytes()
+    (folder / "cut_short.avi").write_bytes(whole[: len(whole) // 10])
     shutil.copy(MIXED, folder)
     shutil.copy(MIXED.with_name("synthetic_mixed_activities.truth.json"), folder)
     (folder / "day2").mkdir()
@@ -48,14 +52,17 @@ def videos(tmp_path_factory, real_clips) -> Path:
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory, videos, imported_bundle) -> Path:
-    """The verb run once over the folder, one CSV per video."""
+    """The verb run once over the folder, one CSV per video; the clip cut short fails, alone."""
     out = tmp_path_factory.mktemp("out")
-    code = main(["timeline", str(videos), "--bundle", str(imported_bundle), "--out", str(out), "--quiet"])
-    assert code == 0
+    errors = io.StringIO()
+    with contextlib.redirect_stderr(errors):
+        code = main(["timeline", str(videos), "--bundle", str(imported_bundle), "--out", str(out), "--quiet"])
+    assert code == 1
+    assert f"error: {videos / 'cut_short.avi'}: cut_short.avi is truncated or damaged" in errors.getvalue()
     return out
 
 
-def test_a_folder_gives_one_file_per_video(written):
+def test_a_folder_gives_one_file_per_video_and_a_damaged_one_none(written):
     assert sorted(p.name for p in written.iterdir()) == [
         "synthetic_mixed_activities_timeline.csv",
         "v_TaiChi_g01_c02_timeline.csv",
