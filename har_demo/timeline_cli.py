@@ -1,4 +1,4 @@
-"""`har-demo timeline VIDEO... [--bundle REF] [--window S] [--stride S] [--out DIR] [--format csv|json|npz]`.
+"""`har-demo timeline VIDEO... [--bundle REF] [--window S] [--stride S] [--out DIR] [--format csv|json|npz] [--smooth]`.
 
 The Timeline tab for a folder of recordings: one observation file per video (or one for all with
 `--combined`), the same numbers as the tab's downloads (har_demo.observations). The app's limits
@@ -40,14 +40,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--combined", action="store_true", help=f"one file for all videos ({COMBINED_STEM}.FORMAT, a video column)"
     )
+    parser.add_argument("--smooth", action="store_true", help="add each model's HMM-smoothed class (Viterbi)")
     parser.add_argument(
-        "--smooth",
+        "--stickiness",
         type=float,
-        nargs="?",
-        const=DEFAULT_STICKINESS,
         default=None,
-        metavar="STICKINESS",
-        help=f"add each model's HMM-smoothed class (Viterbi; stickiness from 0 to below 1, {DEFAULT_STICKINESS:g} if not given)",
+        help=f"how much the smoothing HMM stays with an activity, 0 to below 1 (implies --smooth; {DEFAULT_STICKINESS:g})",
     )
     parser.add_argument("--force", action="store_true", help="replace output files that are already there")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -169,9 +167,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         limits = Limits.from_settings(overrides=args.limit)
         check_settings(args.window, args.stride, limits)
-        if args.smooth is not None:
+        stickiness = args.stickiness if args.stickiness is not None else DEFAULT_STICKINESS if args.smooth else None
+        if stickiness is not None:
             try:
-                sticky_transitions(2, args.smooth)
+                sticky_transitions(2, stickiness)
             except ValueError as exc:
                 raise SettingsError(str(exc)) from None
         videos, problems = expand(args.videos)
@@ -204,7 +203,7 @@ def run(args: argparse.Namespace) -> int:
                 window_s=args.window,
                 stride_s=args.stride,
                 limits=limits.decode_limits(limits.timeline_seconds),
-                stickiness=args.smooth,
+                stickiness=stickiness,
                 progress=update,
             )
         except (VideoError, ValueError) as exc:

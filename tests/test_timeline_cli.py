@@ -104,7 +104,7 @@ def test_the_python_call_returns_the_same_table(written, videos, predictor):
 def test_combined_npz_and_json_with_smoothing(tmp_path, videos, imported_bundle, predictor):
     clips = [str(videos / MIXED_EXAMPLE_NAME), str(videos / "day2")]
     code = main(["timeline", *clips, "--bundle", str(imported_bundle), "--out", str(tmp_path)]
-                + ["--format", "npz", "--combined", "--smooth", "0.9", "--quiet"])  # fmt: skip
+                + ["--format", "npz", "--combined", "--smooth", "--quiet"])  # fmt: skip
     assert code == 0
     arrays = load_npz(tmp_path / "timelines.npz")
     mixed = observe(videos / MIXED_EXAMPLE_NAME, predictor, limits=TIMELINE_LIMITS, stickiness=0.9)
@@ -186,7 +186,7 @@ def test_existing_files_are_kept_and_clashing_names_refused(tmp_path, videos):
     assert (tmp_path / "synthetic_mixed_activities_timeline.csv").read_text() == "mine"
     result = run_cli(str(MIXED), str(videos / MIXED_EXAMPLE_NAME), "--out", str(tmp_path / "o"), cwd=tmp_path)
     assert result.returncode == 2 and "would both write synthetic_mixed_activities_timeline.csv" in result.stderr
-    result = run_cli(str(MIXED), "--smooth", "1.0", cwd=tmp_path)
+    result = run_cli(str(MIXED), "--stickiness", "1.0", cwd=tmp_path)
     assert result.returncode == 2 and "stickiness must be at least 0 and below 1" in result.stderr
 
 
