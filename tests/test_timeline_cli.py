@@ -52,13 +52,15 @@ def videos(tmp_path_factory, real_clips) -> Path:
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory, videos, imported_bundle) -> Path:
-    """The verb run once over the folder, one CSV per video; the clip cut short fails, alone."""
+    """The verb run once over the folder, one CSV per video; the clip cut short fails, alone.
+    Progress bars (tqdm) and errors go to stderr."""
     out = tmp_path_factory.mktemp("out")
     errors = io.StringIO()
     with contextlib.redirect_stderr(errors):
-        code = main(["timeline", str(videos), "--bundle", str(imported_bundle), "--out", str(out), "--quiet"])
+        code = main(["timeline", str(videos), "--bundle", str(imported_bundle), "--out", str(out)])
     assert code == 1
     assert f"error: {videos / 'cut_short.avi'}: cut_short.avi is truncated or damaged" in errors.getvalue()
+    assert "synthetic_mixed_activities.webm: 100%|" in errors.getvalue()  # its progress bar, finished
     return out
 
 
