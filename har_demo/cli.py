@@ -21,6 +21,7 @@ PROG = "har-demo"
 VERBS: dict[str, tuple[str, str]] = {
     "predict": ("har_demo.predict_cli", "classify video files with a bundle's models"),
     "app": ("har_demo.app.serve", "start the Gradio app"),
+    "timeline": ("har_demo.timeline_cli", "per-window probabilities of long videos, as HMM observations"),
     "synth": ("har_demo.training.synth", "write a synthetic UCF50-layout video dataset"),
     "build": ("har_demo.training.dataset", "decode a UCF50-style folder into the memory-mapped frame cache"),
     "train": ("har_demo.training.train", "train ConvLSTM and/or LRCN and write a model bundle"),
@@ -33,7 +34,7 @@ VERBS: dict[str, tuple[str, str]] = {
 }
 
 # Verbs that serve models run on the fastest installed Keras backend unless one is asked for.
-SERVING_VERBS = ("predict", "app")
+SERVING_VERBS = ("predict", "app", "timeline")
 
 # Verbs that need Keras from the start import it first, without TensorFlow's start-up chatter
 # (har_demo.quiet_start); `predict` and `app` do so themselves, after their cheap refusals.

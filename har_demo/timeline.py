@@ -125,15 +125,16 @@ class Timeline:
     def top(self, model: str) -> list[str]:
         return [self.classes[i] for i in self.top_indices(model)]
 
-    def segments(self, model: str) -> list[Segment]:
-        """Consecutive windows with the same top class, merged.
+    def segments(self, model: str, tops: np.ndarray | None = None) -> list[Segment]:
+        """Consecutive windows with the same top class (or the class `tops` gives each window,
+        e.g. a smoothed one), merged; the confidence is the model's probability for that class.
 
         Windows overlap, so segment edges are placed halfway between the centres of the last
         window of one segment and the first of the next; the first segment starts at 0 s and
         the last ends where the last window ends. Segments therefore tile the covered time.
         """
-        tops = self.top_indices(model)
-        confidence = self.probabilities[model].max(axis=1)
+        tops = self.top_indices(model) if tops is None else np.asarray(tops)
+        confidence = self.probabilities[model][np.arange(len(tops)), tops]
         centers = self.centers
         out: list[Segment] = []
         first = 0

@@ -15,6 +15,7 @@ from har_demo.app.media import TempFiles, check_upload
 from har_demo.app.text import timing_text, warning
 from har_demo.clip import VideoError
 from har_demo.names import MODEL_NAMES, display_name
+from har_demo.smoothing import DEFAULT_STICKINESS, smooth
 from har_demo.timeline import DEFAULT_STRIDE_S, DEFAULT_WINDOW_S
 from har_demo.truth import FROM_FILE_NAME, Truth, label_from_name, truth_of
 
@@ -43,17 +44,27 @@ def truth_text(truth: Truth) -> str:
     return f"true labels from {truth.source}: {truth.describe()}"
 
 
-def segment_table(timeline, model: str) -> str:
-    """One model's segments as a markdown table (time span, activity, windows, mean confidence)."""
-    segments = timeline.segments(model)
+def segment_table(timeline, model: str, tops=None, title: str = "") -> str:
+    """One model's segments as a markdown table (time span, activity, windows, mean confidence);
+    `tops` gives each window's class where it is not the top one (the smoothed row)."""
+    segments = timeline.segments(model, tops)
     lines = [
-        f"**{display_name(model)}**: {len(segments)} segment{'s' if len(segments) != 1 else ''}\n",
+        f"{title or f'**{display_name(model)}**'}: {len(segments)} segment{'s' if len(segments) != 1 else ''}\n",
         "| time | activity | windows | confidence |",
         "|:---|:---|---:|---:|",
     ]
     for s in segments:
         lines.append(f"| {s.start_s:.1f}–{s.end_s:.1f} s | {s.label} | {s.windows} | {s.mean_confidence:.0%} |")
     return "\n".join(lines)
+
+
+def smoothed_table(timeline, model: str, stickiness: float = DEFAULT_STICKINESS) -> str:
+    """The smoothed row: the same model's segments after HMM smoothing (Viterbi with a sticky
+    transition matrix, har_demo.smoothing), which drops one-window flickers (docs/timeline.md)."""
+    tops = smooth(timeline.probabilities[model], stickiness)
+    return segment_table(
+        timeline, model, tops, title=f"*{display_name(model)}, smoothed (HMM, stickiness {stickiness:g})*"
+    )
 
 
 def timeline_view(
@@ -118,7 +129,7 @@ def timeline_view(
         ok=True,
         figure=plots.timeline_figure(timeline, truth=truth),
         summary=summary,
-        segments={m: segment_table(timeline, m) for m in timeline.models},
+        segments={m: f"{segment_table(timeline, m)}\n\n{smoothed_table(timeline, m)}" for m in timeline.models},
         files=files,
         timeline=timeline,
         truth=truth,
