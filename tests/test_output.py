@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from har_demo.bundle import FORMAT, MANIFEST_NAME, hash_files
+from har_demo.training.options import DEFAULTS
 from har_demo.training.output import (
     OutputRefused,
     check_output,
@@ -25,7 +26,7 @@ from har_demo.training.output import (
     remove_scratch,
     scratch_path,
 )
-from har_demo.training.recipe import RecipeError, load_recipe, resolve, synthetic_mismatch
+from har_demo.training.recipe import TRAIN_KEYS, RecipeError, load_recipe, resolve, synthetic_mismatch
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -157,10 +158,31 @@ def test_recipes_load_and_flags_override_them():
     assert shipped["train"]["augment"] == "flip"
     report = load_recipe(REPO / "configs" / "report.toml")
     assert report["train"]["split"] == "random" and report["synth"] == {}
-    defaults = {key: None for key in shipped["train"]} | {"augment_ablation": False, "crop_min": 0.8}
-    defaults |= {"jitter_factor": 3, "strategy": "none"}
-    options = resolve({"patience": 3, "epochs": None}, shipped["train"], defaults)
+    options = resolve({"patience": 3, "epochs": None}, shipped["train"], DEFAULTS)
     assert options["patience"] == 3 and options["epochs"] == 30 and options["strategy"] == "none"
+    assert options["motion"] == "none" and options["init_from"] == "none"  # not in the recipe: the defaults
+
+
+def test_one_option_table_makes_the_flags_the_recipe_keys_and_the_config_defaults(tmp_path):
+    import argparse
+
+    from har_demo.training import train
+    from har_demo.training.config import TrainConfig
+    from har_demo.training.options import OPTIONS
+
+    parser = argparse.ArgumentParser()
+    train.add_arguments(parser)
+    flags = {a.dest for a in parser._actions}
+    assert {o.name for o in OPTIONS} <= flags and set(TRAIN_KEYS) == {o.name for o in OPTIONS}
+    config = TrainConfig()
+    for name in ("epochs", "batch_size", "patience", "learning_rate", "split", "seed", "motion", "strategy"):
+        assert getattr(config, name) == DEFAULTS[name], name
+    recipe = tmp_path / "r.toml"
+    recipe.write_text('[train]\nmotion = "difference"\ninit-from = "weights"\n')
+    assert load_recipe(recipe)["train"] == {"motion": "difference", "init_from": "weights"}
+    recipe.write_text('[train]\nmotion = "flow"\n')
+    with pytest.raises(RecipeError, match="motion must be one of none, difference"):
+        load_recipe(recipe)
 
 
 def test_a_recipe_with_an_unknown_or_mistyped_setting_is_refused(tmp_path):

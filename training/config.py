@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from har_demo.training.augment import AugmentConfig
-
-OPTIMIZERS = ("adam", "sgd", "rmsprop")
-LR_SCHEDULES = ("constant", "cosine")
+from har_demo.training.options import DEFAULTS, LR_SCHEDULES, OPTIMIZERS, model_names
 
 
 class SettingsError(ValueError):
@@ -16,24 +14,27 @@ class SettingsError(ValueError):
 
 @dataclass
 class TrainConfig:
-    """Everything that decides a training run; recorded in the bundle's manifest."""
+    """Everything that decides a training run; recorded in the bundle's manifest.
 
-    models: tuple[str, ...] = ("convlstm", "lrcn")
-    epochs: int = 30
-    batch_size: int = 4
-    patience: int = 5
-    learning_rate: float = 1e-3
-    split: str = "random"
-    test_fraction: float = 0.25
-    val_fraction: float = 0.2
-    seed: int = 27
-    optimizer: str = "adam"  # adam | sgd | rmsprop, at `learning_rate`
-    lr_schedule: str = "constant"  # constant | cosine: decays to 0 over the run (see make_optimizer)
+    The defaults are the option table's (training/options.py), where each setting is explained.
+    """
+
+    models: tuple[str, ...] = model_names(DEFAULTS["models"])
+    epochs: int = DEFAULTS["epochs"]
+    batch_size: int = DEFAULTS["batch_size"]
+    patience: int = DEFAULTS["patience"]
+    learning_rate: float = DEFAULTS["learning_rate"]
+    split: str = DEFAULTS["split"]
+    test_fraction: float = DEFAULTS["test_fraction"]
+    val_fraction: float = DEFAULTS["val_fraction"]
+    seed: int = DEFAULTS["seed"]
+    optimizer: str = DEFAULTS["optimizer"]
+    lr_schedule: str = DEFAULTS["lr_schedule"]  # cosine: see make_optimizer
     loss: str = "categorical_crossentropy"
     augment: dict = field(default_factory=dict)  # AugmentConfig.to_dict(); empty = none
-    augment_ablation: bool = False  # also train without augmentation and report both
-    strategy: str = "none"  # none | one-device | mirrored | multiworker (tf.distribute)
-    motion: str = "none"  # "difference": models see frame differences (clip.to_model_input; tiny sets)
+    augment_ablation: bool = DEFAULTS["augment_ablation"]
+    strategy: str = DEFAULTS["strategy"]
+    motion: str = DEFAULTS["motion"]  # "difference": clip.to_model_input gives frame differences
     init_from: str = ""  # a bundle whose weights start the models (training/warm_start.py); "" = random
     extra: dict = field(default_factory=dict)
 

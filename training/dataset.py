@@ -366,6 +366,11 @@ def add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int, default=20, help="frames per clip")
     parser.add_argument("--size", type=int, default=64, help="frame height and width")
     parser.add_argument("--sampling", default="tutorial", choices=("tutorial", "uniform"))
+    add_cache_arguments(parser)
+
+
+def add_cache_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the frame cache lives and how many threads decode into it."""
     parser.add_argument(
         "--cache-dir", type=Path, default=None, help="where frame caches live (default ~/.cache/har_demo)"
     )

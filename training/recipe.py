@@ -20,36 +20,15 @@ from typing import Any
 import tomllib
 
 from har_demo.names import REPORT_CLASSES
+from har_demo.training.options import OPTIONS
 
 
 class RecipeError(ValueError):
     """A recipe file that cannot be used as written; the message names the key."""
 
 
-# The recipe-able `train` options (argparse dests): dest -> (type, allowed values or None).
-# Their defaults live where they are used (TrainConfig, AugmentConfig, ClipSettings); train.py joins them.
-TRAIN_KEYS: dict[str, tuple[type, tuple | None]] = {
-    "models": (str, ("both", "convlstm", "lrcn")),
-    "epochs": (int, None),
-    "batch_size": (int, None),
-    "patience": (int, None),
-    "learning_rate": (float, None),
-    "optimizer": (str, ("adam", "sgd", "rmsprop")),
-    "lr_schedule": (str, ("constant", "cosine")),
-    "split": (str, ("random", "group", "tiny")),
-    "test_fraction": (float, None),
-    "val_fraction": (float, None),
-    "seed": (int, None),
-    "augment": (str, None),
-    "augment_ablation": (bool, None),
-    "crop_min": (float, None),
-    "jitter_factor": (int, None),
-    "strategy": (str, ("none", "one-device", "mirrored", "multiworker")),
-    "classes": (str, None),
-    "frames": (int, None),
-    "size": (int, None),
-    "sampling": (str, ("tutorial", "uniform")),
-}
+# The recipe-able `train` options (training/options.py): name -> (type, allowed values or None).
+TRAIN_KEYS: dict[str, tuple[type, tuple | None]] = {option.name: (option.kind, option.choices) for option in OPTIONS}
 
 # [synth] keys -> the SYNTHETIC.json field that records each, and write_synthetic_dataset's default.
 SYNTH_KEYS: dict[str, tuple[type, Any]] = {

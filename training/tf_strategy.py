@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-STRATEGIES = ("none", "one-device", "mirrored", "multiworker")
+from har_demo.training.options import STRATEGIES
 
 
 def configure_cpu_devices(count: int | None) -> None:

@@ -31,13 +31,9 @@ from har_demo.clip import ClipSettings
 from har_demo.training import distribution
 from har_demo.training.augment import AugmentConfig
 from har_demo.training.checkpoint import Interrupted, check_scratch
-from har_demo.training.config import LR_SCHEDULES, OPTIMIZERS, SettingsError, TrainConfig, check_clip_shape
-from har_demo.training.dataset import (
-    DatasetError,
-    add_dataset_arguments,
-    parse_classes,
-    scan_dataset,
-)
+from har_demo.training.config import SettingsError, TrainConfig, check_clip_shape
+from har_demo.training.dataset import DatasetError, add_cache_arguments, parse_classes, scan_dataset
+from har_demo.training.options import DEFAULTS, add_option_arguments, model_names
 from har_demo.training.output import (
     OutputRefused,
     check_output,
@@ -47,116 +43,26 @@ from har_demo.training.output import (
 )
 from har_demo.training.recipe import RecipeError, load_recipe, resolve, synth_arguments, synthetic_mismatch
 from har_demo.training.run import train_bundle
-from har_demo.training.tf_strategy import STRATEGIES, configure_cpu_devices, make_strategy
-from har_demo.training.tiny import NOTE, TINY_MAX_CLIPS_PER_CLASS, TINY_SPLIT, tiny_overrides
+from har_demo.training.tf_strategy import configure_cpu_devices, make_strategy
+from har_demo.training.tiny import NOTE, TINY_MAX_CLIPS_PER_CLASS, tiny_overrides
 from har_demo.training.warm_start import WarmStartError, check_source
 
 EXIT_INTERRUPTED = 130  # what a shell reports for a Ctrl-C
 
 
-def train_defaults() -> dict:
-    """Each option's default, read from where it lives (TrainConfig, AugmentConfig, ClipSettings)."""
-    config, augment, clip = TrainConfig(), AugmentConfig(), ClipSettings()
-    return {
-        "models": "both",
-        "epochs": config.epochs,
-        "batch_size": config.batch_size,
-        "patience": config.patience,
-        "learning_rate": config.learning_rate,
-        "optimizer": config.optimizer,
-        "lr_schedule": config.lr_schedule,
-        "split": config.split,
-        "test_fraction": config.test_fraction,
-        "val_fraction": config.val_fraction,
-        "seed": config.seed,
-        "augment": "none",
-        "augment_ablation": config.augment_ablation,
-        "crop_min": augment.crop_min,
-        "jitter_factor": augment.jitter_factor,
-        "strategy": config.strategy,
-        "classes": "report",
-        "frames": clip.frames,
-        "size": clip.height,
-        "sampling": clip.sampling,
-    }
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    d = train_defaults()
     add = parser.add_argument
     add("data", type=Path, help="UCF50-style folder: ROOT/<Class>/<clip>.avi")
     add("--config", type=Path, default=None, help="a recipe (TOML, e.g. configs/shipped.toml); flags override it")
     add("--out", type=Path, default=Path("runs/bundle"), help="bundle folder to write (new, empty, or a bundle)")
     add("--overwrite", action="store_true", help="replace the bundle already at --out (once the new one is complete)")
     add("--resume", action="store_true", help="continue the interrupted run kept in OUT.partial")
-    # Every setting defaults to None here, so a flag given on the command line can override a recipe.
-    add("--models", default=None, choices=("both", "convlstm", "lrcn"), help=f"default {d['models']}")
-    add("--epochs", type=int, default=None, help=f"at most this many (default {d['epochs']})")
-    add("--batch-size", type=int, default=None, help=f"default {d['batch_size']}")
-    add("--patience", type=int, default=None, help=f"early stopping on val_loss (default {d['patience']})")
-    add("--learning-rate", type=float, default=None, help=f"default {d['learning_rate']}")
-    add("--optimizer", default=None, choices=OPTIMIZERS, help=f"default {d['optimizer']}")
-    add(
-        "--lr-schedule",
-        default=None,
-        choices=LR_SCHEDULES,
-        help=f"cosine: the learning rate falls to 0 over the run (default {d['lr_schedule']})",
-    )
-    add(
-        "--split",
-        default=None,
-        choices=("random", "group", TINY_SPLIT),
-        help=f"random: the report's; group: no UCF group in both train and test; {TINY_SPLIT}: a group split "
-        f"that also tests single-group classes, no validation (default {d['split']}; tiny sets: {TINY_SPLIT})",
-    )
-    add("--test-fraction", type=float, default=None, help=f"default {d['test_fraction']}")
-    add("--val-fraction", type=float, default=None, help=f"of what is left for training (default {d['val_fraction']})")
-    add("--seed", type=int, default=None, help=f"default {d['seed']}")
-    add(
-        "--augment",
-        default=None,
-        help="training-split augmentation: none (default), all, or a comma list of "
-        "crop,flip,jitter,color (see training/augment.py)",
-    )
-    add(
-        "--augment-ablation",
-        action="store_true",
-        default=None,
-        help="also train each model without augmentation and report both in report.json",
-    )
-    add("--crop-min", type=float, default=None, help=f"smallest random crop side, a fraction (default {d['crop_min']})")
-    add(
-        "--jitter-factor",
-        type=int,
-        default=None,
-        help=f"temporal jitter reads factor*(frames-1)+1 frames per clip (default {d['jitter_factor']})",
-    )
-    add(
-        "--strategy",
-        default=None,
-        choices=STRATEGIES,
-        help="tf.distribute strategy: mirrored = all GPUs (or --cpu-devices logical CPUs); "
-        "multiworker = several machines via TF_CONFIG (default none)",
-    )
+    add_option_arguments(parser)  # training/options.py: every setting, recipe-able, default None here
     add(
         "--cpu-devices",
         type=int,
         default=None,
         help="split the CPU into N logical devices (for --strategy mirrored without GPUs)",
-    )
-    parser.add_argument(
-        "--motion",
-        default=None,
-        choices=("none", "difference"),
-        help="difference: the models see each frame minus the one before (the tiny-set default)",
-    )
-    parser.add_argument(
-        "--init-from",
-        default=None,
-        metavar="BUNDLE",
-        help="start the models from this bundle's weights, every layer but the output one: a folder, "
-        "OWNER/NAME[@REV], or weights = the shipped bundle (a folder of that name: ./weights); none = random "
-        "weights (the default; tiny sets: weights, when its clips have the run's shape)",
     )
     parser.add_argument(
         "--tiny",
@@ -172,8 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=distribution.DISTRIBUTIONS,
         help="JAX backend: data-parallel = keras.distribution.DataParallel over every device",
     )
-    add_dataset_arguments(parser)
-    parser.set_defaults(classes=None, frames=None, size=None, sampling=None)  # so a recipe can set them
+    add_cache_arguments(parser)
 
 
 def resolve_options(args: argparse.Namespace) -> tuple[dict, dict]:
@@ -185,7 +90,7 @@ def resolve_options(args: argparse.Namespace) -> tuple[dict, dict]:
 
     recipe = load_recipe(args.config) if args.config else {"train": {}, "synth": {}}
     explicit = {key: getattr(args, key, None) for key in TRAIN_KEYS}
-    options = resolve(explicit, recipe["train"], train_defaults())
+    options = resolve(explicit, recipe["train"], DEFAULTS)
     scratch = scratch_path(args.out)
     if args.resume and is_scratch(scratch):
         stored = read_marker(scratch).get("options") or {}
@@ -209,8 +114,7 @@ def _asked(args: argparse.Namespace) -> set[str]:
     from har_demo.training.recipe import TRAIN_KEYS
 
     recipe = load_recipe(args.config)["train"] if args.config else {}
-    keys = (*TRAIN_KEYS, "motion", "init_from")
-    return {k for k in keys if getattr(args, k, None) is not None or k in recipe}
+    return {k for k in TRAIN_KEYS if getattr(args, k, None) is not None or k in recipe}
 
 
 def prepare_data(data: Path, synth: dict, recipe: Path | None, workers: int | None = None) -> None:
@@ -263,7 +167,7 @@ def run(args: argparse.Namespace) -> int:
         check_output(args.out, args.overwrite)  # refusals first, before TensorFlow starts (~10 s)
         options, synth = resolve_options(args)
         check_scratch(scratch_path(args.out), args.resume)
-        models = ("convlstm", "lrcn") if options["models"] == "both" else (options["models"],)
+        models = model_names(options["models"])
         settings = ClipSettings(
             frames=options["frames"], height=options["size"], width=options["size"], sampling=options["sampling"]
         )
@@ -296,8 +200,8 @@ def run(args: argparse.Namespace) -> int:
         augment=augment.to_dict() if augment.any else {},
         augment_ablation=bool(options["augment_ablation"]),
         strategy=options["strategy"],
-        motion=args.motion or "none",
-        init_from="" if args.init_from in (None, "none") else args.init_from,
+        motion=options["motion"],
+        init_from="" if options["init_from"] == "none" else options["init_from"],
         extra={"recipe": args.config.name} if args.config else {},
     )
     try:

@@ -1,0 +1,110 @@
+"""The `train` options, declared once: name, type, choices, default and help.
+
+The command line (`har-demo train --FLAG`), a recipe's [train] keys (configs/*.toml, spelled with
+dashes) and TrainConfig's defaults are all made from this table, as ultralytics makes its CLI and
+checks from one cfg/default.yaml. A default that belongs to another object (the clip's frames,
+the augmentation's crop) is read from that object, so it still has one home.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from har_demo.clip import ClipSettings
+from har_demo.training.augment import AugmentConfig
+from har_demo.training.tiny import TINY_SPLIT
+
+MODEL_CHOICES = ("both", "convlstm", "lrcn")
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+LR_SCHEDULES = ("constant", "cosine")
+STRATEGIES = ("none", "one-device", "mirrored", "multiworker")
+SPLITS = ("random", "group", TINY_SPLIT)
+MOTIONS = ("none", "difference")
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # the argparse dest and the recipe key (`batch_size` is --batch-size and batch-size)
+    kind: type
+    default: Any
+    help: str
+    choices: tuple | None = None
+    metavar: str | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+_clip, _augment = ClipSettings(), AugmentConfig()
+
+OPTIONS: tuple[Option, ...] = (
+    Option("models", str, "both", "which models to train", MODEL_CHOICES),
+    Option("epochs", int, 30, "at most this many epochs"),
+    Option("batch_size", int, 4, "clips per training step"),
+    Option("patience", int, 5, "early stopping: epochs without a better val_loss"),
+    Option("learning_rate", float, 1e-3, "the optimizer's learning rate"),
+    Option("optimizer", str, "adam", "the optimizer", OPTIMIZERS),
+    Option("lr_schedule", str, "constant", "cosine: the learning rate falls to 0 over the run", LR_SCHEDULES),
+    Option(
+        "split",
+        str,
+        "random",
+        f"random: the report's; group: no UCF group in both train and test; {TINY_SPLIT}: a group split that "
+        "also tests single-group classes, no validation (tiny sets' default)",
+        SPLITS,
+    ),
+    Option("test_fraction", float, 0.25, "held out for the test"),
+    Option("val_fraction", float, 0.2, "of what is left for training, held out for validation"),
+    Option("seed", int, 27, "the run's seed"),
+    Option("augment", str, "none", "training-split augmentation: none, all, or a comma list of crop,flip,jitter,color"),
+    Option("augment_ablation", bool, False, "also train each model without augmentation and report both"),
+    Option("crop_min", float, _augment.crop_min, "smallest random crop side, a fraction"),
+    Option("jitter_factor", int, _augment.jitter_factor, "temporal jitter reads factor*(frames-1)+1 frames per clip"),
+    Option(
+        "strategy",
+        str,
+        "none",
+        "tf.distribute: mirrored = all GPUs (or --cpu-devices logical CPUs); multiworker = machines via TF_CONFIG",
+        STRATEGIES,
+    ),
+    Option("motion", str, "none", "difference: the models see each frame minus the one before", MOTIONS),
+    Option(
+        "init_from",
+        str,
+        "none",
+        "start the models from this bundle's weights, every layer but the output one: a folder, OWNER/NAME[@REV], "
+        "or weights (the shipped bundle); none = random weights",
+        metavar="BUNDLE",
+    ),
+    Option("classes", str, "report", '"report" (the four), "all", or a comma list'),
+    Option("frames", int, _clip.frames, "frames per clip"),
+    Option("size", int, _clip.height, "frame height and width"),
+    Option("sampling", str, _clip.sampling, "which frames of a clip", ("tutorial", "uniform")),
+)
+
+BY_NAME: dict[str, Option] = {option.name: option for option in OPTIONS}
+DEFAULTS: dict[str, Any] = {option.name: option.default for option in OPTIONS}
+
+
+def model_names(models: str) -> tuple[str, ...]:
+    """The `models` option as model keys: "both" is the report's two."""
+    return ("convlstm", "lrcn") if models == "both" else (models,)
+
+
+def add_option_arguments(parser) -> None:
+    """Every option as a flag whose default is None, so a flag given overrides a recipe."""
+    for option in OPTIONS:
+        help_text = f"{option.help} (default {option.default})"
+        if option.kind is bool:
+            parser.add_argument(option.flag, action="store_true", default=None, help=help_text)
+        else:
+            parser.add_argument(
+                option.flag,
+                type=option.kind,
+                default=None,
+                choices=option.choices,
+                metavar=option.metavar,
+                help=help_text,
+            )
