@@ -259,7 +259,7 @@ def keras_info(predictor=None) -> dict:
 
     info = {"keras": keras.__version__, "backend": keras.backend.backend(), "opencv": cv2.__version__}
     if predictor is not None:
-        from har_demo.inference import describe_device
+        from har_demo.backend import describe_device
 
         info["device"] = describe_device()
     return info

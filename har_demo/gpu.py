@@ -11,7 +11,8 @@ decorator also does nothing outside ZeroGPU.
 `spaces` is imported here, before Keras and torch, because ZeroGPU patches torch's CUDA
 start-up and asks to be imported first; har_demo.backend imports this module for that reason.
 
-Use for other GPU work (live updates, in-page training steps):
+An object that holds models goes through `call_on_gpu(obj, "method", *args)` (the trampoline at
+the end of this module): the Predictor's model calls do. Use `gpu_task` for other GPU work:
 
     from har_demo.gpu import gpu_task
 
@@ -22,8 +23,9 @@ Use for other GPU work (live updates, in-page training steps):
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 try:  # the Hugging Face `spaces` package: present on Spaces, usually absent elsewhere
     import spaces
@@ -79,3 +81,31 @@ def gpu_task(duration: float | Callable[..., float]) -> Callable[[F], F]:
         return spaces.GPU(duration=clamp_duration(duration))(function)
 
     return decorate
+
+
+# --------------------------------------------------------------------------- the trampoline
+# ZeroGPU pickles a GPU function's arguments and results across a process boundary, so an object
+# that holds models (a Predictor) cannot travel with the call: it is held here by a number, and the
+# one GPU function looks it up. Without `spaces`, call_on_gpu is a plain method call.
+_HELD: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+
+
+def _held_gpu_seconds(key: int, method: str, *args: Any) -> float:
+    return _HELD[key].gpu_seconds(method, *args)
+
+
+@gpu_task(duration=_held_gpu_seconds)
+def run_held(key: int, method: str, *args: Any) -> Any:
+    """`method` of the held object on this call's GPU; its `gpu_seconds(method, *args)` sizes the call."""
+    return getattr(_HELD[key], method)(*args)
+
+
+def call_on_gpu(target: Any, method: str, *args: Any) -> Any:
+    """`target.method(*args)`: directly, or inside `run_held` (a spaces.GPU function) when `spaces` is importable.
+
+    `target` must have `gpu_seconds(method, *args)`, the most the call may hold a ZeroGPU GPU.
+    """
+    if spaces is None:
+        return getattr(target, method)(*args)
+    _HELD[id(target)] = target
+    return run_held(id(target), method, *args)

@@ -11,8 +11,8 @@ ones. Each rebuilt model is checked against its original once per model file (ha
 and the original is served if they ever disagree. A Predictor is ready as soon as its models are
 loaded: the first call of each model (tracing, which took 1-4 s for ConvLSTM) happens in a
 background thread, and until it is done requests run the same models eagerly. The models run in
-`run_models`, the one GPU function of a request (wrapped in `spaces.GPU` on a ZeroGPU Space, see
-har_demo.gpu).
+`Predictor.run_models`, called through har_demo.gpu (inside a `spaces.GPU` function on a ZeroGPU
+Space).
 """
 
 from __future__ import annotations
@@ -20,16 +20,16 @@ from __future__ import annotations
 import os
 import threading
 import time
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from har_demo.backend import active as active_backend
+from har_demo.backend import describe_device
 from har_demo.bundle import Bundle
 from har_demo.clip import Clip, ClipSettings, read_clip, to_model_input
-from har_demo.gpu import gpu_task, on_zero_gpu, zero_gpu_available
+from har_demo.gpu import call_on_gpu, on_zero_gpu, zero_gpu_available
 from har_demo.loader import load_bundle
 from har_demo.rewrite_check import checked_runner, rewrite_key
 from har_demo.verdict import DEFAULT_THRESHOLD, Verdict, judge
@@ -101,52 +101,6 @@ class Prediction:
         }
 
 
-def describe_device() -> str:
-    """The accelerator inference runs on and the Keras backend, in words (see har_demo.backend)."""
-    from har_demo.backend import describe_device as describe
-
-    return describe()
-
-
-def inference_model(model, jit_compile: bool | None = None):
-    """`model` rebuilt for fast inference, same weights (the shared rewrite in har_demo.fastpath)."""
-    from har_demo.fastpath import inference_model as rebuild
-
-    return rebuild(model, jit_compile=jit_compile)
-
-
-# The GPU function below reaches the models through this registry: on ZeroGPU its arguments and
-# results are pickled across a process boundary, so they are an id, uint8 frames and numpy arrays.
-_PREDICTORS: weakref.WeakValueDictionary[int, Predictor] = weakref.WeakValueDictionary()
-
-
-def batch_gpu_seconds(predictor_id: int, frames: np.ndarray) -> float:
-    """The most one batch may hold a ZeroGPU GPU: an allowance for the first call (weights to the
-    GPU, tracing) plus a per-clip share far above what both models need on a GPU (a few ms a clip)."""
-    return 20 + 0.05 * len(frames)
-
-
-@gpu_task(duration=batch_gpu_seconds)
-def run_models(predictor_id: int, frames: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-    """Every model of a Predictor on one batch of uint8 frames: the GPU work of a request.
-
-    The one function that runs the models (a `spaces.GPU` function on ZeroGPU, see har_demo.gpu).
-    Returns per-model probabilities (B, C) and seconds per model.
-    """
-    predictor = _PREDICTORS[predictor_id]
-    if not predictor._checked:
-        predictor._check_runners()
-    x = to_model_input(frames, predictor.settings)
-    compiled = predictor.compiled.is_set() or getattr(_WARMING, "on", False)
-    probabilities, seconds = {}, {}
-    for name, runner in predictor.runners.items():
-        started = time.perf_counter()
-        out = runner.predict_on_batch(x) if compiled else _eager(runner, x)
-        probabilities[name] = np.asarray(out, dtype=np.float32)
-        seconds[name] = time.perf_counter() - started
-    return probabilities, seconds
-
-
 _WARMING = threading.local()  # set in the thread that traces the models (Predictor.warm_up)
 
 
@@ -172,12 +126,13 @@ class Predictor:
         self.classes = bundle.classes
         self.settings: ClipSettings = bundle.settings
         self.models = bundle.models
+        from har_demo.fastpath import inference_model  # imports keras: there are models by now
+
         self.runners = {name: inference_model(m) if fast else m for name, m in self.models.items()}
         self.backend = active_backend()
         self.device = describe_device()
         self._checked = not fast
         self.compiled = threading.Event()  # set once every model has been traced (warm_up)
-        _PREDICTORS[id(self)] = self
         if fast and not zero_gpu_available():  # with `spaces`, models run only in GPU functions: run_models checks
             self._check_runners()
         if warm:
@@ -230,7 +185,27 @@ class Predictor:
         frames = np.asarray(frames)
         if frames.ndim == 4:
             frames = frames[None]
-        return run_models(id(self), np.ascontiguousarray(frames, dtype=np.uint8))
+        return call_on_gpu(self, "run_models", np.ascontiguousarray(frames, dtype=np.uint8))
+
+    def run_models(self, frames: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+        """Every model on one batch of uint8 frames: the GPU work of a request (har_demo.gpu runs it
+        inside a spaces.GPU function on ZeroGPU). Returns per-model probabilities (B, C) and seconds."""
+        if not self._checked:
+            self._check_runners()
+        x = to_model_input(frames, self.settings)
+        compiled = self.compiled.is_set() or getattr(_WARMING, "on", False)
+        probabilities, seconds = {}, {}
+        for name, runner in self.runners.items():
+            started = time.perf_counter()
+            out = runner.predict_on_batch(x) if compiled else _eager(runner, x)
+            probabilities[name] = np.asarray(out, dtype=np.float32)
+            seconds[name] = time.perf_counter() - started
+        return probabilities, seconds
+
+    def gpu_seconds(self, method: str, frames: np.ndarray) -> float:
+        """The most one batch may hold a ZeroGPU GPU: an allowance for the first call (weights to the
+        GPU, tracing) plus a per-clip share far above what both models need on a GPU (a few ms a clip)."""
+        return 20 + 0.05 * len(frames)
 
     def predict_clip(self, clip: Clip, source: str = "") -> Prediction:
         return Prediction.for_clip(clip, self.classes, *self.predict_frames(clip.frames), source=source)

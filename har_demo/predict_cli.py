@@ -100,7 +100,8 @@ def run(args: argparse.Namespace) -> int:
         from har_demo.quiet_start import import_keras
 
         import_keras()  # here, while the clips decode
-        from har_demo.inference import Predictor, describe_device
+        from har_demo.backend import describe_device
+        from har_demo.inference import Predictor
 
         try:
             predictor = Predictor(load_resolved(folder, origin), warm=False)

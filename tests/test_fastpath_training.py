@@ -45,7 +45,7 @@ def test_a_plain_copy_of_another_architecture_is_refused():
 
 
 def test_a_rebuilt_model_is_used_only_when_it_agrees_with_the_model():
-    from har_demo.inference import inference_model
+    from har_demo.fastpath import inference_model
     from har_demo.rewrite_check import checked_runner
 
     keras.utils.set_random_seed(1)

@@ -68,7 +68,7 @@ def predict_arrays(model, frames: np.ndarray, settings, batch_size: int = 32) ->
     The batches run through the inference fast path (checked against the model on the first one),
     as the app serves them: tracing the model's own frame loops cost more than evaluating.
     """
-    from har_demo.inference import inference_model
+    from har_demo.fastpath import inference_model
     from har_demo.rewrite_check import checked_runner
 
     outputs, runner = [], None
