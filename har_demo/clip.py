@@ -346,8 +346,8 @@ def _check_file(path: Path) -> int:
 
 # FFmpeg decoder threads per video (0 = FFmpeg's choice). One: clips are small (UCF50 is
 # 320x240) and the app and the cache builder already run one decode per request / per core. On
-# the shared 2-core machine of docs/performance.md FFmpeg's threads cost 1.45x the CPU time per
-# clip, for wall-clock times from 1.5x slower (idle box) to 1.25x faster (busy box).
+# the shared 2-core machine FFmpeg's own threads cost more CPU per clip than they saved in time
+# (docs/performance.md, "What was changed for speed").
 DECODE_THREADS = int(os.environ.get("HAR_DEMO_DECODE_THREADS", "1"))
 
 

@@ -8,9 +8,8 @@ per time step; at inference a clip costs far less as a few large ops. One rewrit
     a fixed-shape flatbuffer needs: a batch of 1 and unrolled LSTMs);
   * `training_model(model)` (training/fit.py): the graph that training fits. Only the frame loops
     go (TimeDistributed -> `Framewise`, also around dropout, which stays active; 3-D pooling of time
-    depth 1 -> 2-D pooling); ConvLSTM2D stays Keras's own, recurrent dropout included. On the
-    2-core CPU an LRCN step took 0.97 s instead of 2.2 s, and its first (traced) step 33 s instead
-    of 152 s; ConvLSTM gains about 5%.
+    depth 1 -> 2-D pooling); ConvLSTM2D stays Keras's own, recurrent dropout included (the gain per
+    step is in docs/performance.md, "Training without the frame loops").
 
 `fast_layer(layer)` is the rewrite of one layer:
 
