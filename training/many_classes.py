@@ -19,16 +19,16 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import re
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from har_demo.training.dataset import CLIP_NAME
+
 ORIENTATIONS = {"": None, "UpsideDown": "ud", "RotatedLeft": "ccw", "RotatedRight": "cw"}
 COLOURS = {"": None, "Negative": "negative", "Grey": "grey"}
 TIMES = {"": None, "Reversed": "reversed"}
-CLIP_NAME = re.compile(r"^v_(?P<label>.+)_g(?P<group>\d+)_c(?P<clip>\d+)$")
 
 
 def variants() -> list[tuple[str, tuple]]:
