@@ -256,9 +256,12 @@ def _python(code: str, env: dict, timeout: float) -> tuple[float, str]:
     return wall, done.stdout
 
 
-def _worker(function: str, job: dict, env: dict, timeout: float = 1800) -> tuple[float, dict]:
+def _worker(
+    function: str, job: dict, env: dict, timeout: float = 1800, module: str = "benchmarks.backends_bench"
+) -> tuple[float, dict]:
+    """`module.function(job)` in a fresh process: (wall seconds, its result)."""
     code = (
-        "import json, sys; from benchmarks.backends_bench import " + function + " as f; "
+        f"import json, sys; from {module} import {function} as f; "
         "print('RESULT ' + json.dumps(f(json.loads(sys.argv[1]))))"
     )
     started = time.perf_counter()

@@ -111,7 +111,7 @@ def bench_startup(args, work: Path) -> dict:
     tutorial_models = [str(p) for p in sorted(Path(bundle).glob("*.keras"))]
     steps = {
         "bare": lambda: _python("import keras", env, 600)[0],
-        "ready": lambda: _worker("ready_worker", {"bundle": bundle}, env, timeout=900)[1]["ready_s"],
+        "ready": lambda: _worker("ready_worker", {"bundle": bundle}, env, timeout=900, module=__name__)[1]["ready_s"],
         "one clip": lambda: _predict_process(clips[:1], bundle, env),
         "app": lambda: app_until_config(env),
         "refusal": lambda: _refusal(env),
