@@ -46,6 +46,7 @@ _PLAUSIBLE_MAX_FRAMES = 10_000_000
 # Reported frame rates at or above this are noise too; such files get FALLBACK_FPS.
 _PLAUSIBLE_MAX_FPS = 1000.0
 FALLBACK_FPS = 25.0  # the frame rate assumed (for times) when a file does not state one
+VIDEO_EXTENSIONS = {".avi", ".mp4", ".mov", ".mkv", ".webm", ".gif", ".mpg", ".mpeg", ".m4v"}
 LENGTH_TOLERANCE = 1.02  # containers round their durations; 2% over a limit is still within it
 # A file is truncated when fewer frames decode than its header promises, by both margins.
 _TRUNCATED_SHARE = 0.9
@@ -640,3 +641,22 @@ def read_clip(
         notes=notes,
         info=info,
     )
+
+
+def video_paths(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """Files as given, and the videos inside folders (recursively, sorted); plus a sentence for each
+    folder that holds none. What the verbs that take VIDEO... accept (predict, timeline)."""
+    videos, problems = [], []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            videos.append(path)
+            continue
+        found = sorted(
+            p
+            for p in path.rglob("*")
+            if p.suffix.lower() in VIDEO_EXTENSIONS and p.is_file() and not p.name.startswith(".")
+        )
+        if not found:
+            problems.append(f"{path}: there is no video in this folder.")
+        videos += found
+    return videos, problems

@@ -24,7 +24,9 @@ DECODERS = 2  # decoding threads (OpenCV releases the GIL while it decodes)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("clips", nargs="+", type=Path, help="video files (avi, mp4, mov, webm, mkv, gif)")
+    parser.add_argument(
+        "clips", nargs="+", type=Path, help="video files (avi, mp4, mov, webm, mkv, gif) or folders of them"
+    )
     parser.add_argument(
         "--bundle",
         default=None,
@@ -78,7 +80,7 @@ def _predictions(predictor, clips: list) -> list:
 
 def run(args: argparse.Namespace) -> int:
     from har_demo.bundle import BundleError, read_manifest
-    from har_demo.clip import VideoError, probe
+    from har_demo.clip import VideoError, probe, video_paths
     from har_demo.loader import load_resolved, resolve_bundle_path
 
     try:
@@ -87,6 +89,12 @@ def run(args: argparse.Namespace) -> int:
     except BundleError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    clips, empty = video_paths(args.clips)  # a folder stands for the videos in it
+    for problem in empty:
+        print(f"error: {problem}", file=sys.stderr)
+    if not clips:
+        return 2
+    args.clips = clips
     errors: dict[int, str] = {}
     for i, path in enumerate(args.clips):  # refusals first: header only, before Keras loads
         try:
@@ -130,4 +138,4 @@ def run(args: argparse.Namespace) -> int:
         if predictor is not None:
             document |= {"backend": predictor.backend, "device": describe_device()}
         print(json.dumps(document, indent=1))
-    return 1 if errors else 0
+    return 1 if errors or empty else 0

@@ -61,26 +61,6 @@ def check_settings(window_s: float, stride_s: float, limits) -> None:
         raise SettingsError(f"Choose a stride between {limits.min_stride_s:g} and {limits.max_stride_s:g} seconds.")
 
 
-def expand(paths: list[Path]) -> tuple[list[Path], list[str]]:
-    """Files as given and the videos inside folders (sorted); plus a sentence per folder without any."""
-    from har_demo.training.dataset import VIDEO_EXTENSIONS
-
-    videos, problems = [], []
-    for path in paths:
-        if not path.is_dir():
-            videos.append(path)
-            continue
-        found = sorted(
-            p
-            for p in path.rglob("*")
-            if p.suffix.lower() in VIDEO_EXTENSIONS and p.is_file() and not p.name.startswith(".")
-        )
-        if not found:
-            problems.append(f"{path}: there is no video in this folder.")
-        videos += found
-    return videos, problems
-
-
 def check_videos(videos: list[Path], limits) -> list[str]:
     """A sentence for each file the app would refuse from its size and header alone (no decoding)."""
     from har_demo.app.media import check_upload
@@ -173,7 +153,9 @@ def run(args: argparse.Namespace) -> int:
                 sticky_transitions(2, stickiness)
             except ValueError as exc:
                 raise SettingsError(str(exc)) from None
-        videos, problems = expand(args.videos)
+        from har_demo.clip import video_paths
+
+        videos, problems = video_paths(args.videos)
         problems += check_videos(videos, limits)
         if problems:
             return _refuse(problems)

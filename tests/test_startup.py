@@ -66,13 +66,14 @@ def test_predict_refuses_non_videos_before_keras_loads(tmp_path):
     os.mkfifo(fifo)
     text = tmp_path / "notes.mp4"
     text.write_text("not a video")
+    (tmp_path / "empty").mkdir()
     result = subprocess.run(
-        [sys.executable, "-c", REFUSE, str(fifo), str(tmp_path), "/dev/zero", str(text)],
+        [sys.executable, "-c", REFUSE, str(fifo), str(tmp_path / "empty"), "/dev/zero", str(text)],
         capture_output=True, text=True, timeout=60, cwd=REPO,
     )  # fmt: skip
     assert "KERAS_LOADED False CODE 1" in result.stdout, result.stdout + result.stderr[-2000:]
     assert "pipe.avi is not a regular file" in result.stdout
-    assert "is a folder, not a video file" in result.stdout and "zero is not a regular file" in result.stdout
+    assert "there is no video in this folder" in result.stderr and "zero is not a regular file" in result.stdout
     assert "notes.mp4" in result.stdout
 
 

@@ -28,10 +28,9 @@ from pathlib import Path
 import numpy as np
 
 from har_demo.cache_dirs import cache_home
-from har_demo.clip import ClipSettings, VideoError, read_clip
+from har_demo.clip import VIDEO_EXTENSIONS, ClipSettings, VideoError, read_clip
 from har_demo.names import REPORT_CLASSES
 
-VIDEO_EXTENSIONS = {".avi", ".mp4", ".mov", ".mkv", ".webm", ".gif", ".mpg", ".mpeg", ".m4v"}
 CLIP_NAME = re.compile(r"^v_(?P<label>.+)_g(?P<group>\d+)_c(?P<clip>\d+)$")
 CACHE_VERSION = 1
 SPLIT_KINDS = ("random", "group")
