@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from har_demo import plots
+from har_demo.app.annotate_panel import build_clip_annotate
 from har_demo.app.context import AppContext
 from har_demo.app.engine import Engine
 from har_demo.app.examples import ExampleAnswers
@@ -219,6 +220,7 @@ def build_predict_tab(ctx: AppContext) -> None:
             raw = gr.JSON(label="Prediction", elem_id="raw")
         outputs = [verdict, bars, frames, info, raw]
         wire_verdict(threshold, verdict, raw)
+        build_clip_annotate(ctx, video, raw)
         build_explain_panel(ctx, video)
         if examples:
             wire_examples(
@@ -238,8 +240,9 @@ def build_predict_tab(ctx: AppContext) -> None:
             Args:
                 video_file: the video (avi, mp4, mov, webm, mkv or gif).
                 session_key: leave empty (the page's own bundle key).
-            Returns the verdict in words, the probability chart, the 20 frames the models saw,
-            timings, and every model's class probabilities as JSON.
+            Returns:
+                the verdict in words, the probability chart, the 20 frames the models saw,
+                timings, and every model's class probabilities as JSON.
             """
             return predict(ctx, video_file, session_key)
 

@@ -312,6 +312,8 @@ def _progress_callback(job: TrainingJob, config, budget_seconds: float):
             curves = job.history[name]
             for key in ("loss", "accuracy"):
                 curves[key].append(round(float(logs.get(key, float("nan"))), 4))
+            if job.stop_event.is_set():  # after Stop the page says "Stopping", then "Stopped": no epoch line between
+                return
             done = epoch + 1
             per_epoch = (time.perf_counter() - self.model_started) / done
             later = models[models.index(name) + 1 :] if name in models else []
@@ -321,7 +323,7 @@ def _progress_callback(job: TrainingJob, config, budget_seconds: float):
             job.emit(
                 Progress(
                     "epoch",
-                    f"{name}: epoch {done}/{config.epochs}, loss {curves['loss'][-1]:.3f}, "
+                    f"{display_name(name)}: epoch {done}/{config.epochs}, loss {curves['loss'][-1]:.3f}, "
                     f"accuracy {curves['accuracy'][-1]:.0%}",
                     model=name,
                     epoch=done,
