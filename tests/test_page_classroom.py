@@ -38,13 +38,14 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api")
 
 # Text cut off: an element with its own text wider than its box where that box clips (ellipsis, hidden),
-# or the text reaching past the nearest ancestor that clips or scrolls it (tables are meant to scroll).
+# or the text reaching past the nearest ancestor that clips or scrolls it, across or down (tables are
+# meant to scroll).
 CLIPPED_TEXT = """() => {
   const out = [];
   const clips = (style) => style.overflowX !== 'visible';
   const name = (el) => `${el.tagName}#${el.id}.${String(el.className).slice(0, 40)}: "${el.innerText.slice(0, 50)}"`;
   for (const el of document.querySelectorAll('body *')) {
-    if (el.closest('svg, table, .js-plotly-plot, .sr-only, #live-camera-select, [aria-hidden="true"]')) continue;
+    if (el.closest('svg, table, .js-plotly-plot, .sr-only, [data-testid="status-tracker"], #live-camera-select')) continue;
     const own = Array.from(el.childNodes).some((n) => n.nodeType === 3 && n.textContent.trim());
     if (!own || !el.checkVisibility()) continue;
     const style = getComputedStyle(el);
@@ -57,9 +58,12 @@ CLIPPED_TEXT = """() => {
     const text = range.getBoundingClientRect();
     if (text.width === 0) continue;
     for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
-      if (!clips(getComputedStyle(up))) continue;
+      const style = getComputedStyle(up);
+      if (style.overflowX === 'visible' && style.overflowY === 'visible') continue;
       const box = up.getBoundingClientRect();
-      if (text.right > box.right + 1 || text.left < box.left - 1) out.push(`${name(el)} past ${up.tagName}#${up.id}`);
+      const across = style.overflowX !== 'visible' && (text.right > box.right + 1 || text.left < box.left - 1);
+      const down = style.overflowY !== 'visible' && (text.bottom > box.bottom + 1 || text.top < box.top - 1);
+      if (across || down) out.push(`${name(el)} past ${up.tagName}#${up.id}`);
       break;
     }
   }

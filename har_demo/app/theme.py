@@ -35,7 +35,8 @@ CSS = """
 /* players: the label sits above the video, not over the labels drawn at the top of an annotated one */
 #annotated-video > [data-testid="block-label"], #clip-annotated-video > [data-testid="block-label"],
 #long-video > [data-testid="block-label"], #cam-convlstm > [data-testid="block-label"],
-#cam-lrcn > [data-testid="block-label"] { position: static; margin: 0 0 var(--spacing-md, 6px) 0; }
+#cam-lrcn > [data-testid="block-label"], #live-frames > [data-testid="block-label"] {
+  position: static; margin: 0 0 var(--spacing-md, 6px) 0; }
 /* the Live tab's presenter view (live_tab.PRESENT_JS puts the class on #live-stage): camera, verdict,
    bars and numbers fill the screen. (Gradio scopes this CSS inside its container, so no `body` here.) */
 #live-top { align-items: flex-start; }
