@@ -187,8 +187,8 @@ class _Painter:
     def layout(self, t: float) -> list[tuple[str, tuple[int, int, int, int], float]]:
         """What is drawn at time t and where: (text or "bar" or "strip", (x0, y0, x1, y1), font scale).
 
-        A line's font shrinks until the text ends before its confidence bar, so no label is drawn
-        over another; tests check the boxes (and the subtitles' place) from here.
+        A line's font shrinks (then its name is shortened) until the text ends before its confidence
+        bar, so no label is drawn over another; tests check the boxes (and the subtitles' place) here.
         """
         font, thick = cv2.FONT_HERSHEY_SIMPLEX, max(1, int(round(1.5 * self.scale)))
         bar_w = int(self.w * 0.22)
@@ -201,6 +201,11 @@ class _Painter:
             (tw, th), base = cv2.getTextSize(text, font, size, thick)
             while 8 + tw > right and size > 0.25:
                 size *= 0.9
+                (tw, th), base = cv2.getTextSize(text, font, size, thick)
+            head, tail = text.rsplit(" ", 1) if cls is not None else (text, "")
+            while 8 + tw > right and len(head) > 8:  # still too wide: shorten the name, keep the percentage
+                head = head[:-1]
+                text = f"{head}.. {tail}".rstrip()
                 (tw, th), base = cv2.getTextSize(text, font, size, thick)
             boxes.append((text, (8, y - th, 8 + tw, y + base), size))
             if cls is not None:
