@@ -32,7 +32,9 @@ CSS = """
 #layers .prose table { font-size: 0.9rem; }
 #layers, #segments { flex-wrap: wrap; }
 #layers > *, #segments > * { flex: 1 1 340px; min-width: min(340px, 100%); }
-/* players: the label sits above the video, not over the labels drawn at the top of an annotated one */
+/* players: the label sits above the video, not over the labels drawn at the top of an annotated one
+   (the block then grows by the label, instead of cutting off the player's controls) */
+#annotated-video, #clip-annotated-video, #long-video { height: auto !important; }
 #annotated-video > [data-testid="block-label"], #clip-annotated-video > [data-testid="block-label"],
 #long-video > [data-testid="block-label"], #cam-convlstm > [data-testid="block-label"],
 #cam-lrcn > [data-testid="block-label"], #live-frames > [data-testid="block-label"] {
