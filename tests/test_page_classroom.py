@@ -186,6 +186,10 @@ def test_every_tab_fits_at_projector_and_phone_size(browser, app, real_clips: Pa
     note = page.locator("#explain-note").inner_text()
     assert "below zero" in note and page.locator("#cam-legend-bar").is_visible()
     check_layout(page, f"{size}_predict")
+    page.locator("#examples").get_by_text("TaiChi", exact=True).click()  # a WebM example plays as H.264 mp4
+    page.wait_for_function(
+        "(v => v && v.src.includes('synthetic_TaiChi.preview-') && v.src.endsWith('.mp4'))(document.querySelector('#video video'))"
+    )
 
     # Live: the fake camera streams; the presenter view shows camera and verdict together, large
     page.get_by_role("tab", name="Live").click()

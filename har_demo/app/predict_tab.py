@@ -223,7 +223,7 @@ def build_predict_tab(ctx: AppContext) -> None:
         build_clip_annotate(ctx, video, raw)
         build_explain_panel(ctx, video)
         if examples:
-            wire_examples(
+            example_block = wire_examples(
                 ctx,
                 examples,
                 video,
@@ -232,6 +232,15 @@ def build_predict_tab(ctx: AppContext) -> None:
                 label="Synthetic examples (one click)",
                 elem_id="examples",
                 example_labels=[Path(p).stem.replace("synthetic_", "") for p in examples],
+            )
+            example_block.load_input_event.then(  # the examples are WebM: H.264 for Safari and iOS
+                lambda v: preview(ctx, v),
+                inputs=[video],
+                outputs=[video],
+                api_visibility="private",
+                show_progress="hidden",
+                concurrency_limit=2,
+                concurrency_id="preview",
             )
 
         def predict_video(video_file: str, session_key: str | None = None):
