@@ -129,6 +129,8 @@ def test_after_stop_no_epoch_line_comes_before_stopped(tmp_path: Path) -> None:
     kinds, stopped_at = [], None
     for event in job.events():
         kinds.append(event.kind)
+        if event.kind == "started":
+            assert event.message.startswith("Training LRCN on "), event.message
         if event.kind == "epoch" and stopped_at is None:
             assert event.message.startswith("LRCN: epoch 1/20")  # the model's display name
             job.stop()

@@ -228,7 +228,7 @@ class StudioTrainer:
         job.emit(
             Progress(
                 "started",
-                f"Training {' and '.join(config.models)} on {sum(counts.values())} clips of {len(counts)} classes, "
+                f"Training {' and '.join(display_name(m) for m in config.models)} on {sum(counts.values())} clips of {len(counts)} classes, "
                 f"{config.epochs} epochs"
                 + (", starting from the shipped models' weights." if config.init_from == SHIPPED_REF else "."),
                 epochs=config.epochs,
