@@ -28,6 +28,11 @@ from har_demo.truth import Truth, label_from_name
 
 MAX_WIDTH = 640  # annotated videos are scaled down to this width (and made even for yuv420p)
 ENCODE_TIMEOUT_S = 120.0
+# Where the subtitles sit: their first line starts this far down the picture (a WebVTT cue setting;
+# Chromium has no line alignment, so the cue's top is placed), and two lines of them (about 6% of the
+# height each) end clear of the segment strip drawn at the bottom, below the label panel at the top.
+SUBTITLE_TOP = 0.66
+CUE_SETTINGS = f"line:{SUBTITLE_TOP:.0%}"
 
 
 class AnnotateError(RuntimeError):
@@ -86,10 +91,11 @@ def _vtt_time(seconds: float) -> str:
 
 
 def webvtt(timeline: Timeline, threshold: float | None = None) -> str:
-    """The timeline's segments as a WebVTT file's text."""
+    """The timeline's segments as a WebVTT file's text, each cue placed by CUE_SETTINGS."""
     blocks = ["WEBVTT", ""]
     for number, cue in enumerate(cues(timeline, threshold), start=1):
-        blocks += [str(number), f"{_vtt_time(cue.start_s)} --> {_vtt_time(cue.end_s)}", cue.text, ""]
+        times = f"{_vtt_time(cue.start_s)} --> {_vtt_time(cue.end_s)} {CUE_SETTINGS}"
+        blocks += [str(number), times, cue.text, ""]
     return "\n".join(blocks)
 
 
@@ -165,7 +171,8 @@ class _Painter:
                     cv2.rectangle(strip, (x0, y), (x1, y + self.strip_h - 1), self._colour_of(s.label), -1)
         return strip
 
-    def draw(self, frame: np.ndarray, t: float) -> np.ndarray:
+    def lines_at(self, t: float) -> list[tuple[str, int | None, float]]:
+        """(text, class index or None, confidence) for each line of the label panel at time t."""
         window = _window_at(self.timeline, t)
         lines = []
         for model, probs in self.timeline.probabilities.items():
@@ -175,19 +182,54 @@ class _Painter:
         if self.truth:
             label = self.truth.label_at(t)
             lines.append((f"True label: {label}" if label else "True label: (none here)", None, 0.0))
+        return lines
+
+    def layout(self, t: float) -> list[tuple[str, tuple[int, int, int, int], float]]:
+        """What is drawn at time t and where: (text or "bar" or "strip", (x0, y0, x1, y1), font scale).
+
+        A line's font shrinks (then its name is shortened) until the text ends before its confidence
+        bar, so no label is drawn over another; tests check the boxes (and the subtitles' place) here.
+        """
+        font, thick = cv2.FONT_HERSHEY_SIMPLEX, max(1, int(round(1.5 * self.scale)))
+        bar_w = int(self.w * 0.22)
+        bar_x0 = self.w - bar_w - 8
+        boxes = []
+        for i, (text, cls, _conf) in enumerate(self.lines_at(t)):
+            y = 4 + self.line_h * (i + 1) - int(7 * self.scale)
+            size = 0.6 * self.scale
+            right = bar_x0 - 6 if cls is not None else self.w - 8
+            (tw, th), base = cv2.getTextSize(text, font, size, thick)
+            while 8 + tw > right and size > 0.25:
+                size *= 0.9
+                (tw, th), base = cv2.getTextSize(text, font, size, thick)
+            head, tail = text.rsplit(" ", 1) if cls is not None else (text, "")
+            while 8 + tw > right and len(head) > 8:  # still too wide: shorten the name, keep the percentage
+                head = head[:-1]
+                text = f"{head}.. {tail}".rstrip()
+                (tw, th), base = cv2.getTextSize(text, font, size, thick)
+            boxes.append((text, (8, y - th, 8 + tw, y + base), size))
+            if cls is not None:
+                boxes.append(("bar", (bar_x0, y - int(14 * self.scale), bar_x0 + bar_w, y), 0.0))
+        boxes.append(("strip", (0, self.h - len(self.strip), self.w, self.h), 0.0))
+        return boxes
+
+    def draw(self, frame: np.ndarray, t: float) -> np.ndarray:
+        lines = self.lines_at(t)
         panel_h = self.line_h * len(lines) + 8
         top_part = frame[:panel_h]
         top_part[:] = (top_part * 0.45).astype(np.uint8)
         font, thick = cv2.FONT_HERSHEY_SIMPLEX, max(1, int(round(1.5 * self.scale)))
-        bar_w = int(self.w * 0.22)
-        for i, (text, cls, conf) in enumerate(lines):
-            y = 4 + self.line_h * (i + 1) - int(7 * self.scale)
-            if cls is not None:
-                x0 = self.w - bar_w - 8
-                cv2.rectangle(frame, (x0, y - int(14 * self.scale)), (x0 + bar_w, y), (90, 90, 90), -1)
-                fill = x0 + int(bar_w * conf)
-                cv2.rectangle(frame, (x0, y - int(14 * self.scale)), (fill, y), self.colours[cls], -1)
-            cv2.putText(frame, text, (8, y), font, 0.6 * self.scale, (255, 255, 255), thick, cv2.LINE_AA)
+        bars = iter((cls, conf) for _text, cls, conf in lines if cls is not None)
+        for what, (x0, y0, x1, y1), size in self.layout(t):
+            if what == "strip":
+                continue
+            if what == "bar":
+                cls, conf = next(bars)
+                cv2.rectangle(frame, (x0, y0), (x1, y1), (90, 90, 90), -1)
+                cv2.rectangle(frame, (x0, y0), (x0 + int((x1 - x0) * conf), y1), self.colours[cls], -1)
+                continue
+            baseline_y = y1 - cv2.getTextSize(what, font, size, thick)[1]
+            cv2.putText(frame, what, (x0, baseline_y), font, size, (255, 255, 255), thick, cv2.LINE_AA)
         sh = len(self.strip)
         frame[self.h - sh :] = self.strip
         x = min(self.w - 1, int(t / self.duration * self.w))

@@ -51,7 +51,7 @@ def parse_vtt(text: str) -> list[tuple[float, float, str]]:
         return int(h) * 3600 + int(m) * 60 + float(s)
 
     assert text.startswith("WEBVTT\n")
-    found = re.findall(r"(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})\n(.+)", text)
+    found = re.findall(r"(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})[^\n]*\n(.+)", text)
     return [(seconds(a), seconds(b), line) for a, b, line in found]
 
 

@@ -86,7 +86,8 @@ def test_every_api_output_is_labelled_and_bad_input_is_an_error(client, tmp_path
     from gradio_client.exceptions import AppError
 
     endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
-    assert {"/predict", "/verdict", "/explain", "/timeline", "/annotate", "/live"} <= set(endpoints)
+    assert {"/predict", "/verdict", "/explain", "/timeline", "/annotate"} <= set(endpoints)
+    assert "/live" not in endpoints  # the stream's per-frame handler: callable, not documented (issue #25)
     for name, endpoint in endpoints.items():
         labels = [r["label"] for r in endpoint["returns"]]
         assert not [x for x in labels if x.startswith("value_")], (name, labels)

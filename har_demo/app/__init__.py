@@ -41,6 +41,14 @@ from har_demo.app.media import TempFiles
 
 # The tabs, in page order: each names har_demo/app/<name>_tab.py and its build_<name>_tab(ctx).
 TABS: tuple[str, ...] = ("predict", "live", "timeline", "misclassified", "models", "studio")
+# The handlers offered in the API docs and as MCP tools (a tool is named after its handler): what a
+# person or an assistant calls. Every other named endpoint (the live stream's per-frame handler, the
+# page's filters and refreshes) stays callable by gradio_client but undocumented, so MCP leaves it out.
+TOOLS: tuple[str, ...] = ("predict_video", "timeline", "explain", "annotate", "rejudge")
+# The tools that take `ctx.session` get its default (None: the page's own bundle) when called as MCP
+# tools, which is what an assistant should get; Gradio warns about that at every start, so that one
+# warning is silenced here (and only it).
+STATE_TOOL_WARNING = "This MCP server includes a tool that has a gr.State input"
 
 
 def tab_builder(name: str):
@@ -68,8 +76,30 @@ def build_demo(
         with gr.Tabs(overflow_behavior="wrap"):
             for name in tabs:
                 tab_builder(name)(ctx)
+    document_only_tools(demo)
     demo.app_context = ctx  # for tests and for serve (the registry, the temp folder)
     return demo
 
 
-__all__ = ["TABS", "AppContext", "Engine", "EngineRegistry", "Limits", "TempFiles", "build_demo", "tab_builder"]
+def document_only_tools(demo, tools: tuple[str, ...] = TOOLS) -> None:
+    """Public endpoints whose handler is not one of `tools` become undocumented (still callable)."""
+    import warnings
+
+    for fn in demo.fns.values():
+        name = getattr(fn.fn, "__name__", None)
+        if fn.api_visibility == "public" and name not in tools:
+            fn.api_visibility = "undocumented"
+    warnings.filterwarnings("ignore", message=STATE_TOOL_WARNING, category=UserWarning)
+
+
+__all__ = [
+    "TABS",
+    "TOOLS",
+    "AppContext",
+    "Engine",
+    "EngineRegistry",
+    "Limits",
+    "TempFiles",
+    "build_demo",
+    "tab_builder",
+]

@@ -25,8 +25,25 @@ EXPLAIN_NOTE = (
     "**Heat maps (Grad-CAM):** red = the parts of each frame that pushed the model towards its answer most, "
     "at the resolution of the model's feature maps (ConvLSTM 29×29, LRCN 16×16 per frame: coarse). "
     "**Frame importance:** each bar is how much the model's top probability drops when that frame is replaced "
-    "by its neighbour; near 0 = the model could do without it."
+    "by its neighbour; near 0 = the model could do without it. "
+    "**A bar below zero:** the model was *more* sure of its answer without that frame: the frame "
+    "pulled it towards another activity."
 )
+
+
+def colour_legend_html(stops: int = 9) -> str:
+    """The Grad-CAM colours from none to most (the same JET map har_demo.explain blends on), as a bar with words."""
+    import cv2
+
+    ramp = cv2.applyColorMap(np.linspace(0, 255, stops).astype(np.uint8).reshape(-1, 1), cv2.COLORMAP_JET)
+    colours = ", ".join(f"rgb({r},{g},{b})" for b, g, r in ramp[:, 0])
+    return (
+        '<div id="cam-legend-box" style="max-width: 520px;">'
+        '<div style="font-weight: 600;">Heat map colours</div>'
+        f'<div id="cam-legend-bar" style="height: 16px; border-radius: 4px; background: linear-gradient(to right, {colours});"></div>'
+        '<div style="display: flex; justify-content: space-between; gap: 8px; font-size: 0.9rem;">'
+        "<span>blue or no tint: no part in the answer</span><span>red: pushed it most</span></div></div>"
+    )
 
 
 def honest_verdict(classes: list[str], probabilities: dict[str, np.ndarray], threshold: float) -> str:
@@ -96,7 +113,14 @@ def wire_verdict(threshold, verdict, raw) -> None:
     import gradio as gr
 
     def rejudge(result: dict | None, sure: float) -> str:
-        """The verdict of the last prediction at another confidence threshold (0-1)."""
+        """The verdict of the last prediction at another confidence threshold, without running the models.
+
+        Args:
+            result: the JSON a predict_video call returned.
+            sure: the confidence threshold, 0-1: below it a model says it is not sure.
+        Returns:
+            the verdict in words (markdown): what each model says and whether they agree.
+        """
         try:
             return verdict_from_result(result, sure)
         except ValueError as exc:
@@ -115,6 +139,7 @@ def build_explain_panel(ctx: AppContext, video) -> None:
     with gr.Accordion("What did the models look at?", open=False, elem_id="explain"):
         button = gr.Button("Explain this clip", elem_id="explain-button")
         note = gr.Markdown(elem_id="explain-note", label="What the explanation shows")
+        gr.HTML(colour_legend_html(), elem_id="cam-legend")
         strips = [
             gr.Image(label=f"{display_name(m)}: Grad-CAM on the 20 frames", interactive=False, elem_id=f"cam-{m}")
             for m in models
@@ -122,7 +147,16 @@ def build_explain_panel(ctx: AppContext, video) -> None:
         importance = gr.Plot(label="Frame importance", show_label=False, elem_id="frame-importance")
 
     def explain(path, key):
-        """Grad-CAM heat maps over the 20 frames and frame importance, for each model."""
+        """What each model (ConvLSTM and LRCN) looked at in a video clip.
+
+        Args:
+            path: the video (avi, mp4, mov, webm, mkv or gif).
+            key: leave empty (the page's own bundle key).
+        Returns:
+            a note on what each model explains and how to read it, one Grad-CAM image per model
+            (the 20 frames with a heat map: red = what pushed the model towards its answer most), and a
+            chart of how much each frame matters to each model's answer.
+        """
         if not path:
             raise gr.Error("Upload or record a video first.")
         view = explain_video(ctx.engine(key), path, ctx.temp)

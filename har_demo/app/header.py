@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from har_demo.app.context import AppContext
 from har_demo.app.engine import Engine
-from har_demo.app.text import warning, where
+from har_demo.app.text import bundle_label, warning, where
 from har_demo.names import display_name
 
 SYNTHETIC_NOTE = (
@@ -18,7 +18,7 @@ def header_markdown(engine: Engine) -> str:
     names = " and ".join(display_name(m) for m in b.model_names)
     trained = "synthetic clips" if b.synthetic else (b.manifest.dataset_name or "?")
     return (
-        f"{names} from **{b.manifest.name or b.path.name}** (`{where(b)}`, trained on {trained}) · "
+        f"{names} from **{bundle_label(b.manifest.name or b.path.name)}** (`{where(b)}`, trained on {trained}) · "
         f"{len(b.classes)} classes: {', '.join(b.classes)} · running on {engine.device}"
     )
 

@@ -120,6 +120,34 @@ if (!state.installed) {
 }
 listDevices().catch(warn);
 """
+# The presenter view (one click, and back): the Live tab's camera, verdict, bars and numbers fill the
+# screen for a class (theme.CSS lays them out under `#live-stage.har-present`: side by side on a projector,
+# the verdict above the camera on a phone). In the browser only; full screen where the browser allows.
+PRESENT_JS = """
+() => {
+  const stage = document.querySelector('#live-stage');
+  stage.classList.add('har-present');
+  const leave = () => {
+    document.querySelector('#live-stage').classList.remove('har-present');
+    if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+  };
+  if (!window.harPresenterKeys) {
+    window.harPresenterKeys = true;
+    document.addEventListener('keydown', (e) => { if (e.key === 'Escape') leave(); });
+    document.addEventListener('fullscreenchange', () => { if (!document.fullscreenElement) leave(); });
+  }
+  if (stage.requestFullscreen && window.matchMedia('(min-width: 701px)').matches) {
+    document.documentElement.requestFullscreen().catch(() => {});
+  }
+  window.scrollTo(0, 0);
+}
+"""
+LEAVE_JS = """
+() => {
+  document.querySelector('#live-stage').classList.remove('har-present');
+  if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+}
+"""
 WAITING = {
     "warming": "Filling the buffer…",
     "full": "The live mode is busy: {n} people are streaming, the most this server allows. Try again in a minute.",
@@ -163,39 +191,45 @@ def build_live_tab(ctx) -> None:
     models = list(engine.predictor.runners)
 
     with gr.Tab("Live", id="live"):
-        gr.Markdown(intro_markdown(engine.classes, limits, engine.settings.frames))
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=1, min_width=280):
-                camera = gr.Image(
-                    label="Camera",
-                    sources=["webcam"],
-                    streaming=True,
-                    type="numpy",
-                    # the front camera by default; the picker below mirrors its preview only
-                    webcam_options=gr.WebcamOptions(
-                        mirror=False, constraints={"video": {**CAMERA_SIZE, "facingMode": {"ideal": "user"}}}
-                    ),
-                    elem_id="live-camera",
-                )
-                gr.HTML(
-                    CAMERA_PICKER_HTML,
-                    js_on_load=CAMERA_PICKER_JS % json.dumps(CAMERA_SIZE),
-                    elem_id="live-camera-picker",
-                )
-                threshold = gr.Slider(
-                    0.0, 1.0, value=DEFAULT_THRESHOLD, step=0.05, label="'Sure' threshold", elem_id="live-threshold"
-                )
-            with gr.Column(scale=1, min_width=280):
-                verdict = gr.Markdown(
-                    "Start the camera to see what the models think.", elem_id="live-verdict", label="Verdict"
-                )
-                with gr.Row():
-                    bars = [
-                        gr.Label(label=f"{display_name(m)} (smoothed)", num_top_classes=5, elem_id=f"live-{m}")
-                        for m in models
-                    ]
-                stats = gr.Markdown("", elem_id="live-stats", label="Measurements")
+        with gr.Row(elem_id="live-top"):
+            gr.Markdown(intro_markdown(engine.classes, limits, engine.settings.frames), elem_id="live-intro")
+            present = gr.Button("Presenter view", elem_id="live-present", variant="secondary", scale=0, min_width=160)
+        with gr.Column(elem_id="live-stage"):
+            leave = gr.Button("Leave presenter view (Esc)", elem_id="live-leave", size="sm")
+            with gr.Row(equal_height=False, elem_id="live-main"):
+                with gr.Column(scale=1, min_width=280, elem_id="live-camera-column"):
+                    camera = gr.Image(
+                        label="Camera",
+                        sources=["webcam"],
+                        streaming=True,
+                        type="numpy",
+                        # the front camera by default; the picker below mirrors its preview only
+                        webcam_options=gr.WebcamOptions(
+                            mirror=False, constraints={"video": {**CAMERA_SIZE, "facingMode": {"ideal": "user"}}}
+                        ),
+                        elem_id="live-camera",
+                    )
+                    gr.HTML(
+                        CAMERA_PICKER_HTML,
+                        js_on_load=CAMERA_PICKER_JS % json.dumps(CAMERA_SIZE),
+                        elem_id="live-camera-picker",
+                    )
+                    threshold = gr.Slider(
+                        0.0, 1.0, value=DEFAULT_THRESHOLD, step=0.05, label="'Sure' threshold", elem_id="live-threshold"
+                    )
+                with gr.Column(scale=1, min_width=280, elem_id="live-answer-column"):
+                    verdict = gr.Markdown(
+                        "Start the camera to see what the models think.", elem_id="live-verdict", label="Verdict"
+                    )
+                    with gr.Row(elem_id="live-bars"):
+                        bars = [
+                            gr.Label(label=f"{display_name(m)} (smoothed)", num_top_classes=5, elem_id=f"live-{m}")
+                            for m in models
+                        ]
+                    stats = gr.Markdown("", elem_id="live-stats", label="Measurements")
         strip = gr.Image(label="The frames the models see now", interactive=False, elem_id="live-frames")
+        present.click(None, js=PRESENT_JS)
+        leave.click(None, js=LEAVE_JS)
 
         def on_frame(frame, sure: float, key, request: gr.Request):
             """One camera frame: buffer it; when due, run both models and update the page."""

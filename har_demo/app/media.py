@@ -173,14 +173,15 @@ class TempFiles:
         return target
 
     def preview(self, path, timeout_s: float = 120.0) -> Path | None:
-        """An H.264 mp4 copy the browser can play, for uploads it cannot (XVID .avi, mp4v, ...):
-        at most 640 px wide and the first PREVIEW_SECONDS, so it stays cheap on a small CPU.
+        """An H.264 mp4 copy every browser can play, for uploads some cannot: XVID .avi and mp4v
+        in any browser, WebM (webcam recordings) in Safari and on iOS. At most 640 px wide and the
+        first PREVIEW_SECONDS, so it stays cheap on a small CPU.
 
-        None when the file already plays in a browser, or when ffmpeg is missing or fails (the
+        None when the file is already H.264 mp4, or when ffmpeg is missing or fails (the
         page then shows the player's own message; the analysis is unaffected). The models never
         see the preview: `original_of` maps it back to the upload.
         """
-        if path is None or browser_playable(path) or shutil.which("ffmpeg") is None:
+        if path is None or plays_everywhere(path) or shutil.which("ffmpeg") is None:
             return None
         token = uuid.uuid4().hex[:12]
         out = self.new_folder() / f"{Path(path).stem}.preview-{token}.mp4"
@@ -243,6 +244,10 @@ PLAYABLE = {
 }
 
 
+# What Safari and iOS play as well as Chromium and Firefox: the page's players get these only.
+PLAYS_EVERYWHERE = {(".mp4", "h264"), (".m4v", "h264")}
+
+
 def video_codec(path) -> str | None:
     """The first video stream's codec name by ffprobe (None without ffprobe or a video stream)."""
     if shutil.which("ffprobe") is None:
@@ -277,6 +282,12 @@ def browser_playable(path) -> bool:
     if codec is None:
         return True
     return (Path(path).suffix.lower(), codec) in PLAYABLE
+
+
+def plays_everywhere(path) -> bool:
+    """True for H.264 mp4 (or when it cannot be told: no ffprobe)."""
+    codec = video_codec(path)
+    return codec is None or (Path(path).suffix.lower(), codec) in PLAYS_EVERYWHERE
 
 
 # --------------------------------------------------------------------------- input checks

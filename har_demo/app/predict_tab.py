@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from har_demo import plots
+from har_demo.app.annotate_panel import build_clip_annotate
 from har_demo.app.context import AppContext
 from har_demo.app.engine import Engine
 from har_demo.app.examples import ExampleAnswers
@@ -219,9 +220,10 @@ def build_predict_tab(ctx: AppContext) -> None:
             raw = gr.JSON(label="Prediction", elem_id="raw")
         outputs = [verdict, bars, frames, info, raw]
         wire_verdict(threshold, verdict, raw)
+        build_clip_annotate(ctx, video, raw)
         build_explain_panel(ctx, video)
         if examples:
-            wire_examples(
+            example_block = wire_examples(
                 ctx,
                 examples,
                 video,
@@ -231,6 +233,15 @@ def build_predict_tab(ctx: AppContext) -> None:
                 elem_id="examples",
                 example_labels=[Path(p).stem.replace("synthetic_", "") for p in examples],
             )
+            example_block.load_input_event.then(  # the examples are WebM: H.264 for Safari and iOS
+                lambda v: preview(ctx, v),
+                inputs=[video],
+                outputs=[video],
+                api_visibility="private",
+                show_progress="hidden",
+                concurrency_limit=2,
+                concurrency_id="preview",
+            )
 
         def predict_video(video_file: str, session_key: str | None = None):
             """Recognise the human activity in a video clip with both models (ConvLSTM and LRCN).
@@ -238,8 +249,9 @@ def build_predict_tab(ctx: AppContext) -> None:
             Args:
                 video_file: the video (avi, mp4, mov, webm, mkv or gif).
                 session_key: leave empty (the page's own bundle key).
-            Returns the verdict in words, the probability chart, the 20 frames the models saw,
-            timings, and every model's class probabilities as JSON.
+            Returns:
+                the verdict in words, the probability chart, the 20 frames the models saw,
+                timings, and every model's class probabilities as JSON.
             """
             return predict(ctx, video_file, session_key)
 

@@ -210,7 +210,7 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         with gr.Row():
             delete_btn = gr.Button("Delete the selected clip", variant="stop", size="sm")
             zip_out = gr.DownloadButton("Download the clip set (.zip)", size="sm")
-            zip_in = gr.File(label="Upload a clip set (.zip, UCF layout)", file_types=[".zip"], height=80)
+            zip_in = gr.File(label="Upload a clip set (.zip, UCF layout)", file_types=[".zip"], elem_id="studio-zip-in")
 
         gr.Markdown("### Train")
         with gr.Row():

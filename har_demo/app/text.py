@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from har_demo.names import display_name
@@ -37,3 +38,15 @@ def where(bundle) -> str:
     the working directory when it is inside it."""
     origin = str(bundle.origin or bundle.path)
     return short_path(origin) if Path(origin).expanduser().is_dir() else origin
+
+
+def bundle_label(name: str) -> str:
+    """A bundle's name for people: training names bundles "<dataset>-<split>-split" ("studio-tiny-split"
+    for the Train tab's), which reads as an internal name on the page."""
+    match = re.fullmatch(r"(.+)-(\w+)-split", name or "")
+    if not match:
+        return name
+    dataset, split = match.groups()
+    if dataset == "studio":
+        return "the models trained in the Train tab"
+    return f"{dataset} ({split} split)"

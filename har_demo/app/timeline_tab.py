@@ -3,6 +3,7 @@ the segments, and the per-window predictions as CSV/JSON downloads."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,6 +156,21 @@ def page_outputs(view: TimelineView) -> tuple:
     return view.summary, view.figure, [str(p) for p in view.files], *[view.segments.get(m, "") for m in MODEL_NAMES]
 
 
+def player_with_subtitles(video, files, temp: TempFiles):
+    """The tab's own player, given the run's segments as subtitles (from its JSON download)."""
+    import gradio as gr
+
+    from har_demo.annotate import timeline_from_dict, webvtt
+
+    found = [str(f) for f in (files or []) if str(f).endswith(".json")]
+    if not video or not found:
+        return gr.skip()
+    timeline = timeline_from_dict(json.loads(Path(found[0]).read_text()))
+    vtt = temp.new_folder() / f"{Path(str(video)).stem.split('.preview-')[0]}_timeline.vtt"
+    vtt.write_text(webvtt(timeline), encoding="utf-8")
+    return gr.Video(value=video, subtitles=str(vtt))
+
+
 # --------------------------------------------------------------------------- layout
 def build_timeline_tab(ctx: AppContext) -> None:
     import gradio as gr
@@ -173,7 +189,9 @@ def build_timeline_tab(ctx: AppContext) -> None:
         )
         with gr.Row(equal_height=False):
             with gr.Column(scale=2, min_width=300):
-                long_video = gr.Video(label="Long video", sources=["upload"], include_audio=True, height=260)
+                long_video = gr.Video(
+                    label="Long video", sources=["upload"], include_audio=True, height=260, elem_id="long-video"
+                )
                 window = gr.Slider(
                     limits.min_window_s,
                     limits.max_window_s,
@@ -230,8 +248,9 @@ def build_timeline_tab(ctx: AppContext) -> None:
                 window_s: seconds of video each prediction sees (1-20).
                 stride_s: seconds between the starts of two windows (0.25-10).
                 key: leave empty (the page's own bundle key).
-            Returns a summary, the probability-over-time chart, CSV/JSON files of every window,
-            and each model's segments (start, end, activity).
+            Returns:
+                a summary, the probability-over-time chart, CSV/JSON files of every window,
+                and each model's segments (start, end, activity).
             """
             view = timeline_view(
                 ctx.engine(key),
@@ -261,4 +280,10 @@ def build_timeline_tab(ctx: AppContext) -> None:
             api_name="timeline",
             concurrency_limit=2,
             concurrency_id="timeline",
+        ).success(
+            lambda video, files: player_with_subtitles(video, files, ctx.temp),
+            inputs=[long_video, downloads],
+            outputs=[long_video],
+            api_visibility="private",
+            show_progress="hidden",
         )

@@ -229,7 +229,7 @@ class StudioTrainer:
         job.emit(
             Progress(
                 "started",
-                f"Training {' and '.join(config.models)} on {sum(counts.values())} clips of {len(counts)} classes, "
+                f"Training {' and '.join(display_name(m) for m in config.models)} on {sum(counts.values())} clips of {len(counts)} classes, "
                 f"{config.epochs} epochs"
                 + (", starting from the shipped models' weights." if config.init_from == SHIPPED_REF else "."),
                 epochs=config.epochs,
@@ -313,6 +313,8 @@ def _progress_callback(job: TrainingJob, config, budget_seconds: float):
             curves = job.history[name]
             for key in ("loss", "accuracy"):
                 curves[key].append(round(float(logs.get(key, float("nan"))), 4))
+            if job.stop_event.is_set():  # after Stop the page says "Stopping", then "Stopped": no epoch line between
+                return
             done = epoch + 1
             per_epoch = (time.perf_counter() - self.model_started) / done
             later = models[models.index(name) + 1 :] if name in models else []
@@ -322,7 +324,7 @@ def _progress_callback(job: TrainingJob, config, budget_seconds: float):
             job.emit(
                 Progress(
                     "epoch",
-                    f"{name}: epoch {done}/{config.epochs}, loss {curves['loss'][-1]:.3f}, "
+                    f"{display_name(name)}: epoch {done}/{config.epochs}, loss {curves['loss'][-1]:.3f}, "
                     f"accuracy {curves['accuracy'][-1]:.0%}",
                     model=name,
                     epoch=done,
