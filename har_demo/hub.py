@@ -85,6 +85,28 @@ def parse_bundle_ref(ref: str) -> tuple[str, str | None]:
     return match.group("repo"), match.group("revision")
 
 
+_STRICT_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$")
+_STRICT_REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
+
+
+def check_hub_ref(text: str) -> str:
+    """`text` stripped if it is strictly OWNER/NAME[@REVISION] (never a path: no `..`, `~`, leading `/`).
+
+    For a field any visitor fills in: the answer never depends on what exists on the server.
+    """
+    ref = str(text or "").strip()
+    repo, _, revision = ref.partition("@")
+    owner, slash, name = repo.partition("/")
+    parts_ok = slash and all(_STRICT_NAME.match(p) and ".." not in p and "--" not in p for p in (owner, name))
+    revision_ok = not revision or (_STRICT_REVISION.match(revision) and ".." not in revision and "//" not in revision)
+    if not (parts_ok and revision_ok and "@" not in revision):
+        raise HubError(
+            "Give a Hub model repo as OWNER/NAME or OWNER/NAME@REVISION (letters, digits, '-', '_' and '.'), "
+            "for example alice/har-ucf50@main."
+        )
+    return ref
+
+
 def is_hub_ref(ref: str | Path) -> bool:
     """True for a string shaped like OWNER/NAME[@REVISION] that is not an existing local path."""
     text = str(ref)

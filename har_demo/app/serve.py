@@ -24,6 +24,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 from har_demo.app.limits import LimitError, Limits  # noqa: E402  (no TensorFlow, no Gradio yet)
 from har_demo.bundle import BundleError  # noqa: E402
 from har_demo.shipped import BUNDLE_ENV  # noqa: E402
+from har_demo.studio.limits import StudioLimits  # noqa: E402
 
 CONCURRENCY = 4  # requests served at once; model calls themselves take turns (see engine.Engine)
 QUEUE_SIZE = 64
@@ -69,9 +70,11 @@ def launch_options(engine) -> dict:
 def stop_on_sigterm() -> None:
     """On SIGTERM remove the temporary files (atexit does not run for a signal), then exit 143."""
     from har_demo.app.media import remove_all
+    from har_demo.studio.sessions import end_all_sessions
 
     def handler(signum, _frame):
         remove_all()
+        end_all_sessions()  # the studio's session folders (clips, trained bundles) of this process
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, handler)
@@ -99,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         limits = Limits.from_settings(overrides=args.limit)
+        StudioLimits.from_env()  # HAR_STUDIO_*: a bad value stops the start with a sentence, like HAR_DEMO_*
     except LimitError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
