@@ -38,7 +38,7 @@ from har_demo.bundle import (
 )
 from har_demo.clip import MOTION_GAIN
 from har_demo.names import display_name
-from har_demo.report_text import SPLIT_KINDS, per_class_markdown, table1_markdown
+from har_demo.report_text import SPLIT_KINDS, markdown_text, per_class_markdown, table1_markdown
 from har_demo.shipped import SHIPPED_NAME
 
 log = logging.getLogger(__name__)
@@ -417,7 +417,7 @@ def _card_body(manifest: Manifest, report: Report, name: str, repo_id: str | Non
         if len(strips) > 6:
             out += [f"({len(strips)} strips in all, in `misclassified/`.)", ""]
     out += ["## Classes", "", "Output order of both models:", ""]
-    out += [f"{i}. {c}" for i, c in enumerate(classes)] + [""]
+    out += [f"{i}. {markdown_text(c)}" for i, c in enumerate(classes)] + [""]
 
     sampling = {
         "tutorial": "frame `i * max(frame_count // N, 1)` for i in 0..N-1 (the tutorial's rule)",

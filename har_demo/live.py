@@ -74,6 +74,21 @@ class LiveLimits:
         return cls(**values)
 
 
+def refuse_images_over(max_pixels: int) -> None:
+    """Every image PIL opens in this process above `max_pixels` is refused from its header, before decoding.
+
+    Live frames reach the app as images gradio opens with PIL; a 12000x12000 PNG is a few hundred
+    KB on the wire and 432 MB decoded. PIL reads the size from the header and raises
+    DecompressionBombWarning (made an error here) above MAX_IMAGE_PIXELS, before any pixel is decoded.
+    """
+    import warnings
+
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = int(max_pixels)
+    warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+
+
 class LiveGate:
     """Shared by all sessions of one server: admission (max_sessions) and a token bucket of updates."""
 

@@ -295,3 +295,52 @@ def test_a_bad_studio_limit_stops_the_app_with_a_sentence():
     )
     assert done.returncode == 2
     assert "HAR_STUDIO_MAX_CLASSES must be a finite number above 0" in done.stderr
+
+
+# --------------------------------------------------------------------------- class names
+HOSTILE = '<a href="https://evil.example">Walk</a>'
+
+
+def test_class_names_with_markup_are_refused_for_a_session(engine, tutorial_weights, tmp_path):
+    registry = registry_with(engine)
+    work = tmp_path / "work"
+    work.mkdir()
+    with pytest.raises(SessionRefused) as refused:
+        import_files(
+            registry, work, [tutorial_weights / "seed_lrcn_keras3.h5"], [HOSTILE, "TaiChi", "Swing", "Horse"], None
+        )
+    assert "class name" in str(refused.value) and "<a" not in str(refused.value) and len(registry) == 0
+
+
+def test_class_names_are_escaped_in_plots_verdict_tables_and_the_card(imported_bundle, tmp_path):
+    import shutil
+    from dataclasses import replace
+
+    import numpy as np
+
+    from har_demo import plots
+    from har_demo.bundle import read_manifest, write_manifest
+    from har_demo.hub import build_model_card
+    from har_demo.manifest import Report
+    from har_demo.report_text import per_class_markdown
+    from har_demo.verdict import judge
+
+    classes = [HOSTILE, "TaiChi", "Swing", "HorseRace"]
+    probs = {"lrcn": np.array([0.7, 0.1, 0.1, 0.1])}
+    bars = plots.probability_bars(classes, probs)
+    confusion = plots.confusion_heatmap(np.eye(4), classes, "lrcn")
+    shown = json.dumps([list(bars.data[0].y), bars.data[0].name, list(confusion.data[0].x)])
+    assert "<a href" not in shown and "&lt;a href" in shown
+    assert "<a href" not in judge(classes, probs).markdown()
+    table = per_class_markdown(
+        Report.from_dict(
+            {"models": {"lrcn": {"test": {"per_class": {HOSTILE: {"precision": 1, "recall": 1, "f1": 1}}}}}}
+        ),
+        classes,
+    )
+    assert "<a href" not in table and "&lt;a href" in table
+    folder = tmp_path / "bundle"
+    shutil.copytree(imported_bundle, folder)
+    write_manifest(folder, replace(read_manifest(folder), classes=classes))
+    card = str(build_model_card(folder))
+    assert "<a href" not in card.split("## Classes")[1]

@@ -18,8 +18,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_fixtures import free_port
-
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -79,6 +77,8 @@ def test_the_installed_wheel_serves_the_page_from_another_folder(wheel, tmp_path
     )
     assert where.returncode == 0, where.stderr[-2000:]
     assert str(venv) in where.stdout, f"har_demo came from {where.stdout.strip()}, not from the wheel"
+
+    from tests.app_fixtures import free_port
 
     port = free_port()
     log = tmp_path / "app.log"

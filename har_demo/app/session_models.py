@@ -13,6 +13,8 @@ gradio itself would wait an hour after the tab closes.
 
 from __future__ import annotations
 
+import html
+import re
 import shutil
 from pathlib import Path
 
@@ -49,6 +51,7 @@ def bundle_estimate(folder: Path, limits: Limits) -> int:
     from har_demo.timeline import BATCH_SIZE
 
     manifest = read_manifest(folder)
+    check_class_names(manifest.classes)
     s = manifest.clip
     bounds(limits).check(s.frames, s.height, s.width, s.channels, "This bundle")
     weights = 0
@@ -61,6 +64,20 @@ def bundle_estimate(folder: Path, limits: Limits) -> int:
         s.frames, s.height, s.width, s.channels, int(limits.timeline_batch_mb * 1024 * 1024), BATCH_SIZE
     )
     return estimate_bytes(weights, len(manifest.models), s.frames, s.height, s.width, s.channels, batch)
+
+
+CLASS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.,()'+-]{0,47}$")
+
+
+def check_class_names(classes: list[str]) -> None:
+    """Class names a page can show as they are: letters, digits, spaces and a little punctuation."""
+    bad = [c for c in classes if not CLASS_NAME.match(str(c))]
+    if bad:
+        raise BundleError(
+            f"{len(bad)} class name{'s are' if len(bad) > 1 else ' is'} not usable here (for example "
+            f"{html.escape(str(bad[0])[:40])!r}): class names are 1-48 letters, digits, spaces and . , ( ) ' + - _ "
+            "starting with a letter or digit. The models were not loaded."
+        )
 
 
 def resolve_reference(ref: str, limits: Limits) -> tuple[Path, str]:
