@@ -189,3 +189,31 @@ def test_the_training_queue_is_capped_shows_the_wait_and_shares_the_trainer(tmp_
         second.stop()
         first.wait()
         second.wait()
+
+
+@pytest.mark.slow
+def test_closing_the_page_frees_its_models_and_folder_at_once(classroom_server, tutorial_weights):
+    """A page's heartbeat stream ending (tab closed) runs the unload event: no hour-long wait."""
+    import time
+
+    import httpx
+
+    from tests.app_fixtures import CLASSES
+
+    url, registry, state = classroom_server
+    client = Client(url, verbose=False)
+    try:
+        seed = handle_file(str(tutorial_weights / "seed_lrcn_keras3.h5"))
+        with httpx.stream("GET", f"{url}gradio_api/heartbeat/{client.session_hash}", timeout=30) as heartbeat:
+            assert heartbeat.status_code == 200  # the page is open
+            client.predict("Waving", api_name="/studio_add_class")
+            answer = client.predict([seed], ", ".join(CLASSES), api_name="/studio_import")
+            assert "Serving the imported models" in status_of(answer)
+            folder = state.sessions.base / client.session_hash
+            assert len(registry) == 1 and folder.is_dir()
+        deadline = time.monotonic() + 30  # the stream is gone: the page was closed
+        while (len(registry) or folder.exists()) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert len(registry) == 0 and not folder.exists()
+    finally:
+        client.close()

@@ -176,7 +176,9 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         # (the tab bar showed "Train" twice, or in the Models tab's place)
         studio_id = gr.State(None, time_to_live=limits.session_max_age_s, delete_callback=state.end)
         gr.Markdown(INTRO.format(max_classes=limits.max_classes, shortest=shortest, longest=longest))
-        gr.Markdown(lambda: capacity_markdown(ctx.registry), elem_id="studio-capacity")  # at each page load
+        with gr.Row():
+            room = gr.Markdown(lambda: capacity_markdown(ctx.registry), elem_id="studio-capacity")  # at each page load
+            room_btn = gr.Button("↻ room now", size="sm", scale=0, elem_id="studio-capacity-refresh")
         with gr.Row():
             new_class = gr.Textbox(label="New class name", placeholder="Waving", scale=3, elem_id="studio-new-class")
             add_class_btn = gr.Button("Add class", scale=1, elem_id="studio-add-class")
@@ -517,6 +519,7 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         **hidden,
     )
     hub_btn.click(on_hub, [ctx.session, hub_ref], [ctx.session, byo_status], api_name="studio_hub", **hidden)
+    room_btn.click(lambda: capacity_markdown(ctx.registry), None, [room], api_name="studio_room", **hidden)
     back_btn.click(on_back, [ctx.session], [ctx.session, byo_status], api_name="studio_back", **hidden)
 
 
