@@ -74,19 +74,33 @@ class LiveLimits:
         return cls(**values)
 
 
-def refuse_images_over(max_pixels: int) -> None:
+def refuse_images_over(max_pixels: int, error: type[Exception] = LiveError) -> None:
     """Every image PIL opens in this process above `max_pixels` is refused from its header, before decoding.
 
     Live frames reach the app as images gradio opens with PIL; a 12000x12000 PNG is a few hundred
-    KB on the wire and 432 MB decoded. PIL reads the size from the header and raises
-    DecompressionBombWarning (made an error here) above MAX_IMAGE_PIXELS, before any pixel is decoded.
+    KB on the wire and 432 MB decoded. `PIL.Image.open` reads the size from the header and calls
+    its decompression-bomb check before any pixel is decoded: that check is replaced by one that
+    raises `error` (the app passes gr.Error, so the page shows the sentence) above `max_pixels`.
     """
-    import warnings
-
     from PIL import Image
 
-    Image.MAX_IMAGE_PIXELS = int(max_pixels)
-    warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
+    limit = int(max_pixels)
+
+    def check(size: tuple[int, int]) -> None:
+        width, height = size
+        if width * height > limit:
+            raise error(
+                f"This image is {width}x{height} pixels; this server takes images of at most {limit:,} pixels "
+                "(4096x2160, say). It was refused before decoding."
+            )
+
+    Image.MAX_IMAGE_PIXELS = limit
+    if hasattr(Image, "_decompression_bomb_check"):  # Pillow's own check, called by Image.open
+        Image._decompression_bomb_check = check
+    else:  # pragma: no cover  (a Pillow without it: its warning becomes an error)
+        import warnings
+
+        warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
 
 class LiveGate:

@@ -145,24 +145,21 @@ def bomb_png(path: Path, side: int) -> Path:
 
 
 def test_an_image_over_the_pixel_limit_is_refused_from_its_header(tmp_path):
-    import warnings
-
     from PIL import Image
 
-    from har_demo.live import refuse_images_over
+    from har_demo.live import LiveError, refuse_images_over
 
     bomb = bomb_png(tmp_path / "frame.png", 12000)
     assert bomb.stat().st_size < 1_000_000
-    saved = Image.MAX_IMAGE_PIXELS
-    with warnings.catch_warnings():
-        refuse_images_over(4096 * 2160)
-        try:
-            with pytest.raises((Image.DecompressionBombError, Image.DecompressionBombWarning)):
-                Image.open(bomb)  # the header alone: nothing is decoded
-            small = bomb_png(tmp_path / "small.png", 640)
-            assert Image.open(small).size == (640, 640)
-        finally:
-            Image.MAX_IMAGE_PIXELS = saved
+    saved = Image.MAX_IMAGE_PIXELS, Image._decompression_bomb_check
+    refuse_images_over(4096 * 2160)
+    try:
+        with pytest.raises(LiveError, match="12000x12000 pixels.*refused before decoding"):
+            Image.open(bomb)  # the header alone: nothing is decoded
+        small = bomb_png(tmp_path / "small.png", 640)
+        assert Image.open(small).size == (640, 640)
+    finally:
+        Image.MAX_IMAGE_PIXELS, Image._decompression_bomb_check = saved
 
 
 @pytest.mark.slow
@@ -217,3 +214,22 @@ def test_closing_the_page_frees_its_models_and_folder_at_once(classroom_server, 
         assert len(registry) == 0 and not folder.exists()
     finally:
         client.close()
+
+
+@pytest.mark.slow
+def test_a_huge_live_frame_gets_a_sentence_and_the_app_stays_small(app_server, tmp_path):
+    import base64
+
+    from benchmarks.bench import memory_status
+    from benchmarks.live_bench import Viewer
+
+    bomb = bomb_png(tmp_path / "frame.png", 12000)
+    frame = "data:image/png;base64," + base64.b64encode(bomb.read_bytes()).decode()
+    before = memory_status()["VmRSS"]
+    viewer = Viewer(app_server.url)
+    viewer.start(frame)
+    with pytest.raises(RuntimeError) as failed:
+        viewer.answer(timeout=60)
+    assert "12000x12000 pixels" in str(failed.value) and "refused before decoding" in str(failed.value)
+    assert memory_status()["VmRSS"] - before < 200 * 2**20  # 432 MB if it had been decoded
+    viewer.http.close()

@@ -39,7 +39,9 @@ def create_demo(bundle_ref: str | None = None, limits: Limits | None = None):
     from har_demo.timeline import BATCH_SIZE
 
     limits = limits or Limits.from_settings()
-    refuse_images_over(limits.live_max_pixels)  # live frames: refused from the image header, before decoding
+    import gradio as gr
+
+    refuse_images_over(limits.live_max_pixels, gr.Error)  # live frames: refused from the header, before decoding
     bundle, notice = choose_bundle(bundle_ref)
     predictor = Predictor(bundle, warm=False)
     predictor.warm_up((1, BATCH_SIZE))  # a clip, and a full batch of timeline windows
