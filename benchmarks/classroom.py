@@ -64,6 +64,7 @@ class Tally:
         self.seconds: dict[str, list[float]] = defaultdict(list)
         self.outcomes: dict[str, dict[str, int]] = defaultdict(lambda: {"ok": 0, "refused": 0, "failed": 0})
         self.failures: list[str] = []
+        self.refusals: list[str] = []
         self.trained = 0
         self.lock = threading.Lock()
 
@@ -83,6 +84,9 @@ class Tally:
         except Exception as exc:  # noqa: BLE001  every failure is counted, none stops the class
             text = str(exc)
             outcome = "refused" if len(text.split()) >= 4 and text.strip() != "None" else "failed"
+            if outcome == "refused":
+                with self.lock:
+                    self.refusals.append(f"{endpoint}: {text[:200]}")
             if outcome == "failed":
                 with self.lock:
                     self.failures.append(f"{endpoint}: {type(exc).__name__}: {text[:200]}")
@@ -281,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(
                 [endpoint, o["ok"], o["refused"], o["failed"], f"{statistics.median(seconds):.2f}", f"{p95:.2f}"]
             )
-        print(describe_machine())
+        describe_machine()  # prints itself
         print(
             f"{args.students} students ({args.groups} groups, {args.importers} importers, {args.live} live), "
             f"{args.minutes:g} min, then {args.linger_minutes:g} min after the last left "
@@ -298,6 +302,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         print(f"after: {room}")
         print(f"studio session folders left: {len(folders)}")
+        for refusal in tally.refusals[:5]:
+            print("refused:", refusal)
         for failure in tally.failures[:10]:
             print("failed:", failure)
         return 0 if totals["failed"] == 0 else 1

@@ -344,3 +344,25 @@ def test_class_names_are_escaped_in_plots_verdict_tables_and_the_card(imported_b
     write_manifest(folder, replace(read_manifest(folder), classes=classes))
     card = str(build_model_card(folder))
     assert "<a href" not in card.split("## Classes")[1]
+
+
+# --------------------------------------------------------------------------- fair training
+def test_a_training_pauses_for_waiting_predictions_and_that_time_is_not_its_budget():
+    from types import SimpleNamespace
+
+    from har_demo.app.engine import PREDICTIONS, predictions_waiting
+    from har_demo.studio.trainer import MAX_YIELD_S, StudioTrainer, TrainingJob, TrainOptions, _progress_callback
+
+    job = TrainingJob(StudioTrainer(StudioLimits()), "s", None, TrainOptions())
+    config = SimpleNamespace(models=("lrcn",), epochs=1)
+    callback = _progress_callback(job, config, budget_seconds=1.0, yield_to=predictions_waiting)
+    callback.set_model(SimpleNamespace(stop_training=False, name="lrcn"))
+    started = time.perf_counter()
+    callback.on_train_batch_end(0)
+    assert time.perf_counter() - started < 0.5  # nobody waits: no pause
+    with PREDICTIONS:  # a visitor's prediction waits or runs
+        started = time.perf_counter()
+        callback.on_train_batch_end(1)
+        paused = time.perf_counter() - started
+    assert MAX_YIELD_S - 0.1 < paused < MAX_YIELD_S + 0.5  # paused, but never more than MAX_YIELD_S a batch
+    assert not callback.out_of_time and not callback.model.stop_training  # 2 s paused > 1 s budget, not counted

@@ -39,6 +39,30 @@ MB = 1024 * 1024
 MAX_NOTICES = 4096  # keys whose "your models went" sentence is still owed
 
 
+class _InFlight:
+    """How many model calls (predictions, timeline batches, live updates) are waiting or running, process-wide."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self.count += 1
+
+    def __exit__(self, *_exc) -> None:
+        with self._lock:
+            self.count -= 1
+
+
+PREDICTIONS = _InFlight()
+
+
+def predictions_waiting() -> bool:
+    """True while a visitor's model call waits or runs: the studio's training yields between batches."""
+    return PREDICTIONS.count > 0
+
+
 class Engine:
     """A bundle's predictor, the limits and the device: built once, shared by many requests.
 
@@ -75,8 +99,9 @@ class Engine:
         )
 
     def predict_frames(self, frames: np.ndarray):
-        with self._lock:
-            return self.predictor.predict_frames(frames)
+        with PREDICTIONS:  # counted while waiting too: a training yields to them (predictions_waiting)
+            with self._lock:
+                return self.predictor.predict_frames(frames)
 
     def predict_clip(self, clip: Clip, source: str = "") -> Prediction:
         return Prediction.for_clip(clip, self.classes, *self.predict_frames(clip.frames), source=source)

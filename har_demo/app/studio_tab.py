@@ -27,6 +27,7 @@ from typing import Any
 import gradio as gr
 
 from har_demo import plots
+from har_demo.app.engine import predictions_waiting
 from har_demo.app.session_models import (
     SessionRefused,
     back_to_shipped,
@@ -73,7 +74,7 @@ class StudioState:
     def __init__(self, limits: StudioLimits | None = None, base: Path | None = None) -> None:
         self.limits = limits or StudioLimits.from_env()
         self.sessions = StudioSessions(base, self.limits)
-        self.trainer = StudioTrainer(self.limits)
+        self.trainer = StudioTrainer(self.limits, yield_to=predictions_waiting)  # visitors' predictions first
         self.jobs: dict[str, Any] = {}
         self.bundles: dict[str, Path] = {}
         self._lock = threading.Lock()

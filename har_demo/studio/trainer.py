@@ -20,7 +20,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +35,7 @@ from har_demo.studio.limits import StudioLimits
 RELATIVE_COST = {"lrcn": 1.0, "convlstm": 4.8}
 MIN_SHARE_S = 60.0  # the least a training gets however many wait behind it
 TYPICAL_RUN_S = 360.0  # a first guess at one training's length (4 classes x 10 clips, both models, 2 cores)
+MAX_YIELD_S = 2.0  # the longest a training pauses after a batch for visitors' predictions
 MIN_CLASSES = 2
 MIN_CLIPS_PER_CLASS = 2  # one to train on and one to test
 
@@ -125,8 +126,11 @@ class TrainingJob:
 class StudioTrainer:
     """The one trainer of a process; jobs take turns in the order they were asked for."""
 
-    def __init__(self, limits: StudioLimits | None = None) -> None:
+    def __init__(self, limits: StudioLimits | None = None, yield_to: Callable[[], bool] | None = None) -> None:
+        """`yield_to()`: True while visitors' predictions wait; the training then pauses after each batch
+        (at most MAX_YIELD_S), so the page stays responsive while a group trains."""
         self.limits = limits or StudioLimits.from_env()
+        self.yield_to = yield_to
         self._turn = threading.Condition()
         self._waiting: list[TrainingJob] = []
         self._running: TrainingJob | None = None
@@ -253,7 +257,7 @@ class StudioTrainer:
         if overrides.get("split") == "tiny":
             config.extra = {"tiny_defaults": {k: v for k, v in overrides.items()}}
         budget = self.seconds_left(job.session_id)
-        callback = _progress_callback(job, config, budget, self.fair_share_s)
+        callback = _progress_callback(job, config, budget, self.fair_share_s, self.yield_to)
         out = class_set.folder / "bundles" / f"run-{next(self._counter):03d}-{int(time.time())}"
         job.emit(
             Progress(
@@ -312,7 +316,7 @@ def _quiet(*_args, **_kwargs) -> None:
     """train_bundle's log for the page: its lines are dropped (the events carry what matters)."""
 
 
-def _progress_callback(job: TrainingJob, config, budget_seconds: float, fair_share=lambda: float("inf")):
+def _progress_callback(job: TrainingJob, config, budget_seconds: float, fair_share=lambda: float("inf"), yield_to=None):
     """A Keras callback: an event per epoch, and Stop / the time budget checked after every batch.
 
     The budget is the session's time left, and never more than `fair_share()` (the host's training
@@ -328,13 +332,19 @@ def _progress_callback(job: TrainingJob, config, budget_seconds: float, fair_sha
             self.started = time.perf_counter()
             self.model_started = self.started
             self.out_of_time = False
+            self.yielded = 0.0  # seconds paused for visitors' predictions: not counted against the budget
 
         def on_train_begin(self, logs=None) -> None:
             self.model_started = time.perf_counter()
             job.history[self.model.name] = {"loss": [], "accuracy": []}
 
         def on_train_batch_end(self, batch, logs=None) -> None:
-            if time.perf_counter() - self.started > min(budget_seconds, fair_share()):
+            if yield_to is not None:
+                paused = time.perf_counter()
+                while yield_to() and time.perf_counter() - paused < MAX_YIELD_S and not job.stop_event.is_set():
+                    time.sleep(0.005)
+                self.yielded += time.perf_counter() - paused
+            if time.perf_counter() - self.started - self.yielded > min(budget_seconds, fair_share()):
                 self.out_of_time = True
                 job.stop_event.set()
             if job.stop_event.is_set():
