@@ -219,7 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     with __import__("socket").socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {"HAR_DEMO_SESSION_IDLE_S": str(args.idle_s)} if args.idle_s else {}
+    # real_tiny's clips run up to ~12 s; a class records 2-4 s clips, so the studio's 10 s is raised here
+    env = {"HAR_STUDIO_MAX_CLIP_SECONDS": "15"}
+    if args.idle_s:
+        env["HAR_DEMO_SESSION_IDLE_S"] = str(args.idle_s)
     server = start_server(tmpdir, port, env)
     url = f"http://127.0.0.1:{port}/"
     try:

@@ -69,12 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     from har_demo.inference import Predictor
     from har_demo.loader import load_bundle
     from har_demo.studio.classset import ClassSet
+    from har_demo.studio.limits import StudioLimits
 
     describe_machine()
     engine = Engine(Predictor(load_bundle("weights")))
     frames = read_clip(SHARED_DATA / "real_clips" / "v_TaiChi_g01_c02.avi", engine.settings).frames[None]
     work = Path(tempfile.mkdtemp(prefix="har-train-yield-"))
-    class_set = ClassSet(work / "set")
+    class_set = ClassSet(work / "set", StudioLimits(max_clip_seconds=60))  # real_tiny has 11 s clips
     for folder in sorted(p for p in (SHARED_DATA / "real_tiny").iterdir() if p.is_dir()):
         class_set.add_class(folder.name)
         for i, clip in enumerate(sorted(folder.glob("*.avi"))[: args.clips_per_class]):

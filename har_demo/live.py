@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from har_demo.clip import ClipSettings, prepare_frame
+from har_demo.host_limits import parse_limit
 from har_demo.verdict import DEFAULT_THRESHOLD, Verdict, judge
 
 Predict = Callable[[np.ndarray], tuple[dict[str, np.ndarray], dict[str, float]]]  # Predictor.predict_frames
@@ -64,13 +65,7 @@ class LiveLimits:
             "max_sessions": ("HAR_DEMO_LIVE_MAX_SESSIONS", int),
             "max_updates_per_s": ("HAR_DEMO_LIVE_MAX_UPDATES", float),
         }
-        values = {}
-        for key, (name, kind) in names.items():
-            if env.get(name):
-                try:
-                    values[key] = kind(env[name])
-                except ValueError:
-                    raise ValueError(f"{name} must be a number, not {env[name]!r}") from None
+        values = {key: parse_limit(name, env[name], kind) for key, (name, kind) in names.items() if env.get(name)}
         return cls(**values)
 
 

@@ -23,6 +23,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from har_demo.app.limits import LimitError, Limits  # noqa: E402  (no TensorFlow, no Gradio yet)
 from har_demo.bundle import BundleError  # noqa: E402
+from har_demo.live import LiveLimits  # noqa: E402
 from har_demo.shipped import BUNDLE_ENV  # noqa: E402
 from har_demo.studio.limits import StudioLimits  # noqa: E402
 
@@ -107,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         limits = Limits.from_settings(overrides=args.limit)
         StudioLimits.from_env()  # HAR_STUDIO_*: a bad value stops the start with a sentence, like HAR_DEMO_*
+        LiveLimits.from_env()
     except LimitError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
