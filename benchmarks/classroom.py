@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.minutes:g} min, then {args.linger_minutes:g} min after the last left "
             f"({time.monotonic() - left_at:.0f} s)"
         )
-        print(table("Requests", ["endpoint", "ok", "refused", "failed", "p50 s", "p95 s"], rows))
+        table("Requests", ["endpoint", "ok", "refused", "failed", "p50 s", "p95 s"], rows)  # prints itself
         totals = {k: sum(o[k] for o in tally.outcomes.values()) for k in ("ok", "refused", "failed")}
         print(f"all: {totals['ok']} ok, {totals['refused']} refused with a sentence, {totals['failed']} failed")
         print(f"groups whose training was served: {tally.trained} of {min(args.groups, args.students)}")

@@ -107,12 +107,10 @@ def main(argv: list[str] | None = None) -> int:
             polite_epochs,
         ],
     ]
-    print(
-        table(
-            f"One clip's prediction (model call only), {args.predictions} a phase, every 0.5 s",
-            ["phase", "p50 s", "p95 s", "p95 / idle", "epochs reached"],
-            rows,
-        )
+    table(  # prints itself
+        f"One clip's prediction (model call only), {args.predictions} a phase, every 0.5 s",
+        ["phase", "p50 s", "p95 s", "p95 / idle", "epochs reached"],
+        rows,
     )
     return 0
 
