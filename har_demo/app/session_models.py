@@ -1,8 +1,9 @@
 """A session's own models: loaded within the host's bounds, freed when the session goes.
 
 Every way a visitor gets models of their own (a studio training, imported .h5/.keras files, a Hub
-bundle) comes through `serve_for_session`, which in this order: checks the reference (a Hub field
-takes OWNER/NAME[@REVISION] only, unless the host allows server folders), reads the manifest, holds
+bundle) comes through `serve_folder` (`serve_reference` for the Hub field, `import_files` for weight
+files), which in this order: checks the reference (the Hub field takes OWNER/NAME[@REVISION]
+only, unless the host allows server folders), reads the manifest, holds
 its clip shape to the host's model bounds, estimates the memory, makes room in the registry
 (evicting the least recently used session), and only then loads Keras. Every refusal is a
 `SessionRefused` whose message is a sentence for the page; no server path is ever in it.
@@ -20,10 +21,8 @@ from pathlib import Path
 
 from har_demo.app.engine import EngineRegistry, SessionLimitReached
 from har_demo.app.limits import Limits
-from har_demo.bundle import BundleError, load_bundle_folder, read_manifest
+from har_demo.bundle import BundleError, bundle_file, load_bundle_folder, read_manifest
 from har_demo.model_bounds import ModelBounds, check_model_file, estimate_bytes
-
-SHIPPED_ESTIMATE_NOTE = "about {mb:,.0f} MB a group"
 
 
 class SessionRefused(Exception):
@@ -45,7 +44,7 @@ def bounds(limits: Limits) -> ModelBounds:
     return ModelBounds(limits.model_max_frames, limits.model_max_side, limits.model_max_channels)
 
 
-def bundle_estimate(folder: Path, limits: Limits) -> int:
+def bundle_estimate(folder: Path, limits: Limits, links_within: Path | None = None) -> int:
     """The memory a bundle folder will take when served, from its manifest and file sizes (no Keras)."""
     from har_demo.model_bounds import batch_windows
     from har_demo.timeline import BATCH_SIZE
@@ -56,7 +55,7 @@ def bundle_estimate(folder: Path, limits: Limits) -> int:
     bounds(limits).check(s.frames, s.height, s.width, s.channels, "This bundle")
     weights = 0
     for name, entry in manifest.models.items():
-        path = Path(folder) / entry.file
+        path = bundle_file(folder, entry.file, links_within)  # refused if it leaves the bundle folder
         if path.is_file():
             check_model_file(path, bounds(limits), f"Its {name} model")
             weights += path.stat().st_size
@@ -106,7 +105,7 @@ def serve_folder(
     limits = registry.limits
     owner = session_owner()
     try:
-        nbytes = bundle_estimate(folder, limits)
+        nbytes = bundle_estimate(folder, limits, links_within)
         registry.make_room(nbytes, owner, replacing=old_key)  # before the load: a refusal costs nothing
         bundle = load_bundle_folder(folder, origin=origin, links_within=links_within)
         key = registry.add(bundle, nbytes=nbytes, owner=owner)
