@@ -73,6 +73,19 @@ def test_a_full_server_evicts_the_least_recently_used_session_and_tells_it(engin
     assert registry.take_notice(a) is None and registry.take_notice(c) is None
 
 
+def test_a_session_replacing_its_models_evicts_nobody(engine):
+    clock = Clock()
+    registry = registry_with(engine, clock, session_models_mb=200)
+    a = registry.add(own(engine), nbytes=100 * MB, owner="a")
+    clock.now += 1
+    b = registry.add(own(engine), nbytes=100 * MB, owner="b")
+    clock.now += 1
+    registry.make_room(100 * MB, "a", replacing=a)  # a trains again: its old models make the room
+    a2 = registry.add(own(engine), nbytes=100 * MB, owner="a", replacing=a)
+    assert registry.get(b) is not engine and registry.get(a2) is not engine and registry.get(a) is engine
+    assert registry.take_notice(b) is None and len(registry) == 2
+
+
 def test_models_that_never_fit_are_refused_before_anything_is_loaded(engine):
     registry = registry_with(engine, session_models_mb=100)
     key = registry.add(own(engine), nbytes=60 * MB)

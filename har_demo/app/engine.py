@@ -195,12 +195,19 @@ class EngineRegistry:
 
     # ------------------------------------------------------------------ sessions
     def add(
-        self, bundle_or_predictor: Any, notice: str = "", *, nbytes: int | None = None, owner: str | None = None
+        self,
+        bundle_or_predictor: Any,
+        notice: str = "",
+        *,
+        nbytes: int | None = None,
+        owner: str | None = None,
+        replacing: str | None = None,
     ) -> str:
         """Serve this bundle (or loaded Predictor, or Engine) to one session; returns its key.
 
         `nbytes`: the estimate make_room was called with (None: estimated here from the loaded
-        bundle). Evicts the least recently used sessions if the estimate does not fit.
+        bundle). Evicts the least recently used sessions if the estimate does not fit; `replacing`
+        (this session's previous key) is dropped in the same step, never counted against the room.
         """
         if isinstance(bundle_or_predictor, Engine):
             engine = bundle_or_predictor
@@ -213,9 +220,11 @@ class EngineRegistry:
             engine = Engine(predictor, limits=self.limits, notice=notice)
         if nbytes is None:
             nbytes = engine_bytes(engine)
-        self.make_room(nbytes, owner)
+        self.make_room(nbytes, owner, replacing=replacing)
         key = uuid.uuid4().hex
         with self._lock:
+            if replacing is not None:
+                self._held.pop(replacing, None)
             self._held[key] = _Held(engine, nbytes, owner, self.clock())
         return key
 

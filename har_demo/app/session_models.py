@@ -108,7 +108,7 @@ def serve_folder(
         nbytes = bundle_estimate(folder, limits, links_within)
         registry.make_room(nbytes, owner, replacing=old_key)  # before the load: a refusal costs nothing
         bundle = load_bundle_folder(folder, origin=origin, links_within=links_within)
-        key = registry.add(bundle, nbytes=nbytes, owner=owner)
+        key = registry.add(bundle, nbytes=nbytes, owner=owner, replacing=old_key)
     except (BundleError, SessionLimitReached) as exc:
         raise SessionRefused(scrub(str(exc), folder)) from exc
     if old_key:
