@@ -38,7 +38,7 @@ from har_demo.bundle import (
 )
 from har_demo.clip import MOTION_GAIN
 from har_demo.names import display_name
-from har_demo.report_text import SPLIT_KINDS, per_class_markdown, table1_markdown
+from har_demo.report_text import SPLIT_KINDS, markdown_text, per_class_markdown, table1_markdown
 from har_demo.shipped import SHIPPED_NAME
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,28 @@ def parse_bundle_ref(ref: str) -> tuple[str, str | None]:
             "(a branch, tag or commit sha), e.g. alice/har-ucf50@main."
         )
     return match.group("repo"), match.group("revision")
+
+
+_STRICT_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?$")
+_STRICT_REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,199}$")
+
+
+def check_hub_ref(text: str) -> str:
+    """`text` stripped if it is strictly OWNER/NAME[@REVISION] (never a path: no `..`, `~`, leading `/`).
+
+    For a field any visitor fills in: the answer never depends on what exists on the server.
+    """
+    ref = str(text or "").strip()
+    repo, _, revision = ref.partition("@")
+    owner, slash, name = repo.partition("/")
+    parts_ok = slash and all(_STRICT_NAME.match(p) and ".." not in p and "--" not in p for p in (owner, name))
+    revision_ok = not revision or (_STRICT_REVISION.match(revision) and ".." not in revision and "//" not in revision)
+    if not (parts_ok and revision_ok and "@" not in revision):
+        raise HubError(
+            "Give a Hub model repo as OWNER/NAME or OWNER/NAME@REVISION (letters, digits, '-', '_' and '.'), "
+            "for example alice/har-ucf50@main."
+        )
+    return ref
 
 
 def is_hub_ref(ref: str | Path) -> bool:
@@ -395,7 +417,7 @@ def _card_body(manifest: Manifest, report: Report, name: str, repo_id: str | Non
         if len(strips) > 6:
             out += [f"({len(strips)} strips in all, in `misclassified/`.)", ""]
     out += ["## Classes", "", "Output order of both models:", ""]
-    out += [f"{i}. {c}" for i, c in enumerate(classes)] + [""]
+    out += [f"{i}. {markdown_text(c)}" for i, c in enumerate(classes)] + [""]
 
     sampling = {
         "tutorial": "frame `i * max(frame_count // N, 1)` for i in 0..N-1 (the tutorial's rule)",

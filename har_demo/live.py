@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from har_demo.clip import ClipSettings, prepare_frame
+from har_demo.host_limits import parse_limit
 from har_demo.verdict import DEFAULT_THRESHOLD, Verdict, judge
 
 Predict = Callable[[np.ndarray], tuple[dict[str, np.ndarray], dict[str, float]]]  # Predictor.predict_frames
@@ -64,14 +65,37 @@ class LiveLimits:
             "max_sessions": ("HAR_DEMO_LIVE_MAX_SESSIONS", int),
             "max_updates_per_s": ("HAR_DEMO_LIVE_MAX_UPDATES", float),
         }
-        values = {}
-        for key, (name, kind) in names.items():
-            if env.get(name):
-                try:
-                    values[key] = kind(env[name])
-                except ValueError:
-                    raise ValueError(f"{name} must be a number, not {env[name]!r}") from None
+        values = {key: parse_limit(name, env[name], kind) for key, (name, kind) in names.items() if env.get(name)}
         return cls(**values)
+
+
+def refuse_images_over(max_pixels: int, error: type[Exception] = LiveError) -> None:
+    """Every image PIL opens in this process above `max_pixels` is refused from its header, before decoding.
+
+    Live frames reach the app as images gradio opens with PIL; a 12000x12000 PNG is a few hundred
+    KB on the wire and 432 MB decoded. `PIL.Image.open` reads the size from the header and calls
+    its decompression-bomb check before any pixel is decoded: that check is replaced by one that
+    raises `error` (the app passes gr.Error, so the page shows the sentence) above `max_pixels`.
+    """
+    from PIL import Image
+
+    limit = int(max_pixels)
+
+    def check(size: tuple[int, int]) -> None:
+        width, height = size
+        if width * height > limit:
+            raise error(
+                f"This image is {width}x{height} pixels; this server takes images of at most {limit:,} pixels "
+                "(4096x2160, say). It was refused before decoding."
+            )
+
+    Image.MAX_IMAGE_PIXELS = limit
+    if hasattr(Image, "_decompression_bomb_check"):  # Pillow's own check, called by Image.open
+        Image._decompression_bomb_check = check
+    else:  # pragma: no cover  (a Pillow without it: its warning becomes an error)
+        import warnings
+
+        warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
 
 class LiveGate:

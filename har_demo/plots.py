@@ -7,6 +7,8 @@ same figures can go into a notebook. Colours: one per model (bars, curves), one 
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -69,6 +71,11 @@ def message_figure(text: str, height: int = 220) -> go.Figure:
     return _layout(fig, height)
 
 
+def escaped(name: str) -> str:
+    """A class name as plotly text: escaped, since plotly renders tags (a `<a href>` becomes a live link)."""
+    return html.escape(str(name), quote=False)
+
+
 def shown_classes(classes: list[str], probabilities: dict[str, np.ndarray], top_k: int = TOP_K) -> list[int]:
     """Indices of the classes to draw, in the bundle's order: all of them, or the union of each
     model's top_k (then the highest by the best model probability, at most 2 * top_k)."""
@@ -95,7 +102,7 @@ def probability_bars(classes: list[str], probabilities: dict[str, np.ndarray], t
     if not models:
         return message_figure("No prediction yet.")
     keep = shown_classes(classes, probabilities, top_k)
-    names = [classes[i] for i in keep]
+    names = [escaped(classes[i]) for i in keep]
     fig = go.Figure()
     for index, model in enumerate(models):
         probs = np.asarray(probabilities[model], dtype=float)
@@ -107,7 +114,7 @@ def probability_bars(classes: list[str], probabilities: dict[str, np.ndarray], t
                 x=values,
                 y=names,
                 orientation="h",
-                name=f"{display(model)}: {classes[top]} {probs[top]:.0%}",
+                name=f"{display(model)}: {escaped(classes[top])} {probs[top]:.0%}",
                 marker=dict(
                     color=[colour if i == top else model_colour(model, index, light=True) for i in keep],
                     line=dict(color=colour, width=1.5),
@@ -129,7 +136,7 @@ def probability_bars(classes: list[str], probabilities: dict[str, np.ndarray], t
                 x=[None],
                 y=[None],
                 mode="markers",
-                name=f"{display(model)}: {classes[top]} {probs[top]:.0%}",
+                name=f"{display(model)}: {escaped(classes[top])} {probs[top]:.0%}",
                 marker=dict(symbol="square", size=15, color=colour),
             )
         )
@@ -170,8 +177,8 @@ def confusion_heatmap(confusion, classes: list[str], model: str, split: str = ""
     fig = go.Figure(
         go.Heatmap(
             z=share,
-            x=classes,
-            y=classes,
+            x=[escaped(c) for c in classes],
+            y=[escaped(c) for c in classes],
             text=text,
             texttemplate="%{text}",
             textfont=dict(size=16),
@@ -299,7 +306,7 @@ def segment_traces(timeline, model: str, row: int) -> tuple[list[go.Scatter], li
                     y=1.08,
                     xref=f"x{axis}",
                     yref=f"y{axis}",
-                    text=segment.label,
+                    text=escaped(segment.label),
                     showarrow=False,
                     font=dict(size=12, color=class_colour(c)),
                 )
@@ -313,7 +320,7 @@ def segment_traces(timeline, model: str, row: int) -> tuple[list[go.Scatter], li
             fillcolor=_rgba(class_colour(c), SEGMENT_OPACITY),
             line=dict(width=0),
             hoverinfo="skip",
-            name=timeline.classes[c],
+            name=escaped(timeline.classes[c]),
             legendgroup=timeline.classes[c],
             showlegend=False,
         )
@@ -367,7 +374,7 @@ def true_label_band(timeline, truth: Truth, row: int) -> tuple[list[go.Scatter],
                     y=0.5,
                     xref=f"x{axis}",
                     yref=f"y{axis}",
-                    text=f"<b>true: {piece.label}</b>",
+                    text=f"<b>true: {escaped(piece.label)}</b>",
                     showarrow=False,
                     font=dict(size=13, color="white"),
                 )
@@ -384,7 +391,7 @@ def true_label_band(timeline, truth: Truth, row: int) -> tuple[list[go.Scatter],
                 fillcolor=_rgba(colour, TRUE_OPACITY),
                 line=dict(width=0),
                 hoverinfo="skip",
-                name=f"true: {label}",
+                name=f"true: {escaped(label)}",
                 showlegend=False,
             )
         )
@@ -430,7 +437,7 @@ def timeline_figure(timeline, true_label: str | None = None, *, truth: Truth | N
             fig.add_trace(trace, row=row, col=1)
         probs = timeline.probabilities[model]
         for c in shown:
-            name = timeline.classes[c]
+            name = escaped(timeline.classes[c])
             fig.add_trace(
                 go.Scatter(
                     x=centers,

@@ -6,6 +6,8 @@ Models tab, and the `evaluate` / `train` CLI tables. Every number says which spl
 
 from __future__ import annotations
 
+import html
+
 from har_demo.manifest import Manifest, Report
 from har_demo.names import display_name
 
@@ -75,6 +77,14 @@ def table1_markdown(report: Report, manifest: Manifest | None = None) -> str:
     return "\n".join(lines)
 
 
+def markdown_text(name: str) -> str:
+    """A name from a model's files as inert Markdown text: HTML escaped, table and link syntax too."""
+    escaped = html.escape(str(name), quote=False)
+    for char in "\\|[]`*_":  # the backslash first, or it would double the others
+        escaped = escaped.replace(char, "\\" + char)
+    return escaped
+
+
 def per_class_markdown(report: Report, classes: list[str]) -> str:
     """Precision / recall / F1 of every model for each class, and the test clips of the class."""
     if not report.models:
@@ -92,7 +102,9 @@ def per_class_markdown(report: Report, classes: list[str]) -> str:
                 continue
             support = row.support if row.support is not None else support
             cells.append(f"{_number(row.precision, '.2f')} / {_number(row.recall, '.2f')} / {_number(row.f1, '.2f')}")
-        lines.append(f"| {cls} | " + " | ".join(cells) + f" | {support if support is not None else '–'} |")
+        lines.append(
+            f"| {markdown_text(cls)} | " + " | ".join(cells) + f" | {support if support is not None else '–'} |"
+        )
     lines += ["", PER_CLASS_NOTE]
     return "\n".join(lines)
 

@@ -9,6 +9,7 @@ none of the N activities it knows. Plain data and strings: no Keras, no gradio.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,8 +66,9 @@ class Verdict:
         }
 
     def markdown(self) -> str:
-        lines = "\n".join(f"- {line}" for line in self.lines)
-        return f"### {self.headline}\n\n{lines}\n\n<small>{CAVEAT}</small>"
+        """For the page: the lines hold class names from the model's files, so they are escaped."""
+        lines = "\n".join(f"- {html.escape(line, quote=False)}" for line in self.lines)
+        return f"### {html.escape(self.headline, quote=False)}\n\n{lines}\n\n<small>{CAVEAT}</small>"
 
 
 def check_threshold(threshold: float) -> float:

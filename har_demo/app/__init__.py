@@ -62,6 +62,7 @@ def build_demo(
     import gradio as gr
 
     from har_demo.app.header import build_header
+    from har_demo.app.session_models import end_session
     from har_demo.app.theme import TITLE
 
     registry = (
@@ -76,6 +77,8 @@ def build_demo(
         with gr.Tabs(overflow_behavior="wrap"):
             for name in tabs:
                 tab_builder(name)(ctx)
+        # the page went away: its own models and studio folder go now (gradio's State waits an hour)
+        demo.unload(lambda: end_session(registry, ctx.components.get("studio")))
     document_only_tools(demo)
     demo.app_context = ctx  # for tests and for serve (the registry, the temp folder)
     return demo

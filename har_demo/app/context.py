@@ -27,4 +27,10 @@ class AppContext:
         return self.registry.default
 
     def engine(self, key: str | None) -> Engine:
+        """This session's engine; if its own models were evicted or freed, the page is told so once."""
+        notice = self.registry.take_notice(key)
+        if notice:
+            import gradio as gr
+
+            gr.Warning(notice)
         return self.registry.get(key)

@@ -2,22 +2,22 @@
 
 Every field can be set from the environment as `HAR_DEMO_<FIELD>` (for example
 `HAR_DEMO_PREDICT_SECONDS=60`, the way a Space sets variables) or on the command line as
-`--limit FIELD=VALUE` (`har-demo app --limit max_sessions=2`); docs/app.md lists them.
+`--limit FIELD=VALUE` (`har-demo app --limit max_sessions=2`); docs/app.md lists them. They are
+read and checked by har_demo.host_limits, the same rules as the studio's `HAR_STUDIO_<FIELD>`
+(studio/limits.py): a finite number above 0, or true/false.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass
 
 from har_demo.clip import DecodeLimits, format_seconds
+from har_demo.host_limits import LimitError, read_limits
 
 ENV_PREFIX = "HAR_DEMO_"
-
-
-class LimitError(ValueError):
-    """A limit setting that is not a field of Limits or not a number."""
+MB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,16 @@ class Limits:
     max_stride_s: float = 10.0
     max_fps: float = 120.0  # frame rate above which a video is refused (each second costs that many frames)
     max_pixels: int = 4096 * 4096  # pixels per frame above which a video is refused
-    max_sessions: int = 4  # browser sessions holding their own models (a studio run, an upload) at once
-    session_hours: float = 4.0  # a session's own models are dropped this long after its last change
+    max_sessions: int = 32  # browser sessions holding their own models at once (memory decides first)
+    session_models_mb: float = 2048  # memory for every session's own models together (estimated before a load)
+    session_idle_s: float = 900.0  # a session's own models are freed this long after its last request
+    session_hours: float = 4.0  # gradio's own session state (the key) is kept at most this long
+    model_max_frames: int = 64  # an imported or Hub model's frames per clip
+    model_max_side: int = 256  # its frame height and width
+    model_max_channels: int = 3  # its channels per frame
+    timeline_batch_mb: float = 96  # input bytes of one timeline batch (windows x frames x pixels x 4)
+    live_max_pixels: int = 4096 * 2160  # a live frame larger than this is refused from its header
+    hub_local_paths: bool = False  # the Train tab's Hub field may name server folders (a host's own bundles)
     temp_folders: int = 256  # per-request temporary folders kept (oldest removed first)
     temp_max_age_s: float = 3600.0  # and none older than this
 
@@ -49,34 +57,21 @@ class Limits:
         and timeline.compute_timeline refuse the rest with a typed VideoError)."""
         return DecodeLimits(max_seconds=max_seconds, max_fps=self.max_fps, max_pixels=int(self.max_pixels))
 
+    @property
+    def session_models_bytes(self) -> int:
+        return int(self.session_models_mb * MB)
+
     @classmethod
     def from_settings(cls, env: Mapping[str, str] | None = None, overrides: Iterable[str] = ()) -> Limits:
         """Defaults, then $HAR_DEMO_<FIELD> variables, then `FIELD=VALUE` overrides (command line)."""
         env = os.environ if env is None else env
         values: dict[str, str] = {}
-        for f in fields(cls):
-            if (text := env.get(ENV_PREFIX + f.name.upper(), "").strip()) != "":
-                values[f.name] = text
         for item in overrides:
             name, sep, text = item.partition("=")
             if not sep:
                 raise LimitError(f"--limit takes FIELD=VALUE, not {item!r}.")
             values[name.strip()] = text.strip()
-        return cls().with_values(values)
+        return read_limits(cls, ENV_PREFIX, env, values)
 
-    def with_values(self, values: Mapping[str, str]) -> Limits:
-        kinds = {f.name: f.type for f in fields(self)}
-        parsed = {}
-        for name, text in values.items():
-            if name not in kinds:
-                raise LimitError(f"There is no limit called {name!r}; the limits are {', '.join(kinds)}.")
-            number = int if kinds[name] in (int, "int") else float
-            try:
-                parsed[name] = number(text)
-            except ValueError as exc:
-                raise LimitError(
-                    f"The limit {name} must be a{'n integer' if number is int else ' number'}, not {text!r}."
-                ) from exc
-            if not parsed[name] > 0:
-                raise LimitError(f"The limit {name} must be above 0, not {text!r}.")
-        return replace(self, **parsed)
+
+__all__ = ["ENV_PREFIX", "LimitError", "Limits"]

@@ -24,7 +24,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from har_demo.app.limits import LimitError, Limits  # noqa: E402  (no TensorFlow, no Gradio yet)
 from har_demo.bundle import BundleError  # noqa: E402
+from har_demo.live import LiveLimits  # noqa: E402
 from har_demo.shipped import BUNDLE_ENV  # noqa: E402
+from har_demo.studio.limits import StudioLimits  # noqa: E402
 
 CONCURRENCY = 4  # requests served at once; model calls themselves take turns (see engine.Engine)
 QUEUE_SIZE = 64
@@ -39,9 +41,13 @@ def create_demo(bundle_ref: str | None = None, limits: Limits | None = None):
     from har_demo.app.engine import Engine, EngineRegistry, choose_bundle
     from har_demo.app.video_probe import probe_each_video_once
     from har_demo.inference import Predictor
+    from har_demo.live import refuse_images_over
     from har_demo.timeline import BATCH_SIZE
 
     limits = limits or Limits.from_settings()
+    import gradio as gr
+
+    refuse_images_over(limits.live_max_pixels, gr.Error)  # live frames: refused from the header, before decoding
     bundle, notice = choose_bundle(bundle_ref)
     predictor = Predictor(bundle, warm=(1, BATCH_SIZE))  # a clip, and a full batch of timeline windows
     engine = Engine(predictor, limits=limits, notice=notice)
@@ -74,9 +80,11 @@ def launch_options(engine) -> dict:
 def stop_on_sigterm() -> None:
     """On SIGTERM remove the temporary files (atexit does not run for a signal), then exit 143."""
     from har_demo.app.media import remove_all
+    from har_demo.studio.sessions import end_all_sessions
 
     def handler(signum, _frame):
         remove_all()
+        end_all_sessions()  # the studio's session folders (clips, trained bundles) of this process
         raise SystemExit(128 + signum)
 
     signal.signal(signal.SIGTERM, handler)
@@ -104,6 +112,8 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         limits = Limits.from_settings(overrides=args.limit)
+        StudioLimits.from_env()  # HAR_STUDIO_*: a bad value stops the start with a sentence, like HAR_DEMO_*
+        LiveLimits.from_env()
     except LimitError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

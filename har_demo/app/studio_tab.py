@@ -27,6 +27,16 @@ from typing import Any
 import gradio as gr
 
 from har_demo import plots
+from har_demo.app.engine import predictions_waiting
+from har_demo.app.session_models import (
+    SessionRefused,
+    back_to_shipped,
+    capacity_markdown,
+    import_files,
+    serve_folder,
+    serve_reference,
+    session_owner,
+)
 from har_demo.app.studio_camera import (
     COUNTDOWN_HTML,
     LEAD_SECONDS,
@@ -64,7 +74,7 @@ class StudioState:
     def __init__(self, limits: StudioLimits | None = None, base: Path | None = None) -> None:
         self.limits = limits or StudioLimits.from_env()
         self.sessions = StudioSessions(base, self.limits)
-        self.trainer = StudioTrainer(self.limits)
+        self.trainer = StudioTrainer(self.limits, yield_to=predictions_waiting)  # visitors' predictions first
         self.jobs: dict[str, Any] = {}
         self.bundles: dict[str, Path] = {}
         self._lock = threading.Lock()
@@ -79,7 +89,8 @@ class StudioState:
 
 
 def _sid(studio_id: str | None) -> str:
-    return studio_id or uuid.uuid4().hex
+    """This session's studio id: the gradio session hash when there is one (the unload event ends it)."""
+    return studio_id or session_owner() or uuid.uuid4().hex
 
 
 def clip_gallery(class_set) -> tuple[list, str]:
@@ -166,6 +177,9 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         # (the tab bar showed "Train" twice, or in the Models tab's place)
         studio_id = gr.State(None, time_to_live=limits.session_max_age_s, delete_callback=state.end)
         gr.Markdown(INTRO.format(max_classes=limits.max_classes, shortest=shortest, longest=longest))
+        with gr.Row():
+            room = gr.Markdown(lambda: capacity_markdown(ctx.registry), elem_id="studio-capacity")  # at each page load
+            room_btn = gr.Button("↻ room now", size="sm", scale=0, elem_id="studio-capacity-refresh")
         with gr.Row():
             new_class = gr.Textbox(label="New class name", placeholder="Waving", scale=3, elem_id="studio-new-class")
             add_class_btn = gr.Button("Add class", scale=1, elem_id="studio-add-class")
@@ -264,6 +278,8 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         with gr.Row():
             hub_ref = gr.Textbox(label="Or a Hub bundle OWNER/NAME[@REVISION]", scale=3)
             hub_btn = gr.Button("Serve from the Hub", scale=1)
+        with gr.Row():
+            back_btn = gr.Button("Back to the shipped models", size="sm", elem_id="studio-back")
         byo_status = gr.Markdown(label="Own models status")
 
     # ------------------------------------------------------------------ handlers
@@ -291,6 +307,7 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         messages, added = [], 0
         for path in paths:
             try:
+                state.sessions.make_room(sid, Path(path).stat().st_size, state.trainer.busy)  # before writing
                 if recorded:
                     trimmed = Path(tempfile.mkdtemp(dir=class_set.folder, prefix=".rec-")) / "recording.webm"
                     try:
@@ -346,6 +363,7 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         if not file:
             return *refreshed(sid), None
         try:
+            state.sessions.make_room(sid, Path(getattr(file, "name", file)).stat().st_size, state.trainer.busy)
             import_zip(state.sessions.class_set(sid), getattr(file, "name", file))
         except StudioError as exc:
             return *refreshed(sid, f"⚠ {exc} Your clips are unchanged."), None
@@ -435,30 +453,28 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         return f"Pushed to **{pushed.repo_id}** ({pushed.revision}, commit {pushed.commit[:7]}).", ""
 
     def on_import(key, files, classes_text):
-        from har_demo.bundle import BundleError
-        from har_demo.training.import_weights import import_bundle
-
         names = [c.strip() for c in (classes_text or "").split(",") if c.strip()]
         if not files:
             return key, "⚠ Choose one or two .h5/.keras files."
         if len(names) < 2:
             return key, "⚠ Give the class names the model was trained on, comma-separated, in output order."
-        out = Path(tempfile.mkdtemp(prefix="har-import-")) / "bundle"
+        paths = [Path(getattr(f, "name", f)) for f in files[:2]]
         try:
-            import_bundle(out, [Path(getattr(f, "name", f)) for f in files[:2]], names)
-            return serve_bundle(ctx, key, out), f"Serving the imported models for {', '.join(names)} in this session."
-        except (BundleError, ValueError, OSError) as exc:
+            new_key = import_files(ctx.registry, ctx.temp.new_folder(), paths, names, key)
+        except SessionRefused as exc:
             return key, f"⚠ {exc}"
+        return new_key, f"Serving the imported models for {', '.join(names)} in this session."
 
     def on_hub(key, ref):
-        from har_demo.bundle import BundleError
-
         if not (ref or "").strip():
             return key, "⚠ Give a Hub bundle as OWNER/NAME or OWNER/NAME@REVISION."
         try:
-            return serve_bundle(ctx, key, ref.strip()), f"Serving {ref.strip()} in this session."
-        except (BundleError, ValueError, OSError) as exc:
+            return serve_reference(ctx.registry, ref, key), f"Serving {ref.strip()} in this session."
+        except SessionRefused as exc:
             return key, f"⚠ {exc}"
+
+    def on_back(key):
+        return back_to_shipped(ctx.registry, key)
 
     # Every studio endpoint is "undocumented": callable by gradio_client (the tests, scripts) but
     # not listed in the API page or offered as an MCP tool (an assistant has no business training
@@ -504,13 +520,13 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         **hidden,
     )
     hub_btn.click(on_hub, [ctx.session, hub_ref], [ctx.session, byo_status], api_name="studio_hub", **hidden)
+    room_btn.click(lambda: capacity_markdown(ctx.registry), None, [room], api_name="studio_room", **hidden)
+    back_btn.click(on_back, [ctx.session], [ctx.session, byo_status], api_name="studio_back", **hidden)
 
 
 def serve_bundle(ctx, old_key: str | None, ref) -> str:
-    """Load a bundle (folder or Hub ref) and make it this session's; the old session engine is dropped."""
-    from har_demo.loader import load_bundle
+    """Serve a bundle this session trained (a studio folder) to it; the old session engine is dropped.
 
-    key = ctx.registry.add(load_bundle(ref))
-    if old_key:
-        ctx.registry.drop(old_key)
-    return key
+    Raises SessionRefused (a sentence) when it is beyond the host's bounds or cannot get room.
+    """
+    return serve_folder(ctx.registry, Path(ref), "trained in this session", old_key)

@@ -104,6 +104,7 @@ def timeline_view(
             window_s=window_s,
             stride_s=stride_s,
             limits=limits.decode_limits(limits.timeline_seconds),
+            batch_size=engine.timeline_batch,  # bounded by bytes (limits.timeline_batch_mb)
             progress=progress,
         )
     except VideoError as exc:

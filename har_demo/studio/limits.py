@@ -7,12 +7,24 @@ HAR_STUDIO_MAX_TRAIN_SECONDS      training time per session, all runs together (
 HAR_STUDIO_MAX_UPLOAD_MB          one uploaded video or zip (default 200)
 HAR_STUDIO_MAX_EPOCHS             the most epochs a person may ask for (default 60)
 HAR_STUDIO_SESSION_MAX_AGE_S      a session folder older than this is removed (default 6 h)
+HAR_STUDIO_SESSION_IDLE_S         a session unused this long is ended, folder and all (default 15 min)
+HAR_STUDIO_SESSION_QUOTA_MB       one session's folder on disk (default 300)
+HAR_STUDIO_DISK_BUDGET_MB         every session's folders together; the oldest idle go first (default 2048)
+HAR_STUDIO_MAX_QUEUE              trainings waiting or running at once, all sessions (default 6)
+
+Read and checked like the app's HAR_DEMO_* limits (har_demo.host_limits): a finite number above 0,
+so 0, negatives and `inf` are refused at start-up with a sentence.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+
+from har_demo.host_limits import read_limits
+
+ENV_PREFIX = "HAR_STUDIO_"
+MB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -24,25 +36,28 @@ class StudioLimits:
     max_upload_mb: float = 200.0
     max_epochs: int = 60
     session_max_age_s: float = 6 * 3600.0
+    session_idle_s: float = 900.0
+    session_quota_mb: float = 300.0
+    disk_budget_mb: float = 2048.0
+    max_queue: int = 6
 
     @property
     def max_upload_bytes(self) -> int:
-        return int(self.max_upload_mb * 1024 * 1024)
+        return int(self.max_upload_mb * MB)
 
     @property
     def max_clips(self) -> int:
         return self.max_classes * self.max_clips_per_class
 
+    @property
+    def session_quota_bytes(self) -> int:
+        return int(self.session_quota_mb * MB)
+
+    @property
+    def disk_budget_bytes(self) -> int:
+        return int(self.disk_budget_mb * MB)
+
     @classmethod
     def from_env(cls, environ: dict | None = None) -> StudioLimits:
-        """Defaults, overridden by HAR_STUDIO_<FIELD> variables (a bad value is an error at start-up)."""
-        environ = os.environ if environ is None else environ
-        values = {}
-        for f in fields(cls):
-            key = f"HAR_STUDIO_{f.name.upper()}"
-            if key in environ:
-                try:
-                    values[f.name] = type(f.default)(float(environ[key]))
-                except ValueError:
-                    raise ValueError(f"{key} must be a number, not {environ[key]!r}") from None
-        return cls(**values)
+        """Defaults, overridden by HAR_STUDIO_<FIELD> variables (a bad value is a LimitError at start-up)."""
+        return read_limits(cls, ENV_PREFIX, os.environ if environ is None else environ)

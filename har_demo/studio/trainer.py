@@ -20,7 +20,7 @@ import json
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +33,9 @@ from har_demo.studio.limits import StudioLimits
 # epochs of the same clips took LRCN 60 s and ConvLSTM 288 s): the order the models train in, and the
 # guess at a later model's time.
 RELATIVE_COST = {"lrcn": 1.0, "convlstm": 4.8}
+MIN_SHARE_S = 60.0  # the least a training gets however many wait behind it
+TYPICAL_RUN_S = 360.0  # a first guess at one training's length (4 classes x 10 clips, both models, 2 cores)
+MAX_YIELD_S = 2.0  # the longest a training pauses after a batch for visitors' predictions
 MIN_CLASSES = 2
 MIN_CLIPS_PER_CLASS = 2  # one to train on and one to test
 
@@ -123,13 +126,17 @@ class TrainingJob:
 class StudioTrainer:
     """The one trainer of a process; jobs take turns in the order they were asked for."""
 
-    def __init__(self, limits: StudioLimits | None = None) -> None:
+    def __init__(self, limits: StudioLimits | None = None, yield_to: Callable[[], bool] | None = None) -> None:
+        """`yield_to()`: True while visitors' predictions wait; the training then pauses after each batch
+        (at most MAX_YIELD_S), so the page stays responsive while a group trains."""
         self.limits = limits or StudioLimits.from_env()
+        self.yield_to = yield_to
         self._turn = threading.Condition()
         self._waiting: list[TrainingJob] = []
         self._running: TrainingJob | None = None
         self._used: dict[str, float] = {}
         self._counter = itertools.count(1)
+        self._recent: list[float] = []  # how long the last trainings took, for the expected wait
 
     def seconds_left(self, session_id: str) -> float:
         return max(0.0, self.limits.max_train_seconds - self._used.get(session_id, 0.0))
@@ -156,6 +163,12 @@ class StudioTrainer:
             raise TrainingRefused("This session already has a training queued or running; wait for it or stop it.")
         job = TrainingJob(self, session_id, class_set, options)
         with self._turn:
+            held = len(self._waiting) + (1 if self._running else 0)
+            if held >= self.limits.max_queue:
+                raise LimitReached(
+                    f"The training queue is full ({held} groups training or waiting, the most this server takes); "
+                    f"try again in about {self._expected_wait(held) / 60:.0f} minutes."
+                )
             self._waiting.append(job)
         threading.Thread(target=self._run, args=(job,), name=f"studio-train-{session_id}", daemon=True).start()
         return job
@@ -179,13 +192,32 @@ class StudioTrainer:
                     self._running = job
                     return True
                 if position != last_position:
+                    wait = self._expected_wait(position)
                     job.emit(
                         Progress(
-                            "queued", f"Another training is running; yours is number {position} in line.", position
+                            "queued",
+                            f"Another training is running; yours is number {position} in line, "
+                            f"about {max(1, round(wait / 60))} minute{'s' if round(wait / 60) > 1 else ''} to wait.",
+                            position,
+                            seconds_left=wait,
                         )
                     )
                     last_position = position
                 self._turn.wait(timeout=1.0)
+
+    def fair_share_s(self) -> float:
+        """The most one training may run now: the host's time, split between it and those waiting."""
+        with self._turn:
+            waiting = len(self._waiting)
+        return max(MIN_SHARE_S, self.limits.max_train_seconds / (1 + waiting))
+
+    def _expected_wait(self, position: int) -> float:
+        """Seconds until the job at `position` (1 = next) starts: the running one's rest, then each before it."""
+        typical = sum(self._recent[-5:]) / len(self._recent[-5:]) if self._recent else TYPICAL_RUN_S
+        typical = min(typical, self.limits.max_train_seconds)
+        running = self._running.last if self._running is not None else None
+        rest = running.seconds_left if running is not None and running.seconds_left is not None else typical / 2
+        return rest + typical * max(0, position - 1)
 
     def _run(self, job: TrainingJob) -> None:
         try:
@@ -197,7 +229,9 @@ class StudioTrainer:
                 self._train(job)
             finally:
                 with self._turn:
-                    self._used[job.session_id] = self._used.get(job.session_id, 0.0) + time.perf_counter() - started
+                    took = time.perf_counter() - started
+                    self._used[job.session_id] = self._used.get(job.session_id, 0.0) + took
+                    self._recent = [*self._recent[-9:], took]
                     self._running = None
                     self._turn.notify_all()
         except Exception as exc:  # the page gets a sentence; the server keeps serving
@@ -224,7 +258,7 @@ class StudioTrainer:
         if overrides.get("split") == "tiny":
             config.extra = {"tiny_defaults": {k: v for k, v in overrides.items()}}
         budget = self.seconds_left(job.session_id)
-        callback = _progress_callback(job, config, budget)
+        callback = _progress_callback(job, config, budget, self.fair_share_s, self.yield_to)
         out = class_set.folder / "bundles" / f"run-{next(self._counter):03d}-{int(time.time())}"
         job.emit(
             Progress(
@@ -283,8 +317,12 @@ def _quiet(*_args, **_kwargs) -> None:
     """train_bundle's log for the page: its lines are dropped (the events carry what matters)."""
 
 
-def _progress_callback(job: TrainingJob, config, budget_seconds: float):
-    """A Keras callback: an event per epoch, and Stop / the time budget checked after every batch."""
+def _progress_callback(job: TrainingJob, config, budget_seconds: float, fair_share=lambda: float("inf"), yield_to=None):
+    """A Keras callback: an event per epoch, and Stop / the time budget checked after every batch.
+
+    The budget is the session's time left, and never more than `fair_share()` (the host's training
+    time split with the groups waiting), so N groups in line do not wait N x the host's budget.
+    """
     import keras
 
     models = list(config.models)
@@ -295,13 +333,19 @@ def _progress_callback(job: TrainingJob, config, budget_seconds: float):
             self.started = time.perf_counter()
             self.model_started = self.started
             self.out_of_time = False
+            self.yielded = 0.0  # seconds paused for visitors' predictions: not counted against the budget
 
         def on_train_begin(self, logs=None) -> None:
             self.model_started = time.perf_counter()
             job.history[self.model.name] = {"loss": [], "accuracy": []}
 
         def on_train_batch_end(self, batch, logs=None) -> None:
-            if time.perf_counter() - self.started > budget_seconds:
+            if yield_to is not None:
+                paused = time.perf_counter()
+                while yield_to() and time.perf_counter() - paused < MAX_YIELD_S and not job.stop_event.is_set():
+                    time.sleep(0.005)
+                self.yielded += time.perf_counter() - paused
+            if time.perf_counter() - self.started - self.yielded > min(budget_seconds, fair_share()):
                 self.out_of_time = True
                 job.stop_event.set()
             if job.stop_event.is_set():
