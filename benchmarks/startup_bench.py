@@ -146,5 +146,4 @@ def bench_startup(args, work: Path) -> dict:
         rows,
         "Ratios are against `python -c 'import keras'` measured in the same rounds.",
     )
-    print(text)
     return {"runs": runs, "medians": med, "markdown": text}
