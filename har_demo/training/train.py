@@ -37,7 +37,7 @@ import numpy as np
 
 from har_demo.backend import BackendError, tensorflow_only
 from har_demo.clip import ClipSettings
-from har_demo.training import distribution
+from har_demo.training import distribution, sharding
 from har_demo.training.augment import AugmentConfig, augment_batch, dense_frames, jitter_indices
 from har_demo.training.dataset import (
     DatasetError,
@@ -45,6 +45,7 @@ from har_demo.training.dataset import (
     add_dataset_arguments,
     build_cache,
     check_splits,
+    default_cache_dir,
     make_splits,
     parse_classes,
     scan_dataset,
@@ -198,7 +199,7 @@ def make_batches(
             rows = self.order[i * batch_size : (i + 1) * batch_size]
             if replicas > 1:
                 rows = rows[: len(rows) - len(rows) % replicas]
-            rows = np.sort(rows)
+            rows = sharding.local_rows(np.sort(rows))  # several processes: each feeds its own slice
             x = to_model_input(self._frames(rows, i), cache.settings)
             y = np.eye(num_classes, dtype=np.float32)[cache.labels[rows]]
             return x, y
@@ -436,7 +437,7 @@ def train_one(
             else None,
             epochs=config.epochs,
             initial_epoch=done_epochs,
-            callbacks=[checkpoint, *callbacks],
+            callbacks=[checkpoint, *callbacks, sharding.agree_to_stop()],
             verbose=(1 if sys.stdout.isatty() else 2) if log is print else 0,  # a bar in a terminal, lines in logs
             **fit_options,
         )
@@ -447,7 +448,8 @@ def train_one(
     # A plain copy for evaluation and saving: the bundle holds the report's layers, not the training
     # rewrite; and predict_on_batch on a mirrored model returns one copy of the batch per replica
     # (Keras 3.15), which the bundle must not depend on.
-    model = plain_copy(model, build_model(name, len(cache.classes), s.frames, s.height, s.width))
+    with distribution.local_only():  # every process gets a model of its own to evaluate and save
+        model = plain_copy(model, build_model(name, len(cache.classes), s.frames, s.height, s.width))
     unit = state.units.get(key, {})
     curves = unit.get("history", {})
     epochs_trained = len(curves.get("loss", []))
@@ -582,7 +584,7 @@ def train_bundle(
     out = Path(out)
     if strategy is None:
         strategy = make_strategy(config.strategy)
-    chief = strategy is None or is_chief(strategy)
+    chief = (strategy is None or is_chief(strategy)) and sharding.is_chief()
     scratch = scratch_path(out)
     if chief:  # every refusal before the slow work
         check_output(out, overwrite)
@@ -592,7 +594,10 @@ def train_bundle(
     try:
         seed_everything(config.seed)
         state.where = "decoding clips"
-        cache = cache if cache is not None else build_cache(data, classes, settings, cache_dir, workers)
+        if cache is None:  # several processes: the chief decodes, the others read its cache (a shared disk)
+            cache = sharding.chief_first(
+                lambda: build_cache(data, classes, settings, cache_dir, workers), cache_dir or default_cache_dir()
+            )
         if config.motion != cache.settings.motion:  # made from the same frames: only the model input changes
             cache.settings = cache.settings.with_(motion=config.motion)
         labels = [cache.classes[i] for i in cache.labels]
@@ -610,7 +615,10 @@ def train_bundle(
                 frames=dense_frames(cache.settings.frames, augment.jitter_factor), sampling="uniform"
             )
             log(f"Temporal jitter: a second cache of {dense_settings.frames} frames per clip for training")
-            dense = build_cache(data, cache.classes, dense_settings, cache_dir, workers)
+            dense = sharding.chief_first(
+                lambda: build_cache(data, cache.classes, dense_settings, cache_dir, workers),
+                cache_dir or default_cache_dir(),
+            )
         run_info = _plain(
             {
                 "config": asdict(config),
@@ -640,6 +648,7 @@ def train_bundle(
             new_scratch(out, "train")
             state = RunState(scratch, {"kind": "train", "out": str(out), "run": run_info, "options": options or {}})
             state.save()
+        state.data["units"] = sharding.follow_chief(state.units, scratch, state.folder)  # the chief's progress
         folder = state.folder
 
         def stop_asked() -> bool:
@@ -695,7 +704,8 @@ def train_bundle(
                     state=state, key=name, callbacks=callbacks, log=log,
                 )  # fmt: skip
                 state.where = f"evaluating {name}"
-                evaluation = evaluate_model(name, model, cache, splits.test, image_dir=folder / "misclassified")
+                with distribution.local_only():
+                    evaluation = evaluate_model(name, model, cache, splits.test, image_dir=folder / "misclassified")
                 row = None
                 if config.augment_ablation and augment.any:
                     seed_everything(config.seed)
@@ -704,10 +714,9 @@ def train_bundle(
                     baseline, base_info = train_one(
                         name, cache, splits, config, strategy=strategy, state=state, key=key, log=log
                     )  # fmt: skip
-                    row = {
-                        "with": _summary(info, evaluation),
-                        "without": _summary(base_info, evaluate_model(name, baseline, cache, splits.test)),
-                    }
+                    with distribution.local_only():
+                        without = evaluate_model(name, baseline, cache, splits.test)
+                    row = {"with": _summary(info, evaluation), "without": _summary(base_info, without)}
                 unit = {
                     "done": True,
                     "result": {**info, **evaluation},
@@ -726,6 +735,7 @@ def train_bundle(
         state.where = "writing the bundle"
 
         if not chief:
+            sharding.wait_for_chief("bundle-written")
             return out
         checkpoints = folder / "checkpoints"
         if checkpoints.is_dir():
@@ -734,6 +744,7 @@ def train_bundle(
             shutil.rmtree(checkpoints)
         report = write_bundle_files(folder, results, entries, ablation)
         publish(folder, out, overwrite)
+        sharding.wait_for_chief("bundle-written")
     except KeyboardInterrupt:
         if state.folder == scratch and is_scratch(scratch):
             kept = f"checkpoints kept in {scratch}; rerun with --resume to continue"
@@ -1044,4 +1055,7 @@ def run(args: argparse.Namespace) -> int:
     except (OutputRefused, DatasetError, RecipeError, SettingsError, WarmStartError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        sharding.exit_after_lost_peer(exc, args.out)  # several processes: one sentence, then exit
+        raise
     return 0
