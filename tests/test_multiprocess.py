@@ -14,6 +14,9 @@ run in seconds rather than hanging.
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -21,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from har_demo.training.launch import start_processes, wait_all
+from har_demo.training.launch import free_port, process_env, start_processes, wait_all
 from har_demo.training.output import SCRATCH_MARKER
 from har_demo.training.synth import write_synthetic_dataset
 
@@ -129,3 +132,71 @@ def test_a_killed_process_leaves_a_run_that_resumes(data, tmp_path):
     report = json.loads((out / "report.json").read_text())["models"]["lrcn"]
     assert report["resumed_after_epoch"] >= 1 and report["epochs_trained"] == 3
     assert not Path(f"{out}.partial").exists()
+
+
+def coordination_child() -> None:
+    """Run as process JAX_PROCESS_ID of two: what the coordination helpers give each process."""
+    import numpy as np
+
+    from har_demo.training import distribution, sharding
+
+    distribution.initialize()
+    index = sharding.process_index()
+    shared = Path(os.environ["SHARED_FOLDER"])
+    scratch, own = shared / "scratch", shared / f"own-{index}"
+    own.mkdir()
+    units = {}
+    if sharding.is_chief():  # a run interrupted after epoch 2, as RunState keeps it
+        (scratch / "checkpoints").mkdir(parents=True)
+        (scratch / "checkpoints" / "lrcn.epoch2.keras").write_bytes(b"last state")
+        (scratch / "checkpoints" / "lrcn.best.weights.h5").write_bytes(b"best weights")
+        units = {"lrcn": {"epoch": 2, "last": "checkpoints/lrcn.epoch2.keras"}}
+    got = {
+        "index": index,
+        "count": sharding.process_count(),
+        "rows": sharding.local_rows(np.arange(8)).tolist(),
+        "broadcast": sharding.broadcast(f"from {index}"),
+        "shared": sharding.shares_folder(shared),
+        "separate": sharding.shares_folder(shared / f"disk-{index}"),  # each process its own folder
+        "units": sharding.follow_chief(units, scratch, own),
+        "files": sorted(p.name for p in (own / "checkpoints").glob("*")) if index else [],
+        "bytes": (own / "checkpoints" / "lrcn.epoch2.keras").read_bytes().decode() if index else "",
+    }
+    sharding.check_same("clips", ["a.avi", "b.avi"])
+    try:
+        sharding.check_same("clips", ["a.avi", "b.avi"][: index + 1])
+        got["disagree"] = None
+    except sharding.ProcessesDisagree as exc:
+        got["disagree"] = str(exc)
+    sharding.barrier("end")
+    print("RESULT " + json.dumps(got), flush=True)
+
+
+def test_processes_agree_through_the_coordination_service(tmp_path):
+    """Real jax.distributed on loopback, no training: slices, broadcast, disk probe, resume, check."""
+    port = free_port()
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", "import tests.test_multiprocess as t; t.coordination_child()"],
+            env=process_env(i, 2, port, heartbeat=HEARTBEAT) | {"SHARED_FOLDER": str(tmp_path)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    outputs = [child.communicate(timeout=180)[0] for child in children]
+    results = []
+    for child, output in zip(children, outputs):
+        assert child.returncode == 0, output[-3000:]
+        results.append(json.loads(next(l for l in output.splitlines() if l.startswith("RESULT "))[7:]))
+    chief, other = results
+    assert (chief["index"], other["index"], chief["count"]) == (0, 1, 2)
+    assert chief["rows"] == [0, 1, 2, 3] and other["rows"] == [4, 5, 6, 7]  # together: the whole batch
+    assert chief["broadcast"] == other["broadcast"] == "from 0"
+    assert other["shared"] is True and other["separate"] is False
+    assert other["units"] == chief["units"] == {"lrcn": {"epoch": 2, "last": "checkpoints/lrcn.epoch2.keras"}}
+    assert other["files"] == ["lrcn.best.weights.h5", "lrcn.epoch2.keras"] and other["bytes"] == "last state"
+    for result in results:  # both refuse, with the same sentence
+        assert result["disagree"] and "process(es) 1 see(s) other clips than process 0" in result["disagree"]
+    assert not list(tmp_path.glob("**/.har-shared-*"))  # the probe files are gone

@@ -22,6 +22,7 @@ With one process every function here is a no-op, so the single-machine path is u
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import secrets
@@ -103,6 +104,33 @@ def broadcast(value: T) -> T:
         client.key_value_set(key, json.dumps(value))
         return value
     return json.loads(client.blocking_key_value_get(key, int(wait_seconds() * 1000)))
+
+
+class ProcessesDisagree(ValueError):
+    """The processes of one run do not see the same thing (a dataset, a split); said in a sentence."""
+
+
+def check_same(what: str, value) -> None:
+    """Refuse, in every process, a run whose processes see different `value`s (JSON-able) for `what`.
+
+    Each process computes the split from its own copy of the dataset; one host with a clip more or
+    less would feed other clips than the chief thinks, silently. Every process posts a digest and
+    reads all the others' (each wait bounded), so all of them stop, with the same sentence.
+    """
+    client = _client()
+    if client is None:
+        return
+    _counter["value"] += 1
+    key = f"har-check-{_counter['value']}"
+    digest = hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:16]
+    client.key_value_set(f"{key}-{process_index()}", digest)
+    digests = [client.blocking_key_value_get(f"{key}-{i}", int(wait_seconds() * 1000)) for i in range(process_count())]
+    differ = [i for i, d in enumerate(digests) if d != digests[0]]
+    if differ:
+        raise ProcessesDisagree(
+            f"process(es) {', '.join(map(str, differ))} see(s) other {what} than process 0: every host needs the "
+            "same dataset (the same clips at the same path) and the same options"
+        )
 
 
 def chief_first(work: Callable[[], T], folder: Path) -> T:

@@ -608,6 +608,8 @@ def train_bundle(
                 cache.groups, labels, config.split, config.test_fraction, config.val_fraction, config.seed
             )
         check_splits(splits, labels, cache.classes)
+        clips = [Path(p).name for p in cache.paths]
+        sharding.check_same("clips or split", [clips, labels, splits.train.tolist(), splits.val.tolist()])
         augment = config.augmentation
         dense = None
         if augment.jitter:
@@ -1052,7 +1054,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"Interrupted before training started; nothing was written ({args.out} is unchanged).", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (OutputRefused, DatasetError, RecipeError, SettingsError, WarmStartError) as exc:
+    except (OutputRefused, DatasetError, RecipeError, SettingsError, WarmStartError, sharding.ProcessesDisagree) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
