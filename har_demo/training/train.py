@@ -738,6 +738,8 @@ def train_bundle(
 
         if not chief:
             sharding.wait_for_chief("bundle-written")
+            if state.folder != scratch:  # this process's own temporary copy of the run state
+                shutil.rmtree(state.folder, ignore_errors=True)
             return out
         checkpoints = folder / "checkpoints"
         if checkpoints.is_dir():
