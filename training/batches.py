@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from har_demo.training import sharding
 from har_demo.training.augment import AugmentConfig, augment_batch, jitter_indices
 from har_demo.training.dataset import FrameCache
 
@@ -74,7 +75,7 @@ def make_batches(
             rows = self.order[i * batch_size : (i + 1) * batch_size]
             if replicas > 1:
                 rows = rows[: len(rows) - len(rows) % replicas]
-            rows = np.sort(rows)
+            rows = sharding.local_rows(np.sort(rows))  # several processes: each feeds its own slice
             x = to_model_input(self._frames(rows, i), cache.settings)
             y = np.eye(num_classes, dtype=np.float32)[cache.labels[rows]]
             return x, y

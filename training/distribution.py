@@ -6,9 +6,11 @@ XLA_FLAGS=--xla_force_host_platform_device_count=N) and splits each batch over t
 gradients are averaged by JAX's sharding, so a run gives the one-device run's weights up to float
 summation order (tests/test_distribute.py checks it). The same engine runs across hosts: start
 every host with the JAX coordinator variables set (JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES,
-JAX_PROCESS_ID) and `initialize()` below calls `keras.distribution.initialize()`
-(`jax.distributed.initialize`) before the devices are listed. This is the documented route past
-one machine while TensorFlow's MultiWorkerMirroredStrategy fails under Keras 3.15.
+JAX_PROCESS_ID) and `initialize()` below joins them with `jax.distributed.initialize` (every wait
+bounded: HAR_DISTRIBUTED_HEARTBEAT, HAR_DISTRIBUTED_WAIT) before the devices are listed; each
+process then feeds its own slice of every global batch, and the chief alone writes
+(training/sharding.py; the recipe and measured scaling are in docs/distributed.md). This is the
+route past one machine while TensorFlow's MultiWorkerMirroredStrategy fails under Keras 3.15.
 
 On TensorFlow, `--strategy mirrored` (tf.distribute) is the equivalent; each refuses the other
 backend in one sentence.
@@ -16,10 +18,19 @@ backend in one sentence.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
+from collections.abc import Iterator
+
+from har_demo.training import sharding
 
 DISTRIBUTIONS = ("none", "data-parallel")
 COORDINATOR_ENV = "JAX_COORDINATOR_ADDRESS"
+PROCESSES_ENV = "JAX_NUM_PROCESSES"
+PROCESS_ID_ENV = "JAX_PROCESS_ID"
+HEARTBEAT_ENV = "HAR_DISTRIBUTED_HEARTBEAT"
+DEFAULT_HEARTBEAT_SECONDS = 60
 
 
 class DistributionError(ValueError):
@@ -27,11 +38,44 @@ class DistributionError(ValueError):
 
 
 def initialize() -> None:
-    """Join a multi-host JAX run when the coordinator variables are set (a no-op otherwise)."""
-    if os.environ.get(COORDINATOR_ENV):
-        import keras
+    """Join a multi-process JAX run when the coordinator variables are set (a no-op otherwise).
 
-        keras.distribution.initialize()
+    JAX reads JAX_COORDINATOR_ADDRESS itself but not the process count and number, which are
+    read here (a missing one is refused in a sentence). A process that stops sending heartbeats
+    for HAR_DISTRIBUTED_HEARTBEAT seconds (default 60) is declared lost, and the others end
+    instead of waiting for it; joining waits at most HAR_DISTRIBUTED_WAIT seconds (default 3600).
+    """
+    address = os.environ.get(COORDINATOR_ENV)
+    if not address:
+        return
+    import jax
+    from jax._src import distributed as jax_distributed
+
+    if jax_distributed.global_state.client is not None:  # joined already
+        return
+    try:
+        count, index = int(os.environ[PROCESSES_ENV]), int(os.environ[PROCESS_ID_ENV])
+    except (KeyError, ValueError):
+        raise DistributionError(
+            f"{COORDINATOR_ENV} is set, so this is one process of a multi-process run: set {PROCESSES_ENV} (how "
+            f"many processes) and {PROCESS_ID_ENV} (this one's number, 0 for the chief) too (docs/distributed.md)"
+        ) from None
+    if not 0 <= index < count:
+        raise DistributionError(f"{PROCESS_ID_ENV} must be from 0 to {count - 1}, not {index}")
+    heartbeat = int(float(os.environ.get(HEARTBEAT_ENV, DEFAULT_HEARTBEAT_SECONDS)))
+    jax.distributed.initialize(
+        coordinator_address=address,
+        num_processes=count,
+        process_id=index,
+        initialization_timeout=int(sharding.wait_seconds()),
+        heartbeat_timeout_seconds=heartbeat,
+        shutdown_timeout_seconds=heartbeat,
+    )
+    import keras
+
+    # Every process must draw the same initial weights (JAX refuses to assemble a variable from
+    # different values); the chief's seed is everyone's until the run seeds Keras itself.
+    keras.utils.set_random_seed(sharding.broadcast(secrets.randbelow(2**31) if sharding.is_chief() else None))
 
 
 def use_distribution(name: str | None, batch_size: int | None = None) -> int:
@@ -59,8 +103,14 @@ def use_distribution(name: str | None, batch_size: int | None = None) -> int:
             f"--batch-size {batch_size} cannot be split evenly over {len(devices)} devices; "
             f"use a multiple of {len(devices)}"
         )
-    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
-    print(f"DataParallel: {len(devices)} device(s) ({', '.join(devices)})")
+    processes = sharding.process_count()
+    # Several processes: each feeds its own slice of every batch (sharding.local_rows), so Keras must
+    # not shard the data again (it can only do that for tf.data, and refuses a PyDataset).
+    keras.distribution.set_distribution(
+        keras.distribution.DataParallel(devices=devices, auto_shard_dataset=processes == 1)
+    )
+    across = f" in {processes} processes, this one {sharding.process_index()}" if processes > 1 else ""
+    print(f"DataParallel: {len(devices)} device(s){across} ({', '.join(devices)})")
     return len(devices)
 
 
@@ -82,3 +132,20 @@ def stop_distribution() -> None:
 
     if keras.backend.backend() == "jax":
         keras.distribution.set_distribution(None)
+
+
+@contextlib.contextmanager
+def local_only() -> Iterator[None]:
+    """Plain one-device Keras inside (e.g. to evaluate or save a trained model in each process on its
+    own); the distribution in force before comes back after."""
+    import keras
+
+    if keras.backend.backend() != "jax" or keras.distribution.distribution() is None:
+        yield
+        return
+    before = keras.distribution.distribution()
+    keras.distribution.set_distribution(None)
+    try:
+        yield
+    finally:
+        keras.distribution.set_distribution(before)

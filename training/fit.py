@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from har_demo.training import distribution
+from har_demo.training import distribution, sharding
 from har_demo.training.augment import AugmentConfig
 from har_demo.training.batches import make_batches
 from har_demo.training.checkpoint import RunState, checkpoint_callback
@@ -101,7 +101,7 @@ def train_one(
             else None,
             epochs=config.epochs,
             initial_epoch=done_epochs,
-            callbacks=[checkpoint, *callbacks],
+            callbacks=[checkpoint, *callbacks, sharding.agree_to_stop()],
             verbose=(1 if sys.stdout.isatty() else 2) if log is print else 0,  # a bar in a terminal, lines in logs
             **fit_options,
         )
@@ -112,7 +112,8 @@ def train_one(
     # A plain copy for evaluation and saving: the bundle holds the report's layers, not the training
     # rewrite; and predict_on_batch on a mirrored model returns one copy of the batch per replica
     # (Keras 3.15), which the bundle must not depend on.
-    model = plain_copy(model, build_model(name, len(cache.classes), s.frames, s.height, s.width))
+    with distribution.local_only():  # every process gets a model of its own to evaluate and save
+        model = plain_copy(model, build_model(name, len(cache.classes), s.frames, s.height, s.width))
     unit = state.units.get(key, {})
     curves = unit.get("history", {})
     epochs_trained = len(curves.get("loss", []))

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from har_demo.training import distribution, sharding
 from har_demo.training.augment import dense_frames
 from har_demo.training.checkpoint import Interrupted, RunState, check_scratch, differences, plain, with_new_defaults
 from har_demo.training.config import TrainConfig, check_clip_shape, seed_everything
@@ -15,6 +16,7 @@ from har_demo.training.dataset import (
     FrameCache,
     build_cache,
     check_splits,
+    default_cache_dir,
     make_splits,
 )
 from har_demo.training.evaluate import evaluate_model, format_table
@@ -84,7 +86,7 @@ def train_bundle(
     out = Path(out)
     if strategy is None:
         strategy = make_strategy(config.strategy)
-    chief = strategy is None or is_chief(strategy)
+    chief = (strategy is None or is_chief(strategy)) and sharding.is_chief()
     scratch = scratch_path(out)
     if chief:  # every refusal before the slow work
         check_output(out, overwrite)
@@ -94,7 +96,10 @@ def train_bundle(
     try:
         seed_everything(config.seed)
         state.where = "decoding clips"
-        cache = cache if cache is not None else build_cache(data, classes, settings, cache_dir, workers)
+        if cache is None:  # several processes: the chief decodes, the others read its cache (a shared disk)
+            cache = sharding.chief_first(
+                lambda: build_cache(data, classes, settings, cache_dir, workers), cache_dir or default_cache_dir()
+            )
         if config.motion != cache.settings.motion:  # made from the same frames: only the model input changes
             cache.settings = cache.settings.with_(motion=config.motion)
         labels = [cache.classes[i] for i in cache.labels]
@@ -105,6 +110,8 @@ def train_bundle(
                 cache.groups, labels, config.split, config.test_fraction, config.val_fraction, config.seed
             )
         check_splits(splits, labels, cache.classes)
+        clips = [Path(p).name for p in cache.paths]
+        sharding.check_same("clips or split", [clips, labels, splits.train.tolist(), splits.val.tolist()])
         augment = config.augmentation
         dense = None
         if augment.jitter:
@@ -112,7 +119,10 @@ def train_bundle(
                 frames=dense_frames(cache.settings.frames, augment.jitter_factor), sampling="uniform"
             )
             log(f"Temporal jitter: a second cache of {dense_settings.frames} frames per clip for training")
-            dense = build_cache(data, cache.classes, dense_settings, cache_dir, workers)
+            dense = sharding.chief_first(
+                lambda: build_cache(data, cache.classes, dense_settings, cache_dir, workers),
+                cache_dir or default_cache_dir(),
+            )
         run_info = plain(
             {
                 "config": asdict(config),
@@ -142,6 +152,7 @@ def train_bundle(
             new_scratch(out, "train")
             state = RunState(scratch, {"kind": "train", "out": str(out), "run": run_info, "options": options or {}})
             state.save()
+        state.data["units"] = sharding.follow_chief(state.units, scratch, state.folder)  # the chief's progress
         folder = state.folder
 
         def stop_asked() -> bool:
@@ -197,7 +208,8 @@ def train_bundle(
                     state=state, key=name, callbacks=callbacks, log=log,
                 )  # fmt: skip
                 state.where = f"evaluating {name}"
-                evaluation = evaluate_model(name, model, cache, splits.test, image_dir=folder / "misclassified")
+                with distribution.local_only():
+                    evaluation = evaluate_model(name, model, cache, splits.test, image_dir=folder / "misclassified")
                 row = None
                 if config.augment_ablation and augment.any:
                     seed_everything(config.seed)
@@ -206,10 +218,9 @@ def train_bundle(
                     baseline, base_info = train_one(
                         name, cache, splits, config, strategy=strategy, state=state, key=key, log=log
                     )  # fmt: skip
-                    row = {
-                        "with": _summary(info, evaluation),
-                        "without": _summary(base_info, evaluate_model(name, baseline, cache, splits.test)),
-                    }
+                    with distribution.local_only():
+                        without = evaluate_model(name, baseline, cache, splits.test)
+                    row = {"with": _summary(info, evaluation), "without": _summary(base_info, without)}
                 unit = {
                     "done": True,
                     "result": {**info, **evaluation},
@@ -228,6 +239,9 @@ def train_bundle(
         state.where = "writing the bundle"
 
         if not chief:
+            sharding.wait_for_chief("bundle-written")
+            if state.folder != scratch:  # this process's own temporary copy of the run state
+                shutil.rmtree(state.folder, ignore_errors=True)
             return out
         checkpoints = folder / "checkpoints"
         if checkpoints.is_dir():
@@ -236,6 +250,7 @@ def train_bundle(
             shutil.rmtree(checkpoints)
         report = write_bundle_files(folder, results, entries, ablation)
         publish(folder, out, overwrite)
+        sharding.wait_for_chief("bundle-written")
     except KeyboardInterrupt:
         if state.folder == scratch and is_scratch(scratch):
             kept = f"checkpoints kept in {scratch}; rerun with --resume to continue"

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from har_demo.backend import BackendError, tensorflow_only
 from har_demo.clip import ClipSettings
-from har_demo.training import distribution
+from har_demo.training import distribution, sharding
 from har_demo.training.augment import AugmentConfig
 from har_demo.training.checkpoint import Interrupted, check_scratch
 from har_demo.training.config import SettingsError, TrainConfig, check_clip_shape
@@ -234,7 +234,10 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"Interrupted before training started; nothing was written ({args.out} is unchanged).", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (OutputRefused, DatasetError, RecipeError, SettingsError, WarmStartError) as exc:
+    except (OutputRefused, DatasetError, RecipeError, SettingsError, WarmStartError, sharding.ProcessesDisagree) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:
+        sharding.exit_after_lost_peer(exc, args.out)  # several processes: one sentence, then exit
+        raise
     return 0
