@@ -28,6 +28,7 @@ from pathlib import Path
 
 from har_demo.backend import BackendError, tensorflow_only
 from har_demo.clip import ClipSettings
+from har_demo.names import ALL_MODEL_NAMES, PRETRAINED_NAMES
 from har_demo.training import distribution
 from har_demo.training.augment import AugmentConfig
 from har_demo.training.checkpoint import Interrupted, check_scratch
@@ -50,6 +51,8 @@ from har_demo.training.run import train_bundle
 from har_demo.training.tf_strategy import STRATEGIES, configure_cpu_devices, make_strategy
 from har_demo.training.tiny import NOTE, TINY_MAX_CLIPS_PER_CLASS, TINY_SPLIT, tiny_overrides
 from har_demo.training.warm_start import WarmStartError, check_source
+
+PRETRAINED_SIZE = 112  # har_demo.pretrained.DEFAULT_SIZE, said here so the verb's options load no Keras
 
 EXIT_INTERRUPTED = 130  # what a shell reports for a Ctrl-C
 
@@ -90,7 +93,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--overwrite", action="store_true", help="replace the bundle already at --out (once the new one is complete)")
     add("--resume", action="store_true", help="continue the interrupted run kept in OUT.partial")
     # Every setting defaults to None here, so a flag given on the command line can override a recipe.
-    add("--models", default=None, choices=("both", "convlstm", "lrcn"), help=f"default {d['models']}")
+    add(
+        "--models",
+        default=None,
+        choices=("both", "convlstm", "lrcn", *PRETRAINED_NAMES, "all"),
+        help=f"both: the report's two; pretrained(_attention): the LRCN on a frozen ImageNet encoder, with an "
+        f"LSTM (or attention) head, for datasets with many people a class (docs/pretrained.md); default {d['models']}",
+    )
     add("--epochs", type=int, default=None, help=f"at most this many (default {d['epochs']})")
     add("--batch-size", type=int, default=None, help=f"default {d['batch_size']}")
     add("--patience", type=int, default=None, help=f"early stopping on val_loss (default {d['patience']})")
@@ -263,10 +272,12 @@ def run(args: argparse.Namespace) -> int:
         check_output(args.out, args.overwrite)  # refusals first, before TensorFlow starts (~10 s)
         options, synth = resolve_options(args)
         check_scratch(scratch_path(args.out), args.resume)
-        models = ("convlstm", "lrcn") if options["models"] == "both" else (options["models"],)
-        settings = ClipSettings(
-            frames=options["frames"], height=options["size"], width=options["size"], sampling=options["sampling"]
-        )
+        groups = {"both": ("convlstm", "lrcn"), "all": ALL_MODEL_NAMES}
+        models = groups.get(options["models"], (options["models"],))
+        size = options["size"]
+        if set(models) <= set(PRETRAINED_NAMES) and "size" not in _asked(args) and not args.resume:
+            size = PRETRAINED_SIZE  # the encoder's measured size (docs/pretrained.md), unless one was asked
+        settings = ClipSettings(frames=options["frames"], height=size, width=size, sampling=options["sampling"])
         augment = AugmentConfig.parse(
             options["augment"], crop_min=options["crop_min"], jitter_factor=options["jitter_factor"]
         )
