@@ -1,6 +1,7 @@
 """The pretrained model beside the report's two (docs/pretrained.md): one JSON line per trained bundle.
 
     python -m benchmarks.pretrained_bench sizes                      # encoder ms a frame by frame size
+    python -m benchmarks.pretrained_bench latency BUNDLE... [--rounds 15]  # per-clip latency, interleaved
     python -m benchmarks.pretrained_bench train DATA --split group --models lrcn,convlstm,pretrained,pretrained_attention \
         [--epochs 10] [--seeds 27,28,29] [--tiny-defaults] [--out runs/pretrained.jsonl]
 
@@ -23,25 +24,60 @@ from dataclasses import replace
 from pathlib import Path
 
 
-def encoder_sizes(sizes=(64, 112, 128, 160, 224), frames: int = 20, rounds: int = 5) -> list[dict]:
-    """Milliseconds a frame for the encoder on `frames`-frame batches, at each size."""
+def encoder_sizes(sizes=(64, 112, 128, 160, 224), frames: int = 20, rounds: int = 9) -> list[dict]:
+    """Milliseconds a frame for the encoder on `frames`-frame batches, at each size.
+
+    The sizes take turns within each round, so a busy machine slows them alike; the ratio to 112 px
+    is the number to read.
+    """
     import numpy as np
 
     from har_demo.encoder import pretrained_lite0
 
+    encoders = {size: pretrained_lite0(size) for size in sizes}
+    inputs = {size: np.random.default_rng(0).normal(size=(frames, size, size, 3)).astype("float32") for size in sizes}
+    times = {size: [] for size in sizes}
+    for size in sizes:
+        encoders[size].predict_on_batch(inputs[size])
+    for _ in range(rounds):
+        for size in sizes:
+            started = time.perf_counter()
+            encoders[size].predict_on_batch(inputs[size])
+            times[size].append(time.perf_counter() - started)
+    base = statistics.median(times[112]) if 112 in times else None
     rows = []
     for size in sizes:
-        encoder = pretrained_lite0(size)
-        x = np.random.default_rng(0).normal(size=(frames, size, size, 3)).astype("float32")
-        encoder.predict_on_batch(x)
-        times = []
-        for _ in range(rounds):
-            started = time.perf_counter()
-            encoder.predict_on_batch(x)
-            times.append(time.perf_counter() - started)
-        rows.append({"size": size, "ms_per_frame": round(1000 * statistics.median(times) / frames, 2)})
+        median = statistics.median(times[size])
+        rows.append({"size": size, "ms_per_frame": round(1000 * median / frames, 2)})
+        if base:
+            rows[-1]["vs_112"] = round(median / base, 2)
         print(json.dumps(rows[-1]), flush=True)
     return rows
+
+
+def latencies(bundles: list[Path], clip_path: Path, rounds: int = 15) -> None:
+    """Per-clip latency of each bundle's Predictor on one real clip, taking turns each round."""
+    from har_demo.clip import read_clip
+    from har_demo.inference import Predictor
+
+    predictors = {b: Predictor.from_ref(b) for b in bundles}
+    frames = {b: read_clip(clip_path, p.settings).frames for b, p in predictors.items()}
+    times = {b: [] for b in bundles}
+    for b, p in predictors.items():
+        p.predict_frames(frames[b])
+    for _ in range(rounds):
+        for b, p in predictors.items():
+            started = time.perf_counter()
+            p.predict_frames(frames[b])
+            times[b].append(time.perf_counter() - started)
+    base = statistics.median(times[bundles[0]])
+    for b in bundles:
+        median = statistics.median(times[b])
+        row = {"bundle": b.name, "models": list(predictors[b].models), "latency_ms": round(1000 * median, 1)}
+        print(json.dumps(row | {f"vs_{bundles[0].name}": round(median / base, 2)}), flush=True)
+
+
+DEFAULT_CLIP = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real_clips" / "v_Swing_g01_c05.avi"
 
 
 def latency_s(bundle: Path, clip_path: Path, rounds: int = 5) -> float:
@@ -73,7 +109,7 @@ def train_models(args) -> None:
     probe = sorted(args.data.rglob("*.avi"))[0]
     lrcn_latency = None
     for name in args.models.split(","):
-        size = DEFAULT_SIZE if name in PRETRAINED_NAMES else 64
+        size = (args.size or DEFAULT_SIZE) if name in PRETRAINED_NAMES else 64
         settings = ClipSettings(height=size, width=size)
         seeds = [int(s) for s in args.seeds.split(",")]
         for seed in seeds if name in PRETRAINED_NAMES else seeds[:1]:  # the report's two: one seed (CPU time)
@@ -83,7 +119,7 @@ def train_models(args) -> None:
             if args.tiny_defaults:
                 overrides = tiny_overrides(1, n_classes, settings, config.models)
                 config = replace(config, **{k: v for k, v in overrides.items() if k != "epochs"})
-            out = args.work / f"{args.data.name}-{name}-{seed}"
+            out = args.work / f"{args.data.name}-{name}-{size}-{seed}"
             started = time.perf_counter()
             train_bundle(
                 args.data, out, config, None, settings, args.work / "cache", 1, overwrite=True, log=lambda *a: None
@@ -122,6 +158,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="what", required=True)
     sub.add_parser("sizes")
+    latency = sub.add_parser("latency")
+    latency.add_argument("bundles", type=Path, nargs="+", help="the first is the baseline")
+    latency.add_argument("--clip", type=Path, default=DEFAULT_CLIP)
+    latency.add_argument("--rounds", type=int, default=15)
     train = sub.add_parser("train")
     train.add_argument("data", type=Path)
     train.add_argument("--split", default="group")
@@ -130,11 +170,14 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--val-fraction", type=float, default=0.0)
     train.add_argument("--seeds", default="27,28,29")
     train.add_argument("--tiny-defaults", action="store_true")
+    train.add_argument("--size", type=int, default=None, help="the pretrained kinds' frame size (default 112)")
     train.add_argument("--work", type=Path, default=Path("runs/pretrained-bench"))
     train.add_argument("--out", type=Path, default=Path("runs/pretrained.jsonl"))
     args = parser.parse_args(argv)
     if args.what == "sizes":
         encoder_sizes()
+    elif args.what == "latency":
+        latencies(args.bundles, args.clip, args.rounds)
     else:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         train_models(args)

@@ -125,3 +125,13 @@ def test_train_pretrained_caches_embeddings_and_predict_serves_the_bundle(tmp_pa
     )
     probabilities = answer["clips"][0]["models"]["pretrained"]["probabilities"]
     assert abs(sum(probabilities.values()) - 1.0) < 1e-3 and set(probabilities) == set(manifest["classes"])
+
+    from har_demo.clip import read_clip
+    from har_demo.explain import explain_prediction
+    from har_demo.inference import Predictor
+
+    predictor = Predictor.from_ref(out)  # the app's Explain path: frame importance, no Grad-CAM for it
+    explanation = explain_prediction(
+        predictor, read_clip(real_clips / "v_Swing_g01_c05.avi", predictor.settings).frames
+    )
+    assert list(explanation.importance) == ["pretrained"] and explanation.saliency == {}
