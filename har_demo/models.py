@@ -52,14 +52,14 @@ def build_lrcn(num_classes: int, frames: int = 20, height: int = 64, width: int 
     return keras.Model(inputs, outputs, name="lrcn")
 
 
-def build_pretrained_lstm(num_classes: int, frames: int = 20, height: int = 112, width: int = 112) -> keras.Model:
+def build_pretrained_lstm(num_classes: int, frames: int = 20, height: int = 128, width: int = 128) -> keras.Model:
     """The LRCN on frozen ImageNet EfficientNet-Lite0 frames, then the report's LSTM (pretrained.py)."""
     from har_demo.pretrained import build_pretrained
 
     return build_pretrained(num_classes, frames, height, width, head="lstm", name="pretrained")
 
 
-def build_pretrained_attention(num_classes: int, frames: int = 20, height: int = 112, width: int = 112) -> keras.Model:
+def build_pretrained_attention(num_classes: int, frames: int = 20, height: int = 128, width: int = 128) -> keras.Model:
     """The same encoder, then attention pooling over the frames instead of the LSTM (pretrained.py)."""
     from har_demo.pretrained import build_pretrained
 

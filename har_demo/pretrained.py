@@ -9,7 +9,7 @@ clip (B, T, H, W, 3), as the bundle's ClipSettings make it
 
 The custom layers are registered Keras serializables (no Lambda), so a bundle's .keras file loads in
 safe mode; the encoder's weights are saved in it like any layer's. The frame size is the bundle's:
-the encoder is fully convolutional and pools over space (112 px is the measured default,
+the encoder is fully convolutional and pools over space (128 px is the measured default,
 docs/pretrained.md).
 """
 
@@ -23,7 +23,7 @@ from har_demo.encoder import EMBEDDING_SIZE, build_lite0, load_imagenet_weights
 
 PACKAGE = "har_demo"
 HEADS = {"pretrained": "lstm", "pretrained_attention": "attention"}
-DEFAULT_SIZE = 112  # measured: docs/pretrained.md
+DEFAULT_SIZE = 128  # chosen by measurement: docs/pretrained.md
 ENCODER = "lite0"
 EMBEDDINGS = "frame_embeddings"
 

@@ -114,10 +114,10 @@ def test_train_pretrained_caches_embeddings_and_predict_serves_the_bundle(tmp_pa
     common = ["--epochs", "2", "--split", "group", "--val-fraction", "0", "--tiny", "off", "--cache-dir", str(cache)]
     trained = run_cli("train", str(data), "--models", "pretrained", "--out", str(out), *common)
     assert "Frame embeddings of 16 clips" in trained.stdout
-    stored = list(cache.glob("*/embeddings-lite0-112x112-*.npy"))  # beside the frame cache, at the default size
+    stored = list(cache.glob("*/embeddings-lite0-128x128-*.npy"))  # beside the frame cache, at the default size
     assert len(stored) == 1 and np.load(stored[0]).shape == (16, 20, 1280)
     manifest = json.loads((out / "manifest.json").read_text())
-    assert list(manifest["models"]) == ["pretrained"] and manifest["clip"]["height"] == 112
+    assert list(manifest["models"]) == ["pretrained"] and manifest["clip"]["height"] == 128
     again = run_cli("train", str(data), "--models", "pretrained", "--out", str(out), "--overwrite", *common)
     assert "Frame embeddings reused" in again.stdout  # the second run computes no embeddings
     answer = json.loads(

@@ -52,7 +52,7 @@ from har_demo.training.tf_strategy import STRATEGIES, configure_cpu_devices, mak
 from har_demo.training.tiny import NOTE, TINY_MAX_CLIPS_PER_CLASS, TINY_SPLIT, tiny_overrides
 from har_demo.training.warm_start import WarmStartError, check_source
 
-PRETRAINED_SIZE = 112  # har_demo.pretrained.DEFAULT_SIZE, said here so the verb's options load no Keras
+PRETRAINED_SIZE = 128  # har_demo.pretrained.DEFAULT_SIZE, said here so the verb's options load no Keras
 
 EXIT_INTERRUPTED = 130  # what a shell reports for a Ctrl-C
 
