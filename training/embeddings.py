@@ -68,6 +68,10 @@ def train_head(
     s = cache.settings
     if s.channels != 3:
         raise SettingsError("the pretrained model takes colour frames (channels 3), not grayscale")
+    if s.motion != "none":
+        log(
+            f"{name}: note: the encoder sees frame differences (the bundle's motion {s.motion!r}); it learned on photos"
+        )
     if config.augmentation.any:
         log(f"{name}: augmentation does not apply (the frozen encoder's embeddings are computed once per clip)")
     model = build_pretrained(
