@@ -313,6 +313,8 @@ def load_keras_model(path: Path, label: str):
             f"{label} contains a Lambda layer (arbitrary Python code); it is refused in "
             "safe mode. Rebuild the model without Lambda layers."
         )
+    import har_demo.pretrained  # noqa: F401  (registers the pretrained model's layers for safe-mode loading)
+
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # zip/h5/config errors of every kind: a wrong or damaged file

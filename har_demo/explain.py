@@ -291,12 +291,14 @@ def explain_prediction(predictor, frames: np.ndarray) -> Explanation:
     `predictor` is a har_demo.inference.Predictor; frames are its uint8 clip (T, H, W, 3).
     """
     from har_demo.clip import to_model_input
+    from har_demo.pretrained import is_pretrained
 
     started = time.perf_counter()
     x = to_model_input(np.asarray(frames)[None], predictor.settings)[0]
     saliency, importance = {}, {}
     for name, model in predictor.models.items():
-        saliency[name] = gradcam_for(model, name).explain(x, predictor.classes)
+        if not is_pretrained(model):  # its frozen encoder is one nested layer: frame importance only
+            saliency[name] = gradcam_for(model, name).explain(x, predictor.classes)
         runner = predictor.runners[name]
         importance[name] = frame_importance(runner.predict_on_batch, x, predictor.classes, name)
     return Explanation(saliency, importance, time.perf_counter() - started)

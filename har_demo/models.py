@@ -1,6 +1,7 @@
 """The report's two models, layer for layer (see the report's Figures 1 and 2).
 
 For 4 classes and 20 x 64 x 64 x 3 clips: ConvLSTM has 44,524 parameters, LRCN 73,060.
+The third kind, the LRCN on a pretrained frame encoder, is built in pretrained.py.
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from har_demo.names import DISPLAY_NAMES, MODEL_NAMES  # noqa: F401  (re-exported)
+from har_demo.names import ALL_MODEL_NAMES, DISPLAY_NAMES, MODEL_NAMES  # noqa: F401  (re-exported)
 
 
 def build_convlstm(num_classes: int, frames: int = 20, height: int = 64, width: int = 64) -> keras.Model:
@@ -51,15 +52,34 @@ def build_lrcn(num_classes: int, frames: int = 20, height: int = 64, width: int 
     return keras.Model(inputs, outputs, name="lrcn")
 
 
-BUILDERS = {"convlstm": build_convlstm, "lrcn": build_lrcn}
+def build_pretrained_lstm(num_classes: int, frames: int = 20, height: int = 128, width: int = 128) -> keras.Model:
+    """The LRCN on frozen ImageNet EfficientNet-Lite0 frames, then the report's LSTM (pretrained.py)."""
+    from har_demo.pretrained import build_pretrained
+
+    return build_pretrained(num_classes, frames, height, width, head="lstm", name="pretrained")
+
+
+def build_pretrained_attention(num_classes: int, frames: int = 20, height: int = 128, width: int = 128) -> keras.Model:
+    """The same encoder, then attention pooling over the frames instead of the LSTM (pretrained.py)."""
+    from har_demo.pretrained import build_pretrained
+
+    return build_pretrained(num_classes, frames, height, width, head="attention", name="pretrained_attention")
+
+
+BUILDERS = {
+    "convlstm": build_convlstm,
+    "lrcn": build_lrcn,
+    "pretrained": build_pretrained_lstm,
+    "pretrained_attention": build_pretrained_attention,
+}
 
 
 def build_model(name: str, num_classes: int, frames: int = 20, height: int = 64, width: int = 64) -> keras.Model:
-    """Build `convlstm` or `lrcn` by name."""
+    """Build a model by its key: `convlstm`, `lrcn`, `pretrained` or `pretrained_attention`."""
     try:
         builder = BUILDERS[name]
     except KeyError:
-        raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}") from None
+        raise ValueError(f"unknown model {name!r}; choose from {', '.join(ALL_MODEL_NAMES)}") from None
     return builder(num_classes, frames=frames, height=height, width=width)
 
 

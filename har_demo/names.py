@@ -1,4 +1,4 @@
-"""Names the whole project shares: the report's classes and the two models (no Keras here)."""
+"""Names the whole project shares: the report's classes and the models (no Keras here)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ REPORT_CLASSES: tuple[str, ...] = ("WalkingWithDog", "TaiChi", "Swing", "HorseRa
 
 # The two architectures, by the keys used in bundles, CLIs and file names.
 MODEL_NAMES: tuple[str, ...] = ("convlstm", "lrcn")
-DISPLAY_NAMES: dict[str, str] = {"convlstm": "ConvLSTM", "lrcn": "LRCN"}
+DISPLAY_NAMES: dict[str, str] = {
+    "convlstm": "ConvLSTM",
+    "lrcn": "LRCN",
+    "pretrained": "Pretrained LRCN",
+    "pretrained_attention": "Pretrained + attention",
+}
+
+# The third kind (har_demo/pretrained.py): the LRCN on a frozen ImageNet EfficientNet-Lite0, with the
+# report's LSTM or attention over frames as its head. Not in MODEL_NAMES: "both" stays the report's two.
+PRETRAINED_NAMES: tuple[str, ...] = ("pretrained", "pretrained_attention")
+ALL_MODEL_NAMES: tuple[str, ...] = MODEL_NAMES + PRETRAINED_NAMES
 
 
 def display_name(model: str) -> str:

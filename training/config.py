@@ -79,12 +79,15 @@ def check_clip_shape(models, settings=None) -> None:
     LRCN pools each frame by 4, 4, 2 and 2, so it needs frames of at least 64x64.
     """
     from har_demo.clip import ClipSettings
+    from har_demo.encoder import EncoderUnavailable
     from har_demo.models import build_model
 
     s = settings or ClipSettings()
     for name in models:
         try:
             build_model(name, 2, s.frames, s.height, s.width)
+        except EncoderUnavailable as exc:  # the pretrained model's weights package is not installed
+            raise SettingsError(str(exc)) from None
         except ValueError as exc:
             lines = [l.strip() for l in str(exc).splitlines() if l.strip()]
             reason = next((l for l in lines if "size would be" in l or "negative" in l), lines[0] if lines else "")

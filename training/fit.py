@@ -44,7 +44,12 @@ def train_one(
 
     from har_demo.fastpath import plain_copy, training_model
     from har_demo.models import build_model
+    from har_demo.names import PRETRAINED_NAMES
 
+    if name in PRETRAINED_NAMES:  # a frozen encoder: only the head trains, on cached embeddings
+        from har_demo.training.embeddings import train_head
+
+        return train_head(name, cache, splits, config, log=log, callbacks=callbacks)
     key = key or name
     if state is None:
         folder = Path(checkpoint_dir or tempfile.mkdtemp(prefix="har-train-"))

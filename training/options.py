@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from har_demo.clip import ClipSettings
+from har_demo.names import ALL_MODEL_NAMES, MODEL_NAMES, PRETRAINED_NAMES
 from har_demo.training.augment import AugmentConfig
 from har_demo.training.tiny import TINY_SPLIT
 
-MODEL_CHOICES = ("both", "convlstm", "lrcn")
+MODEL_CHOICES = ("both", *MODEL_NAMES, *PRETRAINED_NAMES, "all")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 LR_SCHEDULES = ("constant", "cosine")
 STRATEGIES = ("none", "one-device", "mirrored", "multiworker")
@@ -40,7 +41,14 @@ class Option:
 _clip, _augment = ClipSettings(), AugmentConfig()
 
 OPTIONS: tuple[Option, ...] = (
-    Option("models", str, "both", "which models to train", MODEL_CHOICES),
+    Option(
+        "models",
+        str,
+        "both",
+        "both: the report's two; pretrained(_attention): the LRCN on a frozen ImageNet encoder with an LSTM "
+        "(or attention) head, for datasets with many people a class (docs/pretrained.md); all: every kind",
+        MODEL_CHOICES,
+    ),
     Option("epochs", int, 30, "at most this many epochs"),
     Option("batch_size", int, 4, "clips per training step"),
     Option("patience", int, 5, "early stopping: epochs without a better val_loss"),
@@ -89,8 +97,8 @@ DEFAULTS: dict[str, Any] = {option.name: option.default for option in OPTIONS}
 
 
 def model_names(models: str) -> tuple[str, ...]:
-    """The `models` option as model keys: "both" is the report's two."""
-    return ("convlstm", "lrcn") if models == "both" else (models,)
+    """The `models` option as model keys: "both" is the report's two, "all" every kind."""
+    return {"both": MODEL_NAMES, "all": ALL_MODEL_NAMES}.get(models, (models,))
 
 
 def add_option_arguments(parser) -> None:

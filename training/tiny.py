@@ -125,6 +125,7 @@ def tiny_overrides(clips: int, classes: int, settings=None, models: tuple[str, .
     The models start from the shipped bundle's weights when it has `models` for clips of this
     `settings`'s shape (the shipped 20x64x64; another shape starts from random weights).
     """
+    from har_demo.names import PRETRAINED_NAMES
     from har_demo.training.warm_start import SHIPPED_REF, source_fits
 
     if not is_tiny(clips, classes):
@@ -137,6 +138,8 @@ def tiny_overrides(clips: int, classes: int, settings=None, models: tuple[str, .
         "augment": TINY_AUGMENT.to_dict(),
         "motion": TINY_MOTION,
     }
+    if models and set(models) <= set(PRETRAINED_NAMES):
+        del overrides["motion"]  # an ImageNet encoder reads frames, not frame differences
     if settings is not None and models and source_fits(SHIPPED_REF, models, settings):
         overrides["init_from"] = SHIPPED_REF
     return overrides

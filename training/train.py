@@ -28,6 +28,7 @@ from pathlib import Path
 
 from har_demo.backend import BackendError, tensorflow_only
 from har_demo.clip import ClipSettings
+from har_demo.names import PRETRAINED_NAMES
 from har_demo.training import distribution, sharding
 from har_demo.training.augment import AugmentConfig
 from har_demo.training.checkpoint import Interrupted, check_scratch
@@ -46,6 +47,8 @@ from har_demo.training.run import train_bundle
 from har_demo.training.tf_strategy import configure_cpu_devices, make_strategy
 from har_demo.training.tiny import NOTE, TINY_MAX_CLIPS_PER_CLASS, tiny_overrides
 from har_demo.training.warm_start import WarmStartError, check_source
+
+PRETRAINED_SIZE = 128  # har_demo.pretrained.DEFAULT_SIZE, said here so the verb's options load no Keras
 
 EXIT_INTERRUPTED = 130  # what a shell reports for a Ctrl-C
 
@@ -168,9 +171,10 @@ def run(args: argparse.Namespace) -> int:
         options, synth = resolve_options(args)
         check_scratch(scratch_path(args.out), args.resume)
         models = model_names(options["models"])
-        settings = ClipSettings(
-            frames=options["frames"], height=options["size"], width=options["size"], sampling=options["sampling"]
-        )
+        size = options["size"]
+        if set(models) <= set(PRETRAINED_NAMES) and "size" not in _asked(args) and not args.resume:
+            size = PRETRAINED_SIZE  # the encoder's measured size (docs/pretrained.md), unless one was asked
+        settings = ClipSettings(frames=options["frames"], height=size, width=size, sampling=options["sampling"])
         augment = AugmentConfig.parse(
             options["augment"], crop_min=options["crop_min"], jitter_factor=options["jitter_factor"]
         )

@@ -1,0 +1,118 @@
+"""Training the pretrained model fast: its encoder is frozen, so each clip's frame embeddings are
+computed once, cached beside the frame cache, and every epoch fits only the head on them.
+
+The cache is one float32 .npy per encoder input (frame size, scale, colour order, motion) in the
+frame cache's folder: (clips, frames, 1280), written whole then renamed into place, so a run cut
+short leaves no half file behind. Augmentation does not apply (the embeddings are fixed); a run
+that asks for it says so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from har_demo.training.config import SettingsError, TrainConfig
+from har_demo.training.dataset import FrameCache
+
+BATCH_CLIPS = 4  # clips per encoder call: 80 frames at 20 a clip
+
+
+def embeddings_path(cache: FrameCache) -> Path:
+    s = cache.settings
+    return Path(cache.folder) / f"embeddings-lite0-{s.height}x{s.width}-{s.color_order}-{s.scale}-{s.motion}.npy"
+
+
+def clip_embeddings(cache: FrameCache, model, log: Callable[..., None] = print) -> np.ndarray:
+    """(clips, frames, 1280) for every clip of `cache`, from the cache file or computed (and written)."""
+    from har_demo.clip import to_model_input
+    from har_demo.pretrained import embedding_model
+
+    path = embeddings_path(cache)
+    n, frames = len(cache.labels), cache.settings.frames
+    if path.is_file():
+        stored = np.load(path, mmap_mode="r")
+        if stored.shape[:2] == (n, frames):
+            log(f"Frame embeddings reused from {path.name}")
+            return stored
+    encoder = embedding_model(model)
+    started = time.perf_counter()
+    out = np.empty((n, frames, encoder.output_shape[-1]), dtype=np.float32)
+    for start in range(0, n, BATCH_CLIPS):
+        rows = np.arange(start, min(start + BATCH_CLIPS, n))
+        out[rows] = encoder.predict_on_batch(to_model_input(cache.frames[rows], cache.settings))
+    partial = path.with_name(path.name + ".partial.npy")
+    np.save(partial, out)
+    partial.replace(path)
+    log(f"Frame embeddings of {n} clips in {time.perf_counter() - started:.1f} s -> {path.name}")
+    return out
+
+
+def train_head(
+    name: str,
+    cache: FrameCache,
+    splits,
+    config: TrainConfig,
+    *,
+    log: Callable[..., None] = print,
+    callbacks: list | tuple = (),
+):
+    """Fit the pretrained model `name`'s head on cached embeddings; return (whole model, info) as train_one does."""
+    import keras
+
+    from har_demo.pretrained import HEADS, build_pretrained, head_model
+
+    s = cache.settings
+    if s.channels != 3:
+        raise SettingsError("the pretrained model takes colour frames (channels 3), not grayscale")
+    if s.motion != "none":
+        log(
+            f"{name}: note: the encoder sees frame differences (the bundle's motion {s.motion!r}); it learned on photos"
+        )
+    if config.augmentation.any:
+        log(f"{name}: augmentation does not apply (the frozen encoder's embeddings are computed once per clip)")
+    model = build_pretrained(
+        len(cache.classes), s.frames, s.height, s.width, HEADS[name],
+        scale=s.scale, color_order=s.color_order, name=name,
+    )  # fmt: skip
+    embedding_started = time.perf_counter()
+    embeddings = clip_embeddings(cache, model, log)
+    embedding_seconds = time.perf_counter() - embedding_started
+    head = head_model(model)
+    steps = config.epochs * -(-len(splits.train) // config.batch_size)
+    head.compile(optimizer=config.make_optimizer(steps=steps), loss=config.loss, metrics=["accuracy"])
+    labels = np.eye(len(cache.classes), dtype=np.float32)[cache.labels]
+    has_val = len(splits.val) > 0
+    stops = []
+    if has_val and config.patience:
+        stops = [keras.callbacks.EarlyStopping(patience=config.patience, restore_best_weights=True)]
+    log(
+        f"\nTraining {name} (head only, on cached embeddings): {len(splits.train)} train / {len(splits.val)} validation clips"
+    )
+    started = time.perf_counter()
+    history = head.fit(
+        np.asarray(embeddings[splits.train]),
+        labels[splits.train],
+        validation_data=(np.asarray(embeddings[splits.val]), labels[splits.val]) if has_val else None,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        shuffle=True,
+        callbacks=[*stops, *callbacks],
+        verbose=2 if log is print else 0,
+    )
+    train_seconds = time.perf_counter() - started
+    curves = {k: [float(v) for v in values] for k, values in history.history.items()}
+    epochs_trained = len(curves.get("loss", []))
+    best = stops[0].best_epoch + 1 if stops and stops[0].best_epoch is not None and has_val else epochs_trained
+    return model, {
+        "history": curves,
+        "epochs_trained": epochs_trained,
+        "best_epoch": int(best),
+        "train_seconds": round(train_seconds, 3),
+        "embedding_seconds": round(embedding_seconds, 3),
+        "params": int(model.count_params()),
+        "trainable_params": int(sum(int(np.prod(w.shape)) for w in model.trainable_weights)),
+    }
