@@ -298,9 +298,12 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
                         class_set.add_clip(label_value, trimmed, group_value)
                     finally:
                         shutil.rmtree(trimmed.parent, ignore_errors=True)
-                else:
-                    class_set.add_clip(label_value, path, group_value)
-                added += 1
+                    added += 1
+                else:  # a long video becomes several clips; a UCF name keeps its group
+                    result = class_set.add_video(label_value, path, group_value)
+                    added += len(result.clips)
+                    if result.note:
+                        messages.append(result.note)
             except (StudioError, ValueError) as exc:
                 messages.append(f"⚠ {Path(path).name}: {exc}")
         head = f"Added {added} clip{'s' if added != 1 else ''} to **{label_value}**." if added else ""
@@ -346,10 +349,10 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         if not file:
             return *refreshed(sid), None
         try:
-            import_zip(state.sessions.class_set(sid), getattr(file, "name", file))
+            report = import_zip(state.sessions.class_set(sid), getattr(file, "name", file))
         except StudioError as exc:
             return *refreshed(sid, f"⚠ {exc} Your clips are unchanged."), None
-        return *refreshed(sid, "Imported the clip set from the zip."), None
+        return *refreshed(sid, report.sentence()), None
 
     def on_train(sid, key, chosen_models, epoch_count, from_shipped=True):
         """Queue a training of this session's clips; yields progress, curves, then the evaluation."""

@@ -150,6 +150,7 @@ def tiny_splits(groups: list[str], labels: list[str], paths: list[str], test_fra
     `ceil(test_fraction * clips)` clips by name, so every class is in the test set.
     """
     from har_demo.training.dataset import Splits
+    from har_demo.training.windows import source_path
 
     rng = np.random.RandomState(seed)
     held = np.zeros(len(labels), dtype=bool)
@@ -161,9 +162,11 @@ def tiny_splits(groups: list[str], labels: list[str], paths: list[str], test_fra
             held_groups = set(rng.permutation(class_groups)[:n_held].tolist())
             for i in members:
                 held[i] = groups[i] in held_groups
-        elif len(members) >= 2:
-            members.sort(key=lambda i: paths[i])
-            for i in members[-max(1, math.ceil(test_fraction * len(members))) :]:
-                held[i] = True
+        else:  # by source clip: the windows of one long clip stay on one side
+            sources = sorted({source_path(paths[i]) for i in members})
+            if len(sources) >= 2:
+                held_sources = set(sources[-max(1, math.ceil(test_fraction * len(sources))) :])
+                for i in members:
+                    held[i] = source_path(paths[i]) in held_sources
     train, test = np.flatnonzero(~held), np.flatnonzero(held)
     return Splits(train, np.zeros(0, dtype=np.int64), test, TINY_SPLIT, test_fraction, 0.0, seed)
