@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from har_demo.names import MODEL_NAMES, display_name
 from har_demo.studio.classset import ClassSet
 from har_demo.studio.errors import LimitReached, TrainingRefused
@@ -223,7 +225,7 @@ class StudioTrainer:
         if overrides.get("split") == "tiny":
             config.extra = {"tiny_defaults": {k: v for k, v in overrides.items()}}
         budget = self.seconds_left(job.session_id)
-        callback = _progress_callback(job, config, budget)
+        callback = _progress_callback(job, config, budget, cache, held_out_clips(cache, config))
         out = class_set.folder / "bundles" / f"run-{next(self._counter):03d}-{int(time.time())}"
         job.emit(
             Progress(
@@ -278,13 +280,30 @@ def quickest_first(models) -> tuple[str, ...]:
     return tuple(sorted(models, key=lambda m: RELATIVE_COST.get(m, 1.0)))
 
 
+def held_out_clips(cache, config):
+    """The rows train_bundle will test on (its tiny split), for the held-out curve; None for other splits."""
+    from har_demo.training.tiny import TINY_SPLIT, tiny_splits
+
+    if config.split != TINY_SPLIT:
+        return None
+    labels = [cache.classes[i] for i in cache.labels]
+    return np.sort(tiny_splits(cache.groups, labels, cache.paths, config.test_fraction, config.seed).test)
+
+
 def _quiet(*_args, **_kwargs) -> None:
     """train_bundle's log for the page: its lines are dropped (the events carry what matters)."""
 
 
-def _progress_callback(job: TrainingJob, config, budget_seconds: float):
-    """A Keras callback: an event per epoch, and Stop / the time budget checked after every batch."""
+def _progress_callback(job: TrainingJob, config, budget_seconds: float, cache=None, held_out=None):
+    """A Keras callback: an event per epoch, and Stop / the time budget checked after every batch.
+
+    With `held_out` rows of `cache`, each epoch also measures accuracy on those test clips (people
+    the model does not train on): the curve beside the training accuracy that shows the gap open.
+    It only looks; nothing is chosen by it.
+    """
     import keras
+
+    from har_demo.clip import to_model_input
 
     models = list(config.models)
 
@@ -298,6 +317,16 @@ def _progress_callback(job: TrainingJob, config, budget_seconds: float):
         def on_train_begin(self, logs=None) -> None:
             self.model_started = time.perf_counter()
             job.history[self.model.name] = {"loss": [], "accuracy": []}
+            if held_out is not None and len(held_out):
+                job.history[self.model.name]["held_out_accuracy"] = []
+
+        def held_out_accuracy(self) -> float:
+            # the frames are made now: train_bundle sets the cache's motion setting before training
+            x = to_model_input(cache.frames[held_out], cache.settings)
+            probs = np.concatenate(
+                [np.asarray(self.model.predict_on_batch(x[i : i + 16])) for i in range(0, len(x), 16)]
+            )
+            return float((probs.argmax(axis=1) == cache.labels[held_out]).mean())
 
         def on_train_batch_end(self, batch, logs=None) -> None:
             if time.perf_counter() - self.started > budget_seconds:
@@ -312,6 +341,8 @@ def _progress_callback(job: TrainingJob, config, budget_seconds: float):
             curves = job.history[name]
             for key in ("loss", "accuracy"):
                 curves[key].append(round(float(logs.get(key, float("nan"))), 4))
+            if "held_out_accuracy" in curves:
+                curves["held_out_accuracy"].append(round(self.held_out_accuracy(), 4))
             done = epoch + 1
             per_epoch = (time.perf_counter() - self.model_started) / done
             later = models[models.index(name) + 1 :] if name in models else []
@@ -322,7 +353,8 @@ def _progress_callback(job: TrainingJob, config, budget_seconds: float):
                 Progress(
                     "epoch",
                     f"{name}: epoch {done}/{config.epochs}, loss {curves['loss'][-1]:.3f}, "
-                    f"accuracy {curves['accuracy'][-1]:.0%}",
+                    f"accuracy {curves['accuracy'][-1]:.0%}"
+                    + (f", held-out {curves['held_out_accuracy'][-1]:.0%}" if curves.get("held_out_accuracy") else ""),
                     model=name,
                     epoch=done,
                     epochs=config.epochs,
