@@ -50,7 +50,9 @@ def test_next_person_is_a_group_no_class_uses_and_the_banner_names_class_and_per
     s = filled(tmp_path / "c", clip, {"Jumping": [1, 1, 2], "Waving": [1]})
     assert s.next_group() == 3
     text = lesson.banner_markdown(s, "Jumping", 2)
-    assert "Recording: **Jumping** · person (group) 2" in text and "3 clips of 2 people; 1 of them by this person" in text
+    assert (
+        "Recording: **Jumping** · person (group) 2" in text and "3 clips of 2 people; 1 of them by this person" in text
+    )
     assert lesson.banner_markdown(s, None, 1).startswith("### Add a class")
 
 
