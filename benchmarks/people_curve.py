@@ -8,7 +8,7 @@ room) of 8 groups a class; groups 7-8 are the test people, never trained on. Eac
 `--clips` clips a class spread over the first k groups (k people), so only the number of people
 changes, not the amount of data. The models start from random weights: the shipped bundle was
 trained on these very classes, so a warm start would already know them. Frame differences and
-crop+flip augmentation as the tiny-set defaults. One JSON line per (k, seed, model); the table in
+crop+flip augmentation as the tiny-set defaults (`--motion none`: RGB frames, where the room shows). One JSON line per (k, seed, model); the table in
 docs/generalisation.md is their mean over seeds.
 """
 
@@ -37,6 +37,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--test-clips", type=int, default=4, help="test clips of each test group")
     parser.add_argument("--models", default="lrcn")
     parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument(
+        "--motion", default="difference", choices=("difference", "none"), help="none: RGB frames (the room shows)"
+    )
     parser.add_argument("--data", type=Path, default=Path("runs/people_synth"))
     parser.add_argument("--cache-dir", type=Path, default=Path("runs/cache"))
     parser.add_argument("--out", type=Path, default=Path("runs/people_curve.jsonl"))
@@ -45,14 +48,14 @@ def main(argv: list[str] | None = None) -> int:
     from har_demo.training.dataset import Splits, build_cache
     from har_demo.training.evaluate import evaluate_model
     from har_demo.training.synth import write_synthetic_dataset
-    from har_demo.training.tiny import TINY_AUGMENT, TINY_MOTION
+    from har_demo.training.tiny import TINY_AUGMENT
     from har_demo.training.train import TrainConfig, seed_everything, train_one
 
     per_group = max(args.clips, args.test_clips)
     if not (args.data / "SYNTHETIC.json").is_file():
         write_synthetic_dataset(args.data, per_group * GROUPS, groups_per_class=GROUPS, progress=False, workers=2)
     cache = build_cache(args.data, None, None, args.cache_dir, 2, progress=False)
-    cache.settings = cache.settings.with_(motion=TINY_MOTION)
+    cache.settings = cache.settings.with_(motion=args.motion)
     group_of = np.array([int(g.rsplit("/g", 1)[1]) for g in cache.groups])
     clip_of = np.array([int(Path(p).stem.rsplit("_c", 1)[1]) for p in cache.paths])
     test = np.flatnonzero(np.isin(group_of, TEST_GROUPS) & (clip_of <= args.test_clips))
@@ -66,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         for seed in args.seeds:
             for name in args.models.split(","):
                 config = TrainConfig(
-                    models=(name,), epochs=args.epochs, seed=seed, augment=TINY_AUGMENT.to_dict(), motion=TINY_MOTION
+                    models=(name,), epochs=args.epochs, seed=seed, augment=TINY_AUGMENT.to_dict(), motion=args.motion
                 )
                 seed_everything(seed)
                 started = time.perf_counter()
@@ -76,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                     "people": people,
                     "seed": seed,
                     "model": name,
+                    "motion": args.motion,
                     "accuracy": accuracy,
                     "train_clips": int(len(train)),
                     "test_clips": int(len(test)),
