@@ -110,9 +110,9 @@ def test_har_demo_train_caches_a_long_clip_as_windows_of_its_group(tmp_path, vid
         root, None, None, tmp_path / "cache", 1, progress=False, log=lambda *_: None, window_seconds=2.0
     )
     assert cache.paths[:3] == [
-        "Swing/v_Swing_g01_c01.avi#w1",
-        "Swing/v_Swing_g01_c01.avi#w2",
-        "Swing/v_Swing_g01_c01.avi#w3",
+        "Swing/v_Swing_g01_c01#w1.avi",
+        "Swing/v_Swing_g01_c01#w2.avi",
+        "Swing/v_Swing_g01_c01#w3.avi",
     ]
     assert cache.groups[:3] == ["Swing/g01"] * 3 and cache.frames.shape[0] == 6
     assert not np.array_equal(cache.frames[0], cache.frames[1])  # different moments of the clip
@@ -121,12 +121,12 @@ def test_har_demo_train_caches_a_long_clip_as_windows_of_its_group(tmp_path, vid
 
 
 def test_the_tiny_split_keeps_the_windows_of_one_clip_on_one_side():
-    paths = ["A/a1.avi#w1", "A/a1.avi#w2", "A/a2.avi", "A/a3.avi#w1", "A/a3.avi#w2", "B/b1.avi", "B/b2.avi"]
+    paths = ["A/a1#w1.avi", "A/a1#w2.avi", "A/a2.avi", "A/a3#w1.avi", "A/a3#w2.avi", "B/b1.avi", "B/b2.avi"]
     labels = ["A"] * 5 + ["B"] * 2
     groups = ["A/g01"] * 5 + ["B/g01", "B/g02"]
     splits = tiny_splits(groups, labels, paths, 0.25, 27)
     held = {paths[i] for i in splits.test}
-    assert {"A/a3.avi#w1", "A/a3.avi#w2"} <= held and not {"A/a1.avi#w1", "A/a1.avi#w2"} & held
+    assert {"A/a3#w1.avi", "A/a3#w2.avi"} <= held and not {"A/a1#w1.avi", "A/a1#w2.avi"} & held
     assert {source_path(p) for p in held} & {source_path(paths[i]) for i in splits.train} == set()
 
 

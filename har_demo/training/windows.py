@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import replace
 
 import numpy as np
@@ -19,7 +20,8 @@ from har_demo.clip import DEFAULT_LIMITS, ClipSettings, DecodeLimits, FrameStrea
 WINDOW_SECONDS = 10.0  # the studio's clip limit; `har-demo train` cuts at the same length
 TOLERANCE_SECONDS = 0.5  # a clip this much over the length is still one clip (recordings overrun)
 MAX_WINDOWS = 6  # a longer clip gives this many windows spread over it (bounds the work per file)
-WINDOW_MARK = "#w"  # a window's path: "<Class>/<clip file>#w2" (the second window of that clip)
+WINDOW_MARK = "#w"  # a window's path: "<Class>/<clip stem>#w2<ext>" (the second window of that clip)
+_WINDOW = re.compile(r"#w\d+(?=\.[^./]*$|$)")
 
 
 def window_count(seconds: float, window_seconds: float = WINDOW_SECONDS, max_windows: int = MAX_WINDOWS) -> int:
@@ -41,13 +43,14 @@ def window_ranges(frame_count: int, fps: float, window_seconds: float = WINDOW_S
 
 
 def window_path(path: str, number: int) -> str:
-    """The name of window `number` (1-based) of a clip, as reports list it."""
-    return f"{path}{WINDOW_MARK}{number}"
+    """The name of window `number` (1-based) of a clip, as reports list it (its own stem, for its images)."""
+    stem, dot, ext = path.rpartition(".")
+    return f"{stem}{WINDOW_MARK}{number}.{ext}" if dot and "/" not in ext else f"{path}{WINDOW_MARK}{number}"
 
 
 def source_path(path: str) -> str:
     """The clip a window (or clip) path comes from."""
-    return path.split(WINDOW_MARK, 1)[0]
+    return _WINDOW.sub("", path)
 
 
 def read_windows(
