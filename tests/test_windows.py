@@ -68,6 +68,7 @@ def test_an_upload_with_a_ucf_name_keeps_its_group_and_number(tmp_path, videos):
     s.add_class("Swing")
     added = s.add_video("Swing", videos["ucf"], group=1)
     assert [(c.name, c.group) for c in added.clips] == [("v_Swing_g02_c01.avi", 2)]
+    assert added.note == "v_Swing_g02_c01.avi keeps group 2 from its name."
     plain = s.add_video("Swing", videos["short"], group=5)
     assert plain.clips[0].group == 5 and plain.note == ""
     assert s.next_group() == 6

@@ -27,7 +27,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from har_demo.studio.classset import CLASS_NAME, SET_FOLDER, ClassSet
+from har_demo.studio.classset import CLASS_NAME, SET_FOLDER, ClassSet, ucf_group
 from har_demo.studio.errors import ArchiveRefused, StudioError
 from har_demo.training.dataset import CLIP_NAME, VIDEO_EXTENSIONS
 
@@ -154,7 +154,8 @@ def import_zip(class_set: ClassSet, zip_path: Path) -> ImportReport:
                 source.parent.mkdir(parents=True, exist_ok=True)
                 _extract_capped(archive, info, source, class_set.limits.max_upload_bytes)
                 try:
-                    added = staged.add_video(label, source, min(unnamed, 99), name=name)
+                    group = ucf_group(name) or min(unnamed, 99)
+                    added = staged.add_video(label, source, group, name=name)
                     report.clips += len(added.clips)
                     if added.note:
                         report.notes.append(f"{label}/{added.note}")

@@ -190,14 +190,16 @@ class ClassSet:
 
         source = Path(source)
         name = Path(name or source.name).name
-        group = ucf_group(name) or group
+        named = ucf_group(name)
+        kept = f"{name} keeps group {named} from its name." if named and named != check_group(group) else ""
+        group = named or group
         wanted = int(m["clip"]) if (m := CLIP_NAME.match(Path(name).stem)) else None
         limit = self.limits.max_clip_seconds
         self._check_source(label, source, name)
         clip = self._decode(source, name, max_seconds=limit * MAX_WINDOWS)
         count = window_count(clip.duration, limit, MAX_WINDOWS)
         if count == 1:
-            return Added([self.add_clip(label, source, group, _clip=clip, _wanted=wanted)])
+            return Added([self.add_clip(label, source, group, _clip=clip, _wanted=wanted)], kept)
         with self._lock:
             room = self.limits.max_clips_per_class - self.counts().get(label, 0)
             if count > room:
@@ -214,7 +216,8 @@ class ClassSet:
         return Added(
             added,
             f"{name} is {clip.duration:.1f} s long, longer than a clip ({limit:g} s): it became {count} clips of "
-            f"{seconds:.1f} s in group {group}, so each is a training example and they stay together in the split.",
+            f"{seconds:.1f} s in group {group}, so each is a training example and they stay together in the split."
+            + (f" {kept}" if kept else ""),
         )
 
     def _check_source(self, label: str, source: Path, name: str) -> None:
