@@ -54,7 +54,7 @@ INTRO = (
     "2. Press **Record a clip**: a 3-2-1 countdown, then the webcam records the chosen length "
     "({shortest:g}-{longest:g} s) and the clip is added to the chosen class; or upload videos. About ten "
     "clips a class. Use one **group** number per person or recording "
-    "session: the evaluation tests on groups the models did not train on. "
+    "session (**Next person** gives the next one): the evaluation tests on groups the models did not train on. "
     "3. Train, watch both models learn (they start from the shipped models, which already follow "
     "moving figures, so ten clips a class are enough), then try them in every tab: this browser "
     "session serves the new models, other visitors keep the shipped ones."
