@@ -133,7 +133,42 @@ def test_the_tiny_split_keeps_the_windows_of_one_clip_on_one_side():
 
 @pytest.mark.skipif(not REAL_TINY.is_dir(), reason="../shared/data/real_tiny is not here")
 def test_real_tiny_uses_all_42_clips_and_its_long_ones_as_windows(tmp_path):
-    cache = build_cache(REAL_TINY, None, None, tmp_path / "cache", 2, progress=False, log=lambda *_: None)
+    cache = build_cache(
+        REAL_TINY, None, None, tmp_path / "cache", 2, progress=False, log=lambda *_: None, window_seconds=10.0
+    )
     sources = {source_path(p) for p in cache.paths}
     assert len(sources) == 42 and len(cache.paths) > 42
     assert sum("#w" in p for p in cache.paths) >= 2 * 7  # the seven JumpRope clips over 10 s among them
+
+
+def test_only_tiny_runs_cut_long_clips():
+    from har_demo.training.tiny import TINY_WINDOW_SECONDS, window_seconds
+    from har_demo.training.train import TrainConfig
+
+    assert window_seconds(TrainConfig(split="tiny")) == TINY_WINDOW_SECONDS == 10.0
+    assert window_seconds(TrainConfig(split="random")) == 0.0  # the report's splits count whole clips
+
+
+@pytest.mark.slow
+def test_har_demo_train_on_a_tiny_set_trains_on_the_windows_of_a_long_clip(tmp_path):
+    import json
+
+    from har_demo.cli import main
+
+    root = tmp_path / "data"
+    rng = np.random.default_rng(8)
+    for label in ("Swing", "TaiChi"):
+        for group in (1, 2):
+            for clip in (1, 2):
+                seconds = 12.0 if (label, group, clip) == ("Swing", 1, 1) else 1.0
+                path = root / label / f"v_{label}_g{group:02d}_c{clip:02d}.avi"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_video(path, render_clip(label, rng, width=96, height=72, seconds=seconds))
+    out = tmp_path / "bundle"
+    args = [
+        "train", str(root), "--classes", "all", "--models", "lrcn", "--epochs", "1",
+        "--cache-dir", str(tmp_path / "cache"), "--out", str(out), "--init-from", "none",
+    ]  # fmt: skip
+    assert main(args) == 0
+    split = json.loads((out / "report.json").read_text())["split"]
+    assert split["kind"] == "tiny" and split["train_clips"] + split["test_clips"] == 8 + 1  # 12 s: two windows

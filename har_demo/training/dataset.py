@@ -9,8 +9,8 @@ The cache stores uint8 frames (the tutorial kept float64: 8x the bytes) in a .np
 training memory-maps, is built by a thread pool in one sequential decode per clip (OpenCV
 decodes and resizes with the GIL released, so threads run in parallel without the start-up and
 pickling cost of processes), and is reused while the source files and clip settings are unchanged.
-A clip longer than the window length becomes several rows, one per window (training/windows.py),
-with the clip's group.
+With a window length (tiny sets: training/tiny.py), a clip longer than it becomes several rows,
+one per window (training/windows.py), with the clip's group.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import numpy as np
 
 from har_demo.clip import ClipSettings, VideoError, read_clip
 from har_demo.names import REPORT_CLASSES
-from har_demo.training.windows import WINDOW_SECONDS, read_windows, window_count, window_path
+from har_demo.training.windows import read_windows, window_count, window_path
 
 VIDEO_EXTENSIONS = {".avi", ".mp4", ".mov", ".mkv", ".webm", ".gif", ".mpg", ".mpeg", ".m4v"}
 CLIP_NAME = re.compile(r"^v_(?P<label>.+)_g(?P<group>\d+)_c(?P<clip>\d+)$")
@@ -275,11 +275,12 @@ def build_cache(
     workers: int | None = None,
     progress: bool = True,
     log=print,
-    window_seconds: float = WINDOW_SECONDS,
+    window_seconds: float = 0.0,
 ) -> FrameCache:
     """Decode every clip once into `cache_dir`, or reuse an up-to-date cache.
 
-    A clip longer than `window_seconds` is cut into windows (0: never), each a row of its own.
+    A clip longer than `window_seconds` is cut into windows, each a row of its own (0, the default:
+    never; every clip is one row, as the report's splits expect).
     """
     root = Path(root).resolve()
     settings = settings or ClipSettings()

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from har_demo.training.augment import AugmentConfig
+from har_demo.training.windows import WINDOW_SECONDS
 
 TINY_SPLIT = "tiny"
 TINY_MAX_CLIPS_PER_CLASS = 40  # at most this many clips per class on average: a tiny set
@@ -22,16 +23,23 @@ TINY_EPOCHS = 10
 TINY_LEARNING_RATE = 1e-3
 TINY_AUGMENT = AugmentConfig(crop=True, flip=True)
 TINY_MOTION = "difference"
+TINY_WINDOW_SECONDS = WINDOW_SECONDS  # a longer clip is several training examples (training/windows.py)
 NOTE = (
     "tiny-set defaults (har_demo/training/tiny.py): fixed epochs without a validation split, "
-    "augmentation on, frame differences as input, groups held out per class and the last clips "
-    "of single-group classes"
+    "augmentation on, frame differences as input, long clips cut into windows, groups held out per class "
+    "and the last clips of single-group classes"
 )
 
 
 def is_tiny(clips: int, classes: int) -> bool:
     """A dataset this small trains with the tiny defaults."""
     return clips > 0 and clips <= TINY_MAX_CLIPS_PER_CLASS * max(1, classes)
+
+
+def window_seconds(config) -> float:
+    """How long a training example may be for this run: tiny sets cut long clips into windows, others do not
+    (the report's random split counts clips, and its reproduction must see the same ones)."""
+    return TINY_WINDOW_SECONDS if config.split == TINY_SPLIT else 0.0
 
 
 def tiny_overrides(clips: int, classes: int, settings=None, models: tuple[str, ...] = ()) -> dict:

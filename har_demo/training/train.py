@@ -62,6 +62,7 @@ from har_demo.training.output import (
 )
 from har_demo.training.recipe import RecipeError, load_recipe, resolve, synth_arguments, synthetic_mismatch
 from har_demo.training.tiny import NOTE, TINY_MAX_CLIPS_PER_CLASS, TINY_SPLIT, tiny_overrides, tiny_splits
+from har_demo.training.tiny import window_seconds as tiny_window_seconds
 from har_demo.training.warm_start import WarmStartError, check_source, warm_start
 
 STRATEGIES = ("none", "one-device", "mirrored", "multiworker")
@@ -592,7 +593,12 @@ def train_bundle(
     try:
         seed_everything(config.seed)
         state.where = "decoding clips"
-        cache = cache if cache is not None else build_cache(data, classes, settings, cache_dir, workers)
+        windows = tiny_window_seconds(config)
+        cache = (
+            cache
+            if cache is not None
+            else build_cache(data, classes, settings, cache_dir, workers, window_seconds=windows)
+        )
         if config.motion != cache.settings.motion:  # made from the same frames: only the model input changes
             cache.settings = cache.settings.with_(motion=config.motion)
         labels = [cache.classes[i] for i in cache.labels]
@@ -610,7 +616,7 @@ def train_bundle(
                 frames=dense_frames(cache.settings.frames, augment.jitter_factor), sampling="uniform"
             )
             log(f"Temporal jitter: a second cache of {dense_settings.frames} frames per clip for training")
-            dense = build_cache(data, cache.classes, dense_settings, cache_dir, workers)
+            dense = build_cache(data, cache.classes, dense_settings, cache_dir, workers, window_seconds=windows)
         run_info = _plain(
             {
                 "config": asdict(config),
