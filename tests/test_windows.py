@@ -63,6 +63,16 @@ def test_a_long_upload_becomes_several_clips_of_its_group_with_a_note(tmp_path, 
         s.add_clip("Swing", videos["long"], group=3)
 
 
+def test_the_studio_cuts_uploads_at_the_tiny_set_window_under_its_clip_limit(tmp_path, videos):
+    from har_demo.training.tiny import TINY_WINDOW_SECONDS
+
+    s = ClassSet(tmp_path / "session")  # the default limit: 10 s clips
+    s.add_class("Swing")
+    added = s.add_video("Swing", videos["too long"], group=1)  # 14 s
+    assert len(added.clips) == window_count(14.0, min(10.0, TINY_WINDOW_SECONDS)) > 1
+    assert all(read_clip(c.path).duration <= TINY_WINDOW_SECONDS + 0.1 for c in added.clips)
+
+
 def test_an_upload_with_a_ucf_name_keeps_its_group_and_number(tmp_path, videos):
     s = ClassSet(tmp_path / "session")
     s.add_class("Swing")
@@ -145,7 +155,7 @@ def test_only_tiny_runs_cut_long_clips():
     from har_demo.training.tiny import TINY_WINDOW_SECONDS, window_seconds
     from har_demo.training.train import TrainConfig
 
-    assert window_seconds(TrainConfig(split="tiny")) == TINY_WINDOW_SECONDS == 10.0
+    assert window_seconds(TrainConfig(split="tiny")) == TINY_WINDOW_SECONDS > 0
     assert window_seconds(TrainConfig(split="random")) == 0.0  # the report's splits count whole clips
 
 
@@ -154,6 +164,7 @@ def test_har_demo_train_on_a_tiny_set_trains_on_the_windows_of_a_long_clip(tmp_p
     import json
 
     from har_demo.cli import main
+    from har_demo.training.tiny import TINY_WINDOW_SECONDS
 
     root = tmp_path / "data"
     rng = np.random.default_rng(8)
@@ -171,4 +182,5 @@ def test_har_demo_train_on_a_tiny_set_trains_on_the_windows_of_a_long_clip(tmp_p
     ]  # fmt: skip
     assert main(args) == 0
     split = json.loads((out / "report.json").read_text())["split"]
-    assert split["kind"] == "tiny" and split["train_clips"] + split["test_clips"] == 8 + 1  # 12 s: two windows
+    windows = window_count(12.0, TINY_WINDOW_SECONDS)
+    assert windows > 1 and split["kind"] == "tiny" and split["train_clips"] + split["test_clips"] == 7 + windows

@@ -5,8 +5,8 @@
     <session>/thumbs/<Class>/<stem>.jpg               a thumbnail (the middle sampled frame)
 
 A clip is decoded once, when it arrives (that is also how it is validated), so pressing Train
-never waits for decoding. A video longer than the clip limit is cut into clips of at most that
-length (training/windows.py), all in its group, with a note. The group (gXX) is the one in a UCF
+never waits for decoding. A video longer than a clip (the tiny-set window, training/tiny.py) is
+cut into clips of at most that length (training/windows.py), all in its group, with a note. The group (gXX) is the one in a UCF
 name (v_X_g02_c01 stays g02) or else the caller's: one group per person or recording session, so
 the held-out evaluation tests on people and rooms the model has not seen.
 """
@@ -28,6 +28,7 @@ from har_demo.clip import ClipSettings, VideoError, read_clip
 from har_demo.studio.errors import ClipRefused, LimitReached, NameRefused
 from har_demo.studio.limits import StudioLimits
 from har_demo.training.dataset import CLIP_NAME, VIDEO_EXTENSIONS, FrameCache
+from har_demo.training.tiny import TINY_WINDOW_SECONDS
 from har_demo.training.windows import MAX_WINDOWS, TOLERANCE_SECONDS, window_count, window_ranges
 
 CLASS_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,39}$")
@@ -180,7 +181,11 @@ class ClassSet:
         return min(max(used, default=0) + 1, 99)
 
     def add_video(self, label: str, source: str | Path, group: int = 1, name: str | None = None) -> Added:
-        """Add a video as one clip, or, when longer than the clip limit, as several (one per window).
+        """Add a video as one clip, or, when longer than a clip, as several (one per window).
+
+        A clip is at most the tiny-set window (training/tiny.py; the host's clip limit if shorter):
+        the length the models learn best from, and about as long as a recording. Videos up to
+        MAX_WINDOWS clip limits long are taken.
 
         `name` is the file's own name (default: the source's), for the group of a UCF name and for
         messages. The windows' files are re-encoded cuts (recording.cut_windows), so the zip and
@@ -195,18 +200,19 @@ class ClassSet:
         group = named or group
         wanted = int(m["clip"]) if (m := CLIP_NAME.match(Path(name).stem)) else None
         limit = self.limits.max_clip_seconds
+        window = min(limit, TINY_WINDOW_SECONDS)  # the length tiny sets train on, as `har-demo train` cuts
         self._check_source(label, source, name)
         clip = self._decode(source, name, max_seconds=limit * MAX_WINDOWS)
-        count = window_count(clip.duration, limit, MAX_WINDOWS)
+        count = window_count(clip.duration, window, MAX_WINDOWS)
         if count == 1:
             return Added([self.add_clip(label, source, group, _clip=clip, _wanted=wanted)], kept)
         with self._lock:
             room = self.limits.max_clips_per_class - self.counts().get(label, 0)
             if count > room:
                 raise LimitReached(
-                    f"{name} is {clip.duration:.1f} s long, {count} clips of {limit:g} s; {label} has room for {room}."
+                    f"{name} is {clip.duration:.1f} s long, {count} clips of {window:g} s; {label} has room for {room}."
                 )
-            ranges = window_ranges(clip.frame_count, clip.fps, limit, MAX_WINDOWS)
+            ranges = window_ranges(clip.frame_count, clip.fps, window, MAX_WINDOWS)
             scratch = Path(tempfile.mkdtemp(dir=self.folder, prefix=".cut-"))
             try:
                 added = [self.add_clip(label, part, group) for part in cut_windows(source, scratch, ranges)]
@@ -215,7 +221,7 @@ class ClassSet:
         seconds = (ranges[0][1] - ranges[0][0]) / clip.fps
         return Added(
             added,
-            f"{name} is {clip.duration:.1f} s long, longer than a clip ({limit:g} s): it became {count} clips of "
+            f"{name} is {clip.duration:.1f} s long, longer than a clip ({window:g} s): it became {count} clips of "
             f"{seconds:.1f} s in group {group}, so each is a training example and they stay together in the split."
             + (f" {kept}" if kept else ""),
         )
