@@ -8,7 +8,7 @@ held-out accuracy after every epoch as well as at the end (the per-epoch curve l
 clips, so it is for understanding, not for choosing a checkpoint). Spec keys: models, epochs, lr,
 schedule ("constant" or "cosine"), batch, seed, augment, motion, init_from (a bundle to start from, e.g. "weights":
 training/warm_start.py), split ("tiny", or "report" for the report's group split with early stopping on its
-validation clips), windows (seconds a window of a long clip covers, default training/windows.py's;
+validation clips), windows (seconds a window of a long clip covers, default the tiny sets' (training/tiny.py);
 0: a long clip is one squeezed clip, as before), input ("frames", or a benchmarks/tiny_inputs.py
 transform: "flow", "crop"; decoded at `source_size` pixels first, default 128).
 
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     from har_demo.training.evaluate import evaluate_model, predict_arrays
     from har_demo.training.tiny import tiny_splits
     from har_demo.training.train import TrainConfig, seed_everything, train_one
-    from har_demo.training.windows import WINDOW_SECONDS
+    from har_demo.training.tiny import TINY_WINDOW_SECONDS
 
     config = TrainConfig(
         models=tuple(spec.get("models", ["convlstm", "lrcn"])),
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         lr_schedule=spec.get("schedule", "constant"),
         init_from=spec.get("init_from", ""),
     )
-    windows = spec.get("windows", WINDOW_SECONDS)
+    windows = spec.get("windows", TINY_WINDOW_SECONDS)
     kind = spec.get("input", "frames")
     if kind == "frames":
         cache = build_cache(args.data, None, None, args.cache_dir, 2, progress=False, window_seconds=windows)
