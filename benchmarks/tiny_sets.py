@@ -97,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         "train_clips": int(len(splits.train)),
         "test_clips": int(len(test)),
         "test_labels": cache.labels[test].tolist(),
+        "classes": list(cache.classes),
+        # classes recorded in one group: their test clips are the people they trained on (memory)
+        "memory_classes": sorted(
+            c for c in cache.classes if len({g for g, l in zip(cache.groups, labels) if l == c}) == 1
+        ),
     }
     for name in config.models:
         seed_everything(config.seed)
