@@ -15,7 +15,7 @@ PEOPLE_LESSON = (
     "much as the activity. Measured with the same 12 clips a class (docs/generalisation.md): a model "
     "that sees whole frames names the activity of someone new in 9% of clips when each class has one "
     "person, 29% with six; on real clips, a class recorded by two people was recognised on a new "
-    "person in 93% of clips, classes recorded by one in 0-85%. Record each activity with as many "
+    "person in 100% of clips, classes recorded by one in 0% and 86%. Record each activity with as many "
     "people as you can: **Next person** gives each one a group of their own."
 )
 
