@@ -150,7 +150,7 @@ def import_zip(class_set: ClassSet, zip_path: Path) -> ImportReport:
                 staged.add_class(label)
                 unnamed = 1 + max((g for l, g in named_groups if l == label), default=0)
                 # the entry keeps its own name (what the teacher knows it by), made safe for a file name
-                source = unpacked / f"{index:05d}" / UNSAFE_NAME_CHARACTERS.sub("_", name)
+                source = unpacked / f"{index:05d}" / UNSAFE_NAME_CHARACTERS.sub("_", name)[-120:]
                 source.parent.mkdir(parents=True, exist_ok=True)
                 _extract_capped(archive, info, source, class_set.limits.max_upload_bytes)
                 try:

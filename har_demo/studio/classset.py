@@ -6,9 +6,10 @@
 
 A clip is decoded once, when it arrives (that is also how it is validated), so pressing Train
 never waits for decoding. A video longer than a clip (the tiny-set window, training/tiny.py) is
-cut into clips of at most that length (training/windows.py), all in its group, with a note. The group (gXX) is the one in a UCF
-name (v_X_g02_c01 stays g02) or else the caller's: one group per person or recording session, so
-the held-out evaluation tests on people and rooms the model has not seen.
+cut into clips of at most that length (training/windows.py), all in its group, with a note. The
+group (gXX) is the one in a UCF name (v_X_g02_c01 stays g02) or else the caller's: one group per
+person or recording session, so the held-out evaluation tests on people and rooms the model has
+not seen.
 """
 
 from __future__ import annotations
