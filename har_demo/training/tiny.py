@@ -22,7 +22,7 @@ TINY_EPOCHS = 10
 TINY_LEARNING_RATE = 1e-3
 TINY_AUGMENT = AugmentConfig(crop=True, flip=True)
 TINY_MOTION = "difference"
-TINY_WINDOW_SECONDS = 5.0  # a longer clip is several training examples (training/windows.py; chosen in docs/generalisation.md)
+TINY_WINDOW_SECONDS = 5.0  # long clips become windows this long (training/windows.py; docs/generalisation.md)
 NOTE = (
     "tiny-set defaults (har_demo/training/tiny.py): fixed epochs without a validation split, "
     "augmentation on, frame differences as input, long clips cut into windows, groups held out per class "
