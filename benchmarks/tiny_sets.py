@@ -8,7 +8,12 @@ held-out accuracy after every epoch as well as at the end (the per-epoch curve l
 clips, so it is for understanding, not for choosing a checkpoint). Spec keys: models, epochs, lr,
 schedule ("constant" or "cosine"), batch, seed, augment, motion, init_from (a bundle to start from, e.g. "weights":
 training/warm_start.py), split ("tiny", or "report" for the report's group split with early stopping on its
-validation clips).
+validation clips), windows (seconds a window of a long clip covers, default the tiny sets' (training/tiny.py);
+0: a long clip is one squeezed clip, as before), input ("frames", or a benchmarks/tiny_inputs.py
+transform: "flow", "crop"; decoded at `source_size` pixels first, default 128).
+
+Each model's held-out probabilities are kept in the row, so benchmarks/tiny_table.py can combine
+both models' (their mean) for the same seed and spec.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     from har_demo.training.dataset import build_cache, make_splits
     from har_demo.training.evaluate import evaluate_model, predict_arrays
     from har_demo.training.fit import train_one
-    from har_demo.training.tiny import tiny_splits
+    from har_demo.training.tiny import TINY_WINDOW_SECONDS, tiny_splits
 
     config = TrainConfig(
         models=tuple(spec.get("models", ["convlstm", "lrcn"])),
@@ -52,7 +57,19 @@ def main(argv: list[str] | None = None) -> int:
         lr_schedule=spec.get("schedule", "constant"),
         init_from=spec.get("init_from", ""),
     )
-    cache = build_cache(args.data, None, None, args.cache_dir, 2, progress=False)
+    windows = spec.get("windows", TINY_WINDOW_SECONDS)
+    kind = spec.get("input", "frames")
+    if kind == "frames":
+        cache = build_cache(args.data, None, None, args.cache_dir, 2, progress=False, window_seconds=windows)
+    else:  # decoded larger, then made into 64x64 inputs by the transform
+        from benchmarks.tiny_inputs import transform_frames
+        from har_demo.clip import ClipSettings
+
+        side = spec.get("source_size", 128)
+        big = ClipSettings(height=side, width=side)
+        cache = build_cache(args.data, None, big, args.cache_dir, 2, progress=False, window_seconds=windows)
+        cache.frames = transform_frames(cache.frames, kind)
+        cache.settings = ClipSettings()
     labels = [cache.classes[i] for i in cache.labels]
     if spec.get("split", "tiny") == "report":
         splits = make_splits(cache.groups, labels, "group", 0.25, 0.2, config.seed)
@@ -76,7 +93,17 @@ def main(argv: list[str] | None = None) -> int:
             accuracy = float((probs.argmax(1) == cache.labels[test]).mean())
             curves.setdefault(self.model.name, []).append(round(accuracy, 3))
 
-    row = {"spec": spec, "train_clips": int(len(splits.train)), "test_clips": int(len(test))}
+    row = {
+        "spec": spec,
+        "train_clips": int(len(splits.train)),
+        "test_clips": int(len(test)),
+        "test_labels": cache.labels[test].tolist(),
+        "classes": list(cache.classes),
+        # classes recorded in one group: their test clips are the people they trained on (memory)
+        "memory_classes": sorted(
+            c for c in cache.classes if len({g for g, l in zip(cache.groups, labels) if l == c}) == 1
+        ),
+    }
     for name in config.models:
         seed_everything(config.seed)
         started = time.perf_counter()
@@ -92,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
             "seconds": round(time.perf_counter() - started, 1),
             "train_accuracy": info["history"]["accuracy"][-1],
             "held_out_per_epoch": curves.get(name),
+            "probabilities": np.round(predict_arrays(model, cache.frames[test], cache.settings), 4).tolist(),
         }
-        print(name, json.dumps(row[name]), flush=True)
+        shown = {k: v for k, v in row[name].items() if k != "probabilities"}
+        print(name, json.dumps(shown), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "a") as f:
         f.write(json.dumps(row) + "\n")

@@ -160,7 +160,7 @@ def test_train_cli_with_mirrored_strategy_on_two_cpu_devices(tiny_data, tmp_path
 def test_cpu_devices_must_come_before_tensorflow_starts():
     code = (
         "import tensorflow as tf; tf.constant(1.0)\n"
-        "from har_demo.training.train import configure_cpu_devices\n"
+        "from har_demo.training.tf_strategy import configure_cpu_devices\n"
         "try:\n    configure_cpu_devices(2)\nexcept RuntimeError as e:\n    print('refused:', e)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

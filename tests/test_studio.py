@@ -137,7 +137,8 @@ def test_a_zip_with_one_top_folder_and_plain_names_imports(tmp_path, clips):
         z.writestr("__MACOSX/my_set/._first.webm", b"junk")
     s = new_set(tmp_path)
     import_zip(s, archive)
-    assert [(c.name, c.group) for c in s.clips()] == [("v_Waving_g01_c01.webm", 1), ("v_Waving_g04_c01.avi", 4)]
+    # a UCF name keeps its group and clip number; the plain names of a class folder are one new group
+    assert [(c.name, c.group) for c in s.clips()] == [("v_Waving_g04_c07.avi", 4), ("v_Waving_g05_c01.webm", 5)]
 
 
 def _zip_with(path: Path, entries: dict[str, bytes], symlink: str | None = None) -> Path:
@@ -164,7 +165,7 @@ def test_unsafe_or_wrong_zips_are_refused_and_change_nothing(tmp_path, clips):
         "flat": _zip_with(tmp_path / "flat.zip", {"a.webm": video}),
         "bad class": _zip_with(tmp_path / "cls.zip", {"Wav ing/a.webm": video}),
         "too many": _zip_with(tmp_path / "many.zip", {f"Waving/{i}.webm": video for i in range(3)}),
-        "undecodable": _zip_with(tmp_path / "junk.zip", {"Waving/a.webm": video, "Waving/b.avi": b"\0" * 2000}),
+        "undecodable": _zip_with(tmp_path / "junk.zip", {"Waving/a.avi": b"\1" * 2000, "Waving/b.avi": b"\0" * 2000}),
         "bomb": _zip_with(tmp_path / "bomb.zip", {"Waving/a.avi": b"\0" * 3_000_000}),
         "empty": _zip_with(tmp_path / "empty.zip", {"README.md": b"hi"}),
     }

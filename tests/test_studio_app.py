@@ -68,10 +68,10 @@ def test_a_session_trains_serves_downloads_and_another_session_keeps_its_own(stu
     alice, bob = Client(url, verbose=False), Client(url, verbose=False)
     try:
         counts = fill(alice, studio_clips)
-        assert counts == " · ".join(f"**{c}**: 4 clips" for c in sorted(DRAWN))
-        bad = real_clips / "v_TaiChi_g01_c02.avi"  # 6 s: over this server's 5 s limit
+        assert counts == " · ".join(f"**{c}**: 4 clips, 2 people" for c in sorted(DRAWN))
+        bad = real_clips / "long_mixed_activities.mp4"  # 31 s: over six 5 s clips, this server's limit
         status, *_ = alice.predict("Waving", 3, [handle_file(str(bad))], api_name="/studio_upload")
-        assert "at most 5 s" in status
+        assert "long_mixed_activities.mp4 is 31.0 s long" in status and "at most 30 s" in status
 
         shipped = alice.predict(handle_file(str(studio_clips["Waving"][0])), api_name="/predict")[-1]
         assert shipped["classes"] == list(registry.default.classes)

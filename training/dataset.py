@@ -9,6 +9,8 @@ The cache stores uint8 frames (the tutorial kept float64: 8x the bytes) in a .np
 training memory-maps, is built by a thread pool in one sequential decode per clip (OpenCV
 decodes and resizes with the GIL released, so threads run in parallel without the start-up and
 pickling cost of processes), and is reused while the source files and clip settings are unchanged.
+With a window length (tiny sets: training/tiny.py), a clip longer than it becomes several rows,
+one per window (training/windows.py), with the clip's group.
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ import numpy as np
 from har_demo.cache_dirs import cache_home
 from har_demo.clip import VIDEO_EXTENSIONS, ClipSettings, VideoError, read_clip
 from har_demo.names import REPORT_CLASSES
+from har_demo.training.windows import read_windows, window_count, window_path
 
 CLIP_NAME = re.compile(r"^v_(?P<label>.+)_g(?P<group>\d+)_c(?P<clip>\d+)$")
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: clips longer than the window length are several rows
 SPLIT_KINDS = ("random", "group")
 
 
@@ -230,19 +233,26 @@ class FrameCache:
         return self.root.name
 
 
-def _cache_key(records: list[ClipRecord], root: Path, settings: ClipSettings, classes: list[str]) -> str:
+def _cache_key(
+    records: list[ClipRecord], root: Path, settings: ClipSettings, classes: list[str], window_seconds: float
+) -> str:
     digest = hashlib.sha256()
-    digest.update(json.dumps([CACHE_VERSION, settings.to_dict(), classes]).encode())
+    digest.update(json.dumps([CACHE_VERSION, settings.to_dict(), classes, window_seconds]).encode())
     for record in records:
         stat = record.path.stat()
         digest.update(f"{record.path.relative_to(root)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()[:16]
 
 
-def _decode_for_cache(job: tuple[int, str, dict]) -> tuple[int, np.ndarray | None, str | None]:
-    index, path, settings = job
+def _decode_for_cache(job: tuple[int, str, dict, float]) -> tuple[int, list[np.ndarray] | None, str | None]:
+    """A clip's frames, as a list of one array per window (one window unless it is long)."""
+    index, path, settings, window_seconds = job
     try:
-        return index, read_clip(path, ClipSettings.from_dict(settings)).frames, None
+        settings = ClipSettings.from_dict(settings)
+        clip = read_clip(path, settings)
+        if window_count(clip.duration, window_seconds) == 1:
+            return index, [clip.frames], None
+        return index, read_windows(path, settings, clip.frame_count, clip.fps, window_seconds), None
     except VideoError as exc:
         return index, None, str(exc)
     except Exception as exc:  # a decoder crash in one file must not stop the build
@@ -265,13 +275,19 @@ def build_cache(
     workers: int | None = None,
     progress: bool = True,
     log=print,
+    window_seconds: float = 0.0,
 ) -> FrameCache:
-    """Decode every clip once into `cache_dir`, or reuse an up-to-date cache."""
+    """Decode every clip once into `cache_dir`, or reuse an up-to-date cache.
+
+    A clip longer than `window_seconds` is cut into windows, each a row of its own (0, the default:
+    never; every clip is one row, as the report's splits expect).
+    """
     root = Path(root).resolve()
     settings = settings or ClipSettings()
     records = scan_dataset(root, classes)
     classes = list(dict.fromkeys(r.label for r in records)) if classes is None else list(classes)
-    folder = Path(cache_dir or default_cache_dir()) / f"{root.name}-{_cache_key(records, root, settings, classes)}"
+    key = _cache_key(records, root, settings, classes, window_seconds)
+    folder = Path(cache_dir or default_cache_dir()) / f"{root.name}-{key}"
     meta_path = folder / "meta.json"
     if meta_path.is_file():
         cache = _open_cache(folder, root)
@@ -284,9 +300,10 @@ def build_cache(
     shape = (len(records), settings.frames, settings.height, settings.width, settings.channels)
     partial = folder / "frames.partial.npy"
     frames = np.lib.format.open_memmap(partial, mode="w+", dtype=np.uint8, shape=shape)
-    jobs = [(i, str(r.path), settings.to_dict()) for i, r in enumerate(records)]
+    jobs = [(i, str(r.path), settings.to_dict(), window_seconds) for i, r in enumerate(records)]
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     ok = np.zeros(len(records), dtype=bool)
+    extra: dict[int, list[np.ndarray]] = {}  # a long clip's windows after its first
     skipped = []
     if workers == 1:
         results = map(_decode_for_cache, jobs)
@@ -296,10 +313,12 @@ def build_cache(
         executor = ThreadPoolExecutor(workers)
         results = _progress(executor.map(_decode_for_cache, jobs), len(jobs), "Decoding clips", progress)
     try:
-        for index, clip_frames, error in results:
+        for index, clip_windows, error in results:
             if error is None:
-                frames[index] = clip_frames
+                frames[index] = clip_windows[0]
                 ok[index] = True
+                if len(clip_windows) > 1:
+                    extra[index] = clip_windows[1:]
             else:
                 skipped.append({"path": str(records[index].path.relative_to(root)), "reason": error})
     finally:
@@ -313,13 +332,19 @@ def build_cache(
         log(f"{len(skipped)} of {len(records)} videos were skipped (named above and in the report).")
 
     kept = np.flatnonzero(ok)
-    if len(kept) < len(records):  # compact, so row i is always clip i
+    rows = [(i, None) for i in kept]  # (clip, window number or None): a long clip's windows follow it
+    if extra:
+        rows = [(i, w) for i in kept for w in (range(1, 2 + len(extra[i])) if i in extra else [None])]
+        log(
+            f"{len(extra)} clip(s) longer than {window_seconds:g} s became {len(rows) - len(kept) + len(extra)} windows."
+        )
+    if len(rows) < len(records) or extra:  # compact, so row i is always clip (or window) i
         source = np.load(partial, mmap_mode="r")
         compact = np.lib.format.open_memmap(
-            folder / "frames.npy", mode="w+", dtype=np.uint8, shape=(len(kept), *shape[1:])
+            folder / "frames.npy", mode="w+", dtype=np.uint8, shape=(len(rows), *shape[1:])
         )
-        for row, index in enumerate(kept):
-            compact[row] = source[index]
+        for row, (index, window) in enumerate(rows):
+            compact[row] = source[index] if window in (None, 1) else extra[index][window - 2]
         compact.flush()
         del compact, source
         partial.unlink()
@@ -330,15 +355,20 @@ def build_cache(
         "root": str(root),
         "classes": classes,
         "settings": settings.to_dict(),
-        "paths": [str(records[i].path.relative_to(root)) for i in kept],
-        "labels": [classes.index(records[i].label) for i in kept],
-        "groups": [records[i].group for i in kept],
+        "paths": [
+            str(records[i].path.relative_to(root))
+            if w is None
+            else window_path(str(records[i].path.relative_to(root)), w)
+            for i, w in rows
+        ],
+        "labels": [classes.index(records[i].label) for i, _ in rows],
+        "groups": [records[i].group for i, _ in rows],
         "skipped": skipped,
         "synthetic": (root / "SYNTHETIC.json").is_file(),
         "build_seconds": round(time.perf_counter() - started, 3),
     }
     meta_path.write_text(json.dumps(meta, indent=1))
-    log(f"Cached {len(kept)} clips in {meta['build_seconds']:.1f} s -> {folder}")
+    log(f"Cached {len(rows)} clips in {meta['build_seconds']:.1f} s -> {folder}")
     return _open_cache(folder, root)
 
 

@@ -31,6 +31,7 @@ from har_demo.training.output import (
 )
 from har_demo.training.tf_strategy import is_chief, make_strategy
 from har_demo.training.tiny import TINY_SPLIT, tiny_splits
+from har_demo.training.tiny import window_seconds as tiny_window_seconds
 
 
 def _headline(metrics: dict) -> dict:
@@ -96,9 +97,11 @@ def train_bundle(
     try:
         seed_everything(config.seed)
         state.where = "decoding clips"
+        windows = tiny_window_seconds(config)  # long clips cut into windows of their group (tiny sets)
         if cache is None:  # several processes: the chief decodes, the others read its cache (a shared disk)
             cache = sharding.chief_first(
-                lambda: build_cache(data, classes, settings, cache_dir, workers), cache_dir or default_cache_dir()
+                lambda: build_cache(data, classes, settings, cache_dir, workers, window_seconds=windows),
+                cache_dir or default_cache_dir(),
             )
         if config.motion != cache.settings.motion:  # made from the same frames: only the model input changes
             cache.settings = cache.settings.with_(motion=config.motion)
@@ -120,7 +123,7 @@ def train_bundle(
             )
             log(f"Temporal jitter: a second cache of {dense_settings.frames} frames per clip for training")
             dense = sharding.chief_first(
-                lambda: build_cache(data, cache.classes, dense_settings, cache_dir, workers),
+                lambda: build_cache(data, cache.classes, dense_settings, cache_dir, workers, window_seconds=windows),
                 cache_dir or default_cache_dir(),
             )
         run_info = plain(

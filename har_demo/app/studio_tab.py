@@ -40,15 +40,18 @@ from har_demo.app.session_models import (
 from har_demo.app.studio_camera import (
     COUNTDOWN_HTML,
     LEAD_SECONDS,
+    MAX_IN_A_ROW,
     RECORD_JS,
     START_JS,
     STOP_JS,
     WEBCAM_ID,
     clip_length_range,
 )
+from har_demo.app.studio_lesson import PEOPLE_LESSON, banner, counts_and_warnings, lesson_curves
 from har_demo.names import MODEL_NAMES, display_name
 from har_demo.studio.archive import export_zip, import_zip
 from har_demo.studio.errors import StudioError
+from har_demo.studio.lesson import memory_caveat, single_person_classes, warnings
 from har_demo.studio.limits import StudioLimits
 from har_demo.studio.recording import trim_recording
 from har_demo.studio.sessions import StudioSessions
@@ -61,7 +64,7 @@ INTRO = (
     "2. Press **Record a clip**: a 3-2-1 countdown, then the webcam records the chosen length "
     "({shortest:g}-{longest:g} s) and the clip is added to the chosen class; or upload videos. About ten "
     "clips a class. Use one **group** number per person or recording "
-    "session: the evaluation tests on groups the models did not train on. "
+    "session (**Next person** gives the next one): the evaluation tests on groups the models did not train on. "
     "3. Train, watch both models learn (they start from the shipped models, which already follow "
     "moving figures, so ten clips a class are enough), then try them in every tab: this browser "
     "session serves the new models, other visitors keep the shipped ones."
@@ -97,11 +100,7 @@ def clip_gallery(class_set) -> tuple[list, str]:
     """Thumbnails with captions, and the counts line."""
     clips = class_set.clips()
     items = [(str(c.thumbnail), f"{c.label} · g{c.group:02d} · {c.name}") for c in clips if c.thumbnail.is_file()]
-    counts = class_set.counts()
-    if not counts:
-        return items, "No classes yet."
-    parts = [f"**{label}**: {n} clip{'s' if n != 1 else ''}" for label, n in counts.items()]
-    return items, " · ".join(parts)
+    return items, counts_and_warnings(class_set)  # clips and people per class, and what to fix first
 
 
 def evaluation_markdown(report: dict) -> str:
@@ -145,7 +144,7 @@ def stopped_markdown(report: dict, chosen: list[str] | tuple[str, ...]) -> str:
     return text
 
 
-def evaluation_outputs(bundle: Path, report: dict) -> tuple:
+def evaluation_outputs(bundle: Path, report: dict, caveat: str = "") -> tuple:
     """(evaluation text, two confusion-matrix updates, misclassified strips) of a trained bundle."""
     models = report.get("models", {})
     confusions = [
@@ -159,7 +158,7 @@ def evaluation_outputs(bundle: Path, report: dict) -> tuple:
         if w.get("image")
     ]
     return (
-        evaluation_markdown(report),
+        evaluation_markdown(report) + (f"\n\n{caveat}" if caveat else ""),
         gr.update(value=confusions[0], visible=confusions[0] is not None),
         gr.update(value=confusions[1], visible=confusions[1] is not None),
         strips,
@@ -194,6 +193,9 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
                 elem_id="studio-group",
             )
         with gr.Row():
+            current = gr.Markdown(banner(None, None, 1), elem_id="studio-banner")
+            next_person_btn = gr.Button("Next person (a new group)", scale=0, elem_id="studio-next-person")
+        with gr.Row():
             with gr.Column(scale=3):
                 webcam = gr.Video(
                     sources=["webcam"],
@@ -211,7 +213,10 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
                     label="Clip length (s)",
                     elem_id="studio-seconds",
                 )
-                record_btn = gr.Button("Record a clip (3-2-1, then record)", variant="primary", elem_id="studio-record")
+                in_a_row = gr.Slider(
+                    1, MAX_IN_A_ROW, value=1, step=1, label="Clips in a row", elem_id="studio-in-a-row"
+                )
+                record_btn = gr.Button("Record (3-2-1, then record)", variant="primary", elem_id="studio-record")
                 gr.HTML(COUNTDOWN_HTML, elem_id="studio-countdown")
                 uploads = gr.File(
                     label="Or upload videos", file_count="multiple", file_types=["video"], elem_id="studio-uploads"
@@ -227,6 +232,7 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
             zip_in = gr.File(label="Upload a clip set (.zip, UCF layout)", file_types=[".zip"], elem_id="studio-zip-in")
 
         gr.Markdown("### Train")
+        gr.Markdown(PEOPLE_LESSON, elem_id="studio-lesson")
         with gr.Row():
             models = gr.CheckboxGroup(
                 [(display_name(m), m) for m in MODEL_NAMES],
@@ -315,9 +321,12 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
                         class_set.add_clip(label_value, trimmed, group_value)
                     finally:
                         shutil.rmtree(trimmed.parent, ignore_errors=True)
-                else:
-                    class_set.add_clip(label_value, path, group_value)
-                added += 1
+                    added += 1
+                else:  # a long video becomes several clips; a UCF name keeps its group
+                    result = class_set.add_video(label_value, path, group_value)
+                    added += len(result.clips)
+                    if result.note:
+                        messages.append(result.note)
             except (StudioError, ValueError) as exc:
                 messages.append(f"⚠ {Path(path).name}: {exc}")
         head = f"Added {added} clip{'s' if added != 1 else ''} to **{label_value}**." if added else ""
@@ -364,10 +373,10 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
             return *refreshed(sid), None
         try:
             state.sessions.make_room(sid, Path(getattr(file, "name", file)).stat().st_size, state.trainer.busy)
-            import_zip(state.sessions.class_set(sid), getattr(file, "name", file))
+            report = import_zip(state.sessions.class_set(sid), getattr(file, "name", file))
         except StudioError as exc:
             return *refreshed(sid, f"⚠ {exc} Your clips are unchanged."), None
-        return *refreshed(sid, "Imported the clip set from the zip."), None
+        return *refreshed(sid, report.sentence()), None
 
     def on_train(sid, key, chosen_models, epoch_count, from_shipped=True):
         """Queue a training of this session's clips; yields progress, curves, then the evaluation."""
@@ -384,11 +393,13 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
             return
         state.jobs[sid] = job
         figure = None
+        warned = "".join(f"  \n⚠ {w}" for w in warnings(class_set))
+        caveat = memory_caveat(single_person_classes(class_set))
         for event in job.events():
             if event.kind in ("queued", "started"):
-                yield sid, key, event.message, figure, "", *empty
+                yield sid, key, event.message + warned, figure, "", *empty
             elif event.kind == "epoch":
-                figure = plots.training_curves(event.history)
+                figure = lesson_curves(event.history)
                 left = f" · about {event.seconds_left:.0f} s left" if event.seconds_left is not None else ""
                 yield sid, key, f"{event.message}{left}", figure, "", *empty
             elif event.kind == "error":
@@ -396,17 +407,17 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
                 yield sid, key, f"⚠ {event.message}", figure, "", *empty
                 return
             elif event.kind == "ready":  # the first model(s): served now, while the rest train
-                figure = plots.training_curves(event.history)
+                figure = lesson_curves(event.history)
                 try:
                     key = serve_bundle(ctx, key, event.bundle)
                     message = f"{event.message} Every tab of this session uses it now, while the rest train."
                 except Exception as exc:  # a full server: the final bundle will be tried again
                     message = f"{event.message} ⚠ It could not be served here: {exc}"
-                yield sid, key, message, figure, *evaluation_outputs(event.bundle, event.report), gr.update()
+                yield sid, key, message, figure, *evaluation_outputs(event.bundle, event.report, caveat), gr.update()
             elif event.kind == "done":
                 state.jobs.pop(sid, None)
                 state.bundles[sid] = event.bundle
-                figure = plots.training_curves(event.history)
+                figure = lesson_curves(event.history)
                 message = event.message
                 if event.stopped:
                     message = f"{stopped_markdown(event.report, chosen_models or MODEL_NAMES)} {message}"
@@ -424,7 +435,7 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
                     new_key,
                     message,
                     figure,
-                    *evaluation_outputs(event.bundle, event.report),
+                    *evaluation_outputs(event.bundle, event.report, caveat),
                     gr.update(value=zipped, visible=True),
                 )
                 return
@@ -485,7 +496,18 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         on_add_class, [studio_id, new_class], [*listed, new_class], api_name="studio_add_class", **hidden
     )
     new_class.submit(on_add_class, [studio_id, new_class], [*listed, new_class], api_visibility="private")
-    record_btn.click(None, [clip_seconds], None, js=RECORD_JS)
+    record_btn.click(None, [clip_seconds, in_a_row], None, js=RECORD_JS)
+
+    def on_banner(sid, label_value, group_value):
+        return banner(state.sessions.class_set(_sid(sid)), label_value, group_value) if sid else banner(None, None, 1)
+
+    def on_next_person(sid):
+        sid = _sid(sid)
+        return sid, state.sessions.class_set(sid).next_group()
+
+    for changed in (label.change, group.change, counts.change):
+        changed(on_banner, [studio_id, label, group], [current], api_visibility="private")
+    next_person_btn.click(on_next_person, [studio_id], [studio_id, group], api_name="studio_next_person", **hidden)
     webcam.start_recording(None, [clip_seconds], None, js=START_JS)
     webcam.stop_recording(None, None, None, js=STOP_JS)
     webcam.stop_recording(

@@ -8,26 +8,49 @@ with a sentence and without changing anything, a zip that:
 - has an entry outside its folder (absolute, `..`, a drive letter: zip-slip) or a symlink;
 - has more entries, or more uncompressed bytes, than the limits allow (zip bombs);
 - has files other than videos (a few harmless extras such as __MACOSX/ are skipped);
-- has a class name that cannot be a folder, too many classes or clips, or a video that does not decode.
+- has a class name that cannot be a folder, too many classes or clips;
+- has no video that decodes.
 
-The zip is unpacked into a staging class set next to the session's, every clip validated the
-same way as an upload, and only then swapped in.
+A video that does not decode, or is too long even to cut into clips, is skipped and named (by its
+name in the zip); the others are imported. A video longer than a clip becomes several clips
+(ClassSet.add_video). The zip is unpacked into a staging class set next to the session's, every
+clip validated the same way as an upload, and only then swapped in.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import stat
 import tempfile
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from har_demo.studio.classset import CLASS_NAME, SET_FOLDER, ClassSet
+from har_demo.studio.classset import CLASS_NAME, SET_FOLDER, ClassSet, ucf_group
 from har_demo.studio.errors import ArchiveRefused, StudioError
 from har_demo.training.dataset import CLIP_NAME, VIDEO_EXTENSIONS
 
 SKIPPED_NAMES = {".DS_Store", "Thumbs.db", "SYNTHETIC.json", "README.md", "README.txt"}
 SKIPPED_FOLDERS = {"__MACOSX"}
+UNSAFE_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]")
+
+
+@dataclass
+class ImportReport:
+    """What an import did: clips imported, videos skipped ("<Class>/<name>: why"), notes on long videos."""
+
+    clips: int = 0
+    skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def sentence(self) -> str:
+        """The page's message, in Markdown."""
+        lines = [f"Imported {self.clips} clip{'s' if self.clips != 1 else ''} from the zip."]
+        lines += self.notes
+        if self.skipped:
+            lines.append(f"Skipped {len(self.skipped)}: " + "; ".join(self.skipped))
+        return "  \n".join(lines)
 
 
 def export_zip(class_set: ClassSet, out: Path) -> Path:
@@ -100,10 +123,11 @@ def _planned_entries(archive: zipfile.ZipFile, class_set: ClassSet) -> list[tupl
     return planned
 
 
-def import_zip(class_set: ClassSet, zip_path: Path) -> ClassSet:
+def import_zip(class_set: ClassSet, zip_path: Path) -> ImportReport:
     """Replace the set's clips with the zip's, or raise ArchiveRefused and leave the set as it was.
 
-    Clip names that follow v_<Class>_gXX_cYY keep their group; others join group 1.
+    Clip names that follow v_<Class>_gXX_cYY keep their group (and clip number); the other videos
+    of a class folder together make one new group after those, as one upload does.
     """
     zip_path = Path(zip_path)
     if not zip_path.is_file() or not zipfile.is_zipfile(zip_path):
@@ -113,28 +137,38 @@ def import_zip(class_set: ClassSet, zip_path: Path) -> ClassSet:
     staging = Path(tempfile.mkdtemp(prefix=".import-", dir=class_set.folder))
     try:
         staged = ClassSet(staging, class_set.limits, class_set.settings)
+        report = ImportReport()
         with zipfile.ZipFile(zip_path) as archive:
             planned = _planned_entries(archive, class_set)
             unpacked = staging / "unpacked"
+            named_groups = {
+                (label, int(m["group"]))
+                for _, label, name in planned
+                if (m := CLIP_NAME.match(PurePosixPath(name).stem)) and 1 <= int(m["group"]) <= 99
+            }
             for index, (info, label, name) in enumerate(planned):
                 staged.add_class(label)
-                match = CLIP_NAME.match(PurePosixPath(name).stem)
-                group = (
-                    int(match["group"]) if match and match["label"] == label and 1 <= int(match["group"]) <= 99 else 1
-                )
-                source = unpacked / f"{index:05d}{PurePosixPath(name).suffix.lower()}"
+                unnamed = 1 + max((g for l, g in named_groups if l == label), default=0)
+                # the entry keeps its own name (what the teacher knows it by), made safe for a file name
+                source = unpacked / f"{index:05d}" / UNSAFE_NAME_CHARACTERS.sub("_", name)[-120:]
                 source.parent.mkdir(parents=True, exist_ok=True)
                 _extract_capped(archive, info, source, class_set.limits.max_upload_bytes)
                 try:
-                    staged.add_clip(label, source, group)
+                    group = ucf_group(name) or min(unnamed, 99)
+                    added = staged.add_video(label, source, group, name=name)
+                    report.clips += len(added.clips)
+                    if added.note:
+                        report.notes.append(f"{label}/{added.note}")
                 except StudioError as exc:
-                    raise ArchiveRefused(f"{label}/{name} in the zip was refused: {exc}") from None
-                source.unlink()
+                    report.skipped.append(f"{label}/{name}: {exc}")
+                shutil.rmtree(source.parent, ignore_errors=True)
             shutil.rmtree(unpacked, ignore_errors=True)
+        if report.clips == 0:
+            raise ArchiveRefused("No video in the zip could be imported: " + "; ".join(report.skipped))
         _swap_in(class_set, staged)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return class_set
+    return report
 
 
 def _extract_capped(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, limit: int) -> None:

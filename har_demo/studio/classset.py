@@ -5,8 +5,11 @@
     <session>/thumbs/<Class>/<stem>.jpg               a thumbnail (the middle sampled frame)
 
 A clip is decoded once, when it arrives (that is also how it is validated), so pressing Train
-never waits for decoding. The group (gXX) is chosen by the caller: one group per recording
-session or person, so the held-out evaluation tests on people and rooms the model has not seen.
+never waits for decoding. A video longer than a clip (the tiny-set window, training/tiny.py) is
+cut into clips of at most that length (training/windows.py), all in its group, with a note. The
+group (gXX) is the one in a UCF name (v_X_g02_c01 stays g02) or else the caller's: one group per
+person or recording session, so the held-out evaluation tests on people and rooms the model has
+not seen.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import hashlib
 import json
 import re
 import shutil
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +29,8 @@ from har_demo.clip import ClipSettings, VideoError, read_clip
 from har_demo.studio.errors import ClipRefused, LimitReached, NameRefused
 from har_demo.studio.limits import StudioLimits
 from har_demo.training.dataset import CLIP_NAME, VIDEO_EXTENSIONS, FrameCache
+from har_demo.training.tiny import TINY_WINDOW_SECONDS
+from har_demo.training.windows import MAX_WINDOWS, TOLERANCE_SECONDS, window_count, window_ranges
 
 CLASS_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,39}$")
 SET_FOLDER = "studio"  # the dataset's name, in bundles and in the zip
@@ -63,6 +69,20 @@ class ClipInfo:
     path: Path
     thumbnail: Path
     seconds: float
+
+
+@dataclass(frozen=True)
+class Added:
+    """What one video became: its clips (several when it was long), and a sentence about it if any."""
+
+    clips: list[ClipInfo]
+    note: str = ""
+
+
+def ucf_group(name: str) -> int | None:
+    """The group of a UCF clip name (v_<Class>_gXX_cYY.<ext>), if it is one and in 1-99."""
+    match = CLIP_NAME.match(Path(name).stem)
+    return int(match["group"]) if match and 1 <= int(match["group"]) <= 99 else None
 
 
 def settings_key(settings: ClipSettings) -> str:
@@ -144,34 +164,95 @@ class ClassSet:
     def _frames_path(self, settings: ClipSettings, label: str, stem: str) -> Path:
         return self.folder / "frames" / settings_key(settings) / label / f"{stem}.npy"
 
-    def _next_name(self, label: str, group: int, ext: str) -> str:
+    def _next_name(self, label: str, group: int, ext: str, wanted: int | None = None) -> str:
+        """The clip's name in the set: clip number `wanted` of its group if that is free, else the next free one."""
         taken = {
             int(m["clip"])
             for p in (self.data / label).iterdir()
             if (m := CLIP_NAME.match(p.stem)) and int(m["group"]) == group
         }
+        if wanted is not None and 1 <= wanted < 10_000 and wanted not in taken:
+            return f"v_{label}_g{group:02d}_c{wanted:02d}{ext}"
         number = next(n for n in range(1, 10_000) if n not in taken)
         return f"v_{label}_g{group:02d}_c{number:02d}{ext}"
 
-    def add_clip(self, label: str, source: str | Path, group: int = 1) -> ClipInfo:
-        """Validate `source` by decoding it, then copy it in as the class's next clip of `group`."""
+    def next_group(self) -> int:
+        """A group number no clip of any class uses yet: the next person's."""
+        used = {g for groups in self.groups().values() for g in groups}
+        return min(max(used, default=0) + 1, 99)
+
+    def add_video(self, label: str, source: str | Path, group: int = 1, name: str | None = None) -> Added:
+        """Add a video as one clip, or, when longer than a clip, as several (one per window).
+
+        A clip is at most the tiny-set window (training/tiny.py; the host's clip limit if shorter):
+        the length the models learn best from, and about as long as a recording. Videos up to
+        MAX_WINDOWS clip limits long are taken.
+
+        `name` is the file's own name (default: the source's), for the group of a UCF name and for
+        messages. The windows' files are re-encoded cuts (recording.cut_windows), so the zip and
+        `har-demo train` see the same clips as the page.
+        """
+        from har_demo.studio.recording import cut_windows
+
+        source = Path(source)
+        name = Path(name or source.name).name
+        named = ucf_group(name)
+        kept = f"{name} keeps group {named} from its name." if named and named != check_group(group) else ""
+        group = named or group
+        wanted = int(m["clip"]) if (m := CLIP_NAME.match(Path(name).stem)) else None
+        limit = self.limits.max_clip_seconds
+        window = min(limit, TINY_WINDOW_SECONDS)  # the length tiny sets train on, as `har-demo train` cuts
+        self._check_source(label, source, name)
+        clip = self._decode(source, name, max_seconds=limit * MAX_WINDOWS)
+        count = window_count(clip.duration, window, MAX_WINDOWS)
+        if count == 1:
+            return Added([self.add_clip(label, source, group, _clip=clip, _wanted=wanted)], kept)
+        with self._lock:
+            room = self.limits.max_clips_per_class - self.counts().get(label, 0)
+            if count > room:
+                raise LimitReached(
+                    f"{name} is {clip.duration:.1f} s long, {count} clips of {window:g} s; {label} has room for {room}."
+                )
+            ranges = window_ranges(clip.frame_count, clip.fps, window, MAX_WINDOWS)
+            scratch = Path(tempfile.mkdtemp(dir=self.folder, prefix=".cut-"))
+            try:
+                added = [self.add_clip(label, part, group) for part in cut_windows(source, scratch, ranges)]
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+        seconds = (ranges[0][1] - ranges[0][0]) / clip.fps
+        return Added(
+            added,
+            f"{name} is {clip.duration:.1f} s long, longer than a clip ({window:g} s): it became {count} clips of "
+            f"{seconds:.1f} s in group {group}, so each is a training example and they stay together in the split."
+            + (f" {kept}" if kept else ""),
+        )
+
+    def _check_source(self, label: str, source: Path, name: str) -> None:
+        self._known_class(label)
+        if source.suffix.lower() not in VIDEO_EXTENSIONS:
+            raise ClipRefused(
+                f"{name} is not a video file this studio takes; use one of {', '.join(sorted(VIDEO_EXTENSIONS))}."
+            )
+        if not source.is_file():
+            raise ClipRefused(f"{name} did not arrive (no such file).")
+        if source.stat().st_size > self.limits.max_upload_bytes:
+            raise LimitReached(f"{name} is larger than {self.limits.max_upload_mb:g} MB.")
+
+    def add_clip(self, label: str, source: str | Path, group: int = 1, *, _clip=None, _wanted=None) -> ClipInfo:
+        """Validate `source` by decoding it, then copy it in as the class's next clip of `group`.
+
+        A clip longer than the limit is refused here; add_video cuts it into clips instead.
+        """
         label = self._known_class(label)
         group = check_group(group)
         source = Path(source)
         ext = source.suffix.lower()
-        if ext not in VIDEO_EXTENSIONS:
-            raise ClipRefused(
-                f"{source.name} is not a video file this studio takes; use one of {', '.join(sorted(VIDEO_EXTENSIONS))}."
-            )
-        if not source.is_file():
-            raise ClipRefused(f"{source.name} did not arrive (no such file).")
-        if source.stat().st_size > self.limits.max_upload_bytes:
-            raise LimitReached(f"{source.name} is larger than {self.limits.max_upload_mb:g} MB.")
+        self._check_source(label, source, source.name)
         with self._lock:
             if self.counts().get(label, 0) >= self.limits.max_clips_per_class:
                 raise LimitReached(f"{label} already has {self.limits.max_clips_per_class} clips, the most allowed.")
-            clip = self._decode(source)
-            name = self._next_name(label, group, ext)
+            clip = _clip if _clip is not None else self._decode(source)
+            name = self._next_name(label, group, ext, _wanted)
             target = self.data / label / name
             shutil.copyfile(source, target)
             try:
@@ -181,14 +262,17 @@ class ClassSet:
                 raise
             return self._info(label, target, group)
 
-    def _decode(self, source: Path):
+    def _decode(self, source: Path, name: str | None = None, max_seconds: float | None = None):
+        """Decode `source` (at most `max_seconds`, default the clip limit), or ClipRefused naming `name`."""
         limit = self.limits.max_clip_seconds
+        longest = max_seconds or limit
+        name = name or source.name
         try:
-            clip = read_clip(source, self.settings, max_frames=int(limit * FASTEST_FPS) + 1)
+            clip = read_clip(source, self.settings, max_frames=int(longest * FASTEST_FPS) + 1)
         except VideoError as exc:
-            raise ClipRefused(str(exc)) from None
-        if clip.duration > limit + 0.5:
-            raise ClipRefused(f"{source.name} is {clip.duration:.1f} s long; clips may be at most {limit:g} s.")
+            raise ClipRefused(str(exc).replace(source.name, name)) from None
+        if clip.duration > longest + TOLERANCE_SECONDS:
+            raise ClipRefused(f"{name} is {clip.duration:.1f} s long; videos may be at most {longest:g} s.")
         return clip
 
     def _store_frames(self, label: str, stem: str, clip) -> None:

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from har_demo.names import MODEL_NAMES, display_name
 from har_demo.studio.classset import ClassSet
 from har_demo.studio.errors import LimitReached, TrainingRefused
@@ -258,7 +260,9 @@ class StudioTrainer:
         if overrides.get("split") == "tiny":
             config.extra = {"tiny_defaults": {k: v for k, v in overrides.items()}}
         budget = self.seconds_left(job.session_id)
-        callback = _progress_callback(job, config, budget, self.fair_share_s, self.yield_to)
+        callback = _progress_callback(
+            job, config, budget, self.fair_share_s, self.yield_to, cache=cache, held_out=held_out_clips(cache, config)
+        )
         out = class_set.folder / "bundles" / f"run-{next(self._counter):03d}-{int(time.time())}"
         job.emit(
             Progress(
@@ -313,17 +317,40 @@ def quickest_first(models) -> tuple[str, ...]:
     return tuple(sorted(models, key=lambda m: RELATIVE_COST.get(m, 1.0)))
 
 
+def held_out_clips(cache, config):
+    """The rows train_bundle will test on (its tiny split), for the held-out curve; None for other splits."""
+    from har_demo.training.tiny import TINY_SPLIT, tiny_splits
+
+    if config.split != TINY_SPLIT:
+        return None
+    labels = [cache.classes[i] for i in cache.labels]
+    return np.sort(tiny_splits(cache.groups, labels, cache.paths, config.test_fraction, config.seed).test)
+
+
 def _quiet(*_args, **_kwargs) -> None:
     """train_bundle's log for the page: its lines are dropped (the events carry what matters)."""
 
 
-def _progress_callback(job: TrainingJob, config, budget_seconds: float, fair_share=lambda: float("inf"), yield_to=None):
+def _progress_callback(
+    job: TrainingJob,
+    config,
+    budget_seconds: float,
+    fair_share=lambda: float("inf"),
+    yield_to=None,
+    cache=None,
+    held_out=None,
+):
     """A Keras callback: an event per epoch, and Stop / the time budget checked after every batch.
 
     The budget is the session's time left, and never more than `fair_share()` (the host's training
     time split with the groups waiting), so N groups in line do not wait N x the host's budget.
+    With `held_out` rows of `cache`, each epoch also measures accuracy on those test clips (people
+    the model does not train on): the curve beside the training accuracy that shows the gap open.
+    It only looks; nothing is chosen by it.
     """
     import keras
+
+    from har_demo.clip import to_model_input
 
     models = list(config.models)
 
@@ -338,6 +365,16 @@ def _progress_callback(job: TrainingJob, config, budget_seconds: float, fair_sha
         def on_train_begin(self, logs=None) -> None:
             self.model_started = time.perf_counter()
             job.history[self.model.name] = {"loss": [], "accuracy": []}
+            if held_out is not None and len(held_out):
+                job.history[self.model.name]["held_out_accuracy"] = []
+
+        def held_out_accuracy(self) -> float:
+            # the frames are made now: train_bundle sets the cache's motion setting before training
+            x = to_model_input(cache.frames[held_out], cache.settings)
+            probs = np.concatenate(
+                [np.asarray(self.model.predict_on_batch(x[i : i + 16])) for i in range(0, len(x), 16)]
+            )
+            return float((probs.argmax(axis=1) == cache.labels[held_out]).mean())
 
         def on_train_batch_end(self, batch, logs=None) -> None:
             if yield_to is not None:
@@ -357,6 +394,8 @@ def _progress_callback(job: TrainingJob, config, budget_seconds: float, fair_sha
             curves = job.history[name]
             for key in ("loss", "accuracy"):
                 curves[key].append(round(float(logs.get(key, float("nan"))), 4))
+            if "held_out_accuracy" in curves:
+                curves["held_out_accuracy"].append(round(self.held_out_accuracy(), 4))
             if job.stop_event.is_set():  # after Stop the page says "Stopping", then "Stopped": no epoch line between
                 return
             done = epoch + 1
@@ -369,7 +408,8 @@ def _progress_callback(job: TrainingJob, config, budget_seconds: float, fair_sha
                 Progress(
                     "epoch",
                     f"{display_name(name)}: epoch {done}/{config.epochs}, loss {curves['loss'][-1]:.3f}, "
-                    f"accuracy {curves['accuracy'][-1]:.0%}",
+                    f"accuracy {curves['accuracy'][-1]:.0%}"
+                    + (f", held-out {curves['held_out_accuracy'][-1]:.0%}" if curves.get("held_out_accuracy") else ""),
                     model=name,
                     epoch=done,
                     epochs=config.epochs,
