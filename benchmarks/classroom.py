@@ -44,7 +44,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.bench import SHARED_DATA, describe_machine, memory_status, table  # noqa: E402
+from benchmarks.common import SHARED_DATA, describe_machine, memory_status, table  # noqa: E402
+from har_demo.owner import folder_bytes  # noqa: E402
 
 SERVER = """
 import sys
@@ -119,17 +120,6 @@ def wait_for(url: str, server: subprocess.Popen, timeout: float = 600) -> None:
         except OSError:
             time.sleep(1)
     raise SystemExit("the app did not start")
-
-
-def disk_bytes(folder: Path) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(folder):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_size
-            except OSError:
-                pass
-    return total
 
 
 def viewer(url: str, tally: Tally, until: float, rng: random.Random, clips: list[Path]) -> None:
@@ -230,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_for(url, server)
-        disk_start = disk_bytes(tmpdir)
+        disk_start = folder_bytes(tmpdir)
         clips = sorted((REPO / "examples").glob("*.webm")) + sorted((SHARED_DATA / "real_clips").glob("*.avi"))
         frames = real_frames(SHARED_DATA / "real_clips", 300)
         tally = Tally(args.max_requests)
@@ -240,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         def sample() -> None:
             while not stop_sampling.wait(1.0):
                 peak["rss"] = max(peak["rss"], memory_status(server.pid).get("VmHWM", 0))
-                peak["disk"] = max(peak["disk"], disk_bytes(tmpdir))
+                peak["disk"] = max(peak["disk"], folder_bytes(tmpdir))
 
         threading.Thread(target=sample, daemon=True).start()
         end = time.monotonic() + args.minutes * 60
@@ -281,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         room = Client(url, verbose=False).predict(api_name="/studio_room")
         studio = tmpdir / "har-studio"
         folders = sorted(p.name for p in studio.iterdir()) if studio.is_dir() else []
-        disk_end = disk_bytes(tmpdir)
+        disk_end = folder_bytes(tmpdir)
 
         rows = []
         for endpoint in sorted(tally.seconds):
@@ -309,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"after: {room}")
         print(f"studio session folders left: {len(folders)}")
         for child in sorted(tmpdir.iterdir()):
-            print(f"  {child.name}: {disk_bytes(child) / 2**20:.1f} MB at the end")
+            print(f"  {child.name}: {folder_bytes(child) / 2**20:.1f} MB at the end")
         for refusal in tally.refusals[:5]:
             print("refused:", refusal)
         for failure in tally.failures[:10]:

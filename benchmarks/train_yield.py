@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.bench import SHARED_DATA, describe_machine, table  # noqa: E402
+from benchmarks.common import SHARED_DATA, describe_machine, table  # noqa: E402
 
 
 def measure(engine, frames, count: int) -> list[float]:

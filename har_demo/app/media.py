@@ -24,34 +24,13 @@ from pathlib import Path
 import numpy as np
 
 from har_demo.clip import VideoError
+from har_demo.owner import alive, owner_record
 
 PREFIX = "har-demo-"
 OWNER_FILE = ".har-demo-owner"  # marks a folder as this app's, with the pid that owns it
 KEEP = "keep"  # copies made once and kept for the app's lifetime (the misclassified strips)
 
 _LIVE: list[TempFiles] = []
-
-
-def _process_start(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (Linux), to tell a reused pid apart."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[-1].split()[19]
-
-
-def _alive(pid: int, started: str | None) -> bool:
-    if Path("/proc").is_dir() and Path("/proc/self").exists():
-        now = _process_start(pid)
-        return now is not None and (started is None or now == started)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def clean_stale_folders(parent: Path | None = None) -> list[Path]:
@@ -67,7 +46,7 @@ def clean_stale_folders(parent: Path | None = None) -> list[Path]:
             pid, started = int(owner["pid"]), owner.get("started")
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if pid != os.getpid() and not _alive(pid, started):
+        if pid != os.getpid() and not alive(pid, started):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
@@ -96,7 +75,7 @@ class TempFiles:
             root = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        (self.root / OWNER_FILE).write_text(json.dumps({"pid": os.getpid(), "started": _process_start(os.getpid())}))
+        (self.root / OWNER_FILE).write_text(owner_record())
         self.max_age_s = max_age_s
         self.max_folders = max_folders
         self._originals: dict[str, Path] = {}

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from har_demo.owner import alive, folder_bytes, owner_record
 from har_demo.studio.classset import ClassSet
 from har_demo.studio.errors import LimitReached
 from har_demo.studio.limits import StudioLimits
@@ -58,7 +59,7 @@ class StudioSessions:
             folder = self.folder(session_id)
             if session_id not in self._sets or not folder.is_dir():
                 folder.mkdir(parents=True, exist_ok=True)
-                (folder / MARKER).write_text(json.dumps({"pid": os.getpid(), "started": _process_start(os.getpid())}))
+                (folder / MARKER).write_text(owner_record())
                 self._sets[session_id] = ClassSet(folder, self.limits)
             (folder / MARKER).touch()
             return self._sets[session_id]
@@ -96,14 +97,14 @@ class StudioSessions:
                 pid, started = int(owner["pid"]), owner.get("started")
             except (OSError, ValueError, KeyError, TypeError):
                 continue  # an older marker without a pid: the age sweep handles it
-            if pid != os.getpid() and not _alive(pid, started):
+            if pid != os.getpid() and not alive(pid, started):
                 shutil.rmtree(folder, ignore_errors=True)
                 removed.append(folder.name)
         return removed
 
     # ------------------------------------------------------------------ disk
     def used_bytes(self, session_id: str) -> int:
-        return _folder_bytes(self.folder(session_id))
+        return folder_bytes(self.folder(session_id))
 
     def make_room(self, session_id: str, incoming: int, busy: Callable[[str], bool] = lambda _sid: False) -> None:
         """Refuse (LimitReached) or make room for `incoming` bytes of this session, before they are written.
@@ -118,7 +119,7 @@ class StudioSessions:
                 f"This session's clips would take {(mine + incoming) / 2**20:,.0f} MB, over the "
                 f"{limits.session_quota_mb:g} MB each session may keep on this server. Delete some clips first."
             )
-        sizes = {f.name: _folder_bytes(f) for f in self._session_folders()}
+        sizes = {f.name: folder_bytes(f) for f in self._session_folders()}
         total = sum(sizes.values())
         if total + incoming <= limits.disk_budget_bytes:
             return
@@ -151,40 +152,8 @@ def end_all_sessions() -> None:
         sessions.end_all()
 
 
-def _folder_bytes(folder: Path) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(folder):
-        for name in files:
-            try:
-                total += os.lstat(os.path.join(root, name)).st_size
-            except OSError:
-                pass
-    return total
-
-
 def _mtime(path: Path) -> float:
     try:
         return path.stat().st_mtime
     except OSError:
         return 0.0
-
-
-def _process_start(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (Linux), to tell a reused pid apart."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[19]
-    except (OSError, IndexError):
-        return None
-
-
-def _alive(pid: int, started: str | None) -> bool:
-    if Path("/proc/self").exists():
-        now = _process_start(pid)
-        return now is not None and (started is None or now == started)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
