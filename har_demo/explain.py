@@ -296,9 +296,10 @@ def explain_prediction(predictor, frames: np.ndarray) -> Explanation:
     started = time.perf_counter()
     x = to_model_input(np.asarray(frames)[None], predictor.settings)[0]
     saliency, importance = {}, {}
-    for name, model in predictor.models.items():
-        if not is_pretrained(model):  # its frozen encoder is one nested layer: frame importance only
-            saliency[name] = gradcam_for(model, name).explain(x, predictor.classes)
-        runner = predictor.runners[name]
-        importance[name] = frame_importance(runner.predict_on_batch, x, predictor.classes, name)
+    with predictor.calls:  # not while the Predictor's warm-up thread traces the same models
+        for name, model in predictor.models.items():
+            if not is_pretrained(model):  # its frozen encoder is one nested layer: frame importance only
+                saliency[name] = gradcam_for(model, name).explain(x, predictor.classes)
+            runner = predictor.runners[name]
+            importance[name] = frame_importance(runner.predict_on_batch, x, predictor.classes, name)
     return Explanation(saliency, importance, time.perf_counter() - started)

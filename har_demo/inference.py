@@ -133,6 +133,9 @@ class Predictor:
         self.device = describe_device()
         self._checked = not fast
         self.compiled = threading.Event()  # set once every model has been traced (warm_up)
+        # One model call at a time per Predictor: the warm-up thread traces while requests run eagerly,
+        # and on JAX a traced call and an eager one at once can meet a weight buffer being replaced.
+        self.calls = threading.Lock()  # held by whoever calls the models directly (run_models, explain)
         if fast and not zero_gpu_available():  # with `spaces`, models run only in GPU functions: run_models checks
             self._check_runners()
         if warm:
@@ -190,16 +193,17 @@ class Predictor:
     def run_models(self, frames: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, float]]:
         """Every model on one batch of uint8 frames: the GPU work of a request (har_demo.gpu runs it
         inside a spaces.GPU function on ZeroGPU). Returns per-model probabilities (B, C) and seconds."""
-        if not self._checked:
-            self._check_runners()
         x = to_model_input(frames, self.settings)
-        compiled = self.compiled.is_set() or getattr(_WARMING, "on", False)
-        probabilities, seconds = {}, {}
-        for name, runner in self.runners.items():
-            started = time.perf_counter()
-            out = runner.predict_on_batch(x) if compiled else _eager(runner, x)
-            probabilities[name] = np.asarray(out, dtype=np.float32)
-            seconds[name] = time.perf_counter() - started
+        with self.calls:
+            if not self._checked:
+                self._check_runners()
+            compiled = self.compiled.is_set() or getattr(_WARMING, "on", False)
+            probabilities, seconds = {}, {}
+            for name, runner in self.runners.items():
+                started = time.perf_counter()
+                out = runner.predict_on_batch(x) if compiled else _eager(runner, x)
+                probabilities[name] = np.asarray(out, dtype=np.float32)
+                seconds[name] = time.perf_counter() - started
         return probabilities, seconds
 
     def gpu_seconds(self, method: str, frames: np.ndarray) -> float:

@@ -74,7 +74,7 @@ def models_banner(client: Client) -> tuple[str, str, list]:
 
 
 def only_key(registry) -> str:
-    keys = list(registry._engines)
+    keys = registry.keys()
     assert len(keys) == 1, keys
     return keys[0]
 
@@ -169,7 +169,7 @@ def test_the_page_imports_other_shapes_and_serves_them_in_this_session_only(
     finally:
         alice.close()
         bob.close()
-        for key in list(registry._engines):  # the next test starts with no session bundle
+        for key in registry.keys():  # the next test starts with no session bundle
             registry.drop(key)
 
 

@@ -282,6 +282,12 @@ class EngineRegistry:
         while len(self._notices) > MAX_NOTICES:
             self._notices.popitem(last=False)
 
+    def keys(self) -> list[str]:
+        """The keys of the sessions holding their own engine now."""
+        with self._lock:
+            self._expire_locked()
+            return list(self._held)
+
     def __len__(self) -> int:
         """Sessions holding their own engine now."""
         with self._lock:
