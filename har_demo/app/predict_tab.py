@@ -255,14 +255,15 @@ def build_predict_tab(ctx: AppContext) -> None:
             """
             return predict(ctx, video_file, session_key)
 
-        gr.on(
+        analysed = gr.on(
             triggers=[analyse.click, video.upload, video.stop_recording],
             fn=predict_video,
             inputs=[video, ctx.session],
             outputs=outputs,
             api_name="predict",
             trigger_mode="always_last",
-        ).then(
+        )
+        previewed = analysed.then(
             lambda v: preview(ctx, v),
             inputs=[video],
             outputs=[video],
@@ -271,5 +272,12 @@ def build_predict_tab(ctx: AppContext) -> None:
             concurrency_limit=2,
             concurrency_id="preview",
         )
-        video.clear(cleared_outputs, outputs=outputs, api_visibility="private", show_progress="hidden")
+        # Clear also cancels an analysis or a preview still running, so neither fills the page again afterwards.
+        video.clear(
+            cleared_outputs,
+            outputs=outputs,
+            api_visibility="private",
+            show_progress="hidden",
+            cancels=[analysed, previewed],
+        )
     ctx.components["video"] = video
