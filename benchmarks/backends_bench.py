@@ -29,7 +29,7 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 GPU_BATCHES = (1, 32, 256)
-# issue #10's targets on one H200-class GPU (clips/s at batch 256; ms at batch 1)
+# the GPU targets on one H200-class GPU (clips/s at batch 256; ms at batch 1)
 GPU_TARGETS = {"lrcn": 20_000, "convlstm": 5_000}
 GPU_LATENCY_TARGET_MS = 5.0
 CPU_LATENCY_TARGET_MS = 20.0  # both models, one decoded clip, batch 1, 2-core CPU
@@ -183,7 +183,7 @@ def bench_gpu(args, work: Path) -> dict:
                 ]
             )
     text += table(
-        "Issue #10's GPU targets (H200-class GPU)",
+        "GPU targets (H200-class GPU)",
         ["target", "this run"],
         checks,
         "" if device.startswith("GPU") else "This run had no GPU: the targets are for the GPU machine.",

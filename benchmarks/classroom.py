@@ -3,7 +3,7 @@
     python benchmarks/classroom.py                                  # 30 students, 15 minutes
     python benchmarks/classroom.py --students 10 --minutes 3 --linger-minutes 0.5
 
-Why: the demo is used by a class at once (issue #22): a teacher's projector, thirty laptops and
+Why: the demo is used by a class at once: a teacher's projector, thirty laptops and
 phones, five or six groups recording and training. This starts the app (`har_demo.app.serve`, as
 `python app.py` does) on 127.0.0.1 with its own TMPDIR, then for `--minutes` keeps `--students`
 gradio_client sessions busy, each in one role:

@@ -1,5 +1,5 @@
-"""Memory and time of decoding hostile-but-small files: issue #13 items 2 (timeline memory) and 3
-(frame size), the old path as the baseline in the same run.
+"""Memory and time of decoding hostile-but-small files (timeline memory and frame size), the old
+path as the baseline in the same run.
 
     python benchmarks/decode_memory.py                      # the issue's files: 240 s of 16x16 at 900 fps, 16000x16000
     python benchmarks/decode_memory.py --seconds 30 --big 8000   # a short run

@@ -14,7 +14,7 @@ from posting the frame (encoding as a data URL included) to receiving the bars c
 
 Baseline, measured in the same run: both models on one clip through Predictor.predict_frames
 in this process (the floor of one update); the table gives the lag's ratio to it.
-Targets (issue 12): >= 5 updates/s and p95 lag < 500 ms with both models on 2 cores.
+Targets: >= 5 updates/s and p95 lag < 500 ms with both models on 2 cores.
 """
 
 from __future__ import annotations

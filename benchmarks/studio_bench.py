@@ -10,7 +10,7 @@ person waits for after pressing Train: the queue, training both models with the 
 defaults, evaluation, the bundle, loading it and a first prediction (served); with both models,
 also when the first one (LRCN, trained first) is served while the other trains. The baseline in the
 same run is decoding the same folder at training time (what `har-demo train` does), which the
-studio has already done by the time Train is pressed. Target (issue #11): Train -> served < 180 s
+studio has already done by the time Train is pressed. Target: Train -> served < 180 s
 on 2 CPU cores.
 """
 

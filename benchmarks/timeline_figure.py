@@ -1,4 +1,4 @@
-"""Time to build the timeline figure (issue #13 item 4), the pre-fix builder as the baseline.
+"""Time to build the timeline figure, the pre-fix builder as the baseline.
 
     python benchmarks/timeline_figure.py              # the issue's 161 segments, then a 10-minute video at 0.25 s
     python benchmarks/timeline_figure.py --quick      # smaller baseline cases only
@@ -155,7 +155,7 @@ def main() -> int:
         print(
             f"{label:45} {tl.windows:7d} {total:8d} | {old} | {after[0]:10.3f}s {after[1]:5.2f}s | {ratio}", flush=True
         )
-    # The same 10-minute case with the true-label band (issue #12): one more trace, no more time.
+    # The same 10-minute case with the true-label band: one more trace, no more time.
     band = timed(lambda t: plots.timeline_figure(t, true_label="TaiChi"), tl)
     print(
         f"{'  the same with a true-label band':45} {tl.windows:7d} {total:8d} | {'':>19} | {band[0]:10.3f}s {band[1]:5.2f}s |"

@@ -4,7 +4,7 @@
     python benchmarks/train_yield.py --predictions 40 --clips-per-class 8
 
 Why: on a 2-core Space one studio training took every core, and other visitors' predictions went
-from 0.7-0.9 s to a median 2.2 s (issue #22; target: p95 within 3x of idle). The studio trainer
+from 0.7-0.9 s to a median 2.2 s (target: p95 within 3x of idle). The studio trainer
 now pauses after each batch while a visitor's model call waits (StudioTrainer(yield_to=...), at
 most MAX_YIELD_S a batch). In one process: the shipped models behind the app's Engine, a real
 class set (../shared/data/real_tiny) training LRCN in the studio's trainer, and one prediction of

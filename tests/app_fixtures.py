@@ -14,21 +14,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.helpers import CLASSES, free_port
+from tests.paths import REPO
+
 EXAMPLES = REPO / "examples"
-CLASSES = ["WalkingWithDog", "TaiChi", "Swing", "HorseRace"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -199,34 +193,3 @@ def app_server(reported_bundle, tmp_path_factory):
         yield server
     finally:
         demo.close()
-
-
-def fake_camera_args(video: Path) -> list[str]:
-    """Headless Chromium flags for a fake webcam that plays `video` (a .y4m) and asks no permission."""
-    return [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}",
-    ]
-
-
-# The studio tests' classes: a class name -> what training.synth draws for it.
-STUDIO_DRAWN = {"Waving": "TaiChi", "Pushing": "Swing", "Running": "HorseRace"}
-
-
-def studio_clips_in(folder: Path, per_class: int, seed: int, width: int, height: int) -> dict[str, list[Path]]:
-    """`per_class` synthetic 1 s .webm clips for each studio class, written in `folder`."""
-    from har_demo.training.synth import render_clip, write_video
-
-    rng = np.random.default_rng(seed)
-    clips: dict[str, list[Path]] = {}
-    for label, drawn in STUDIO_DRAWN.items():
-        clips[label] = []
-        for i in range(per_class):
-            path = folder / f"{label}_{i}.webm"
-            write_video(path, render_clip(drawn, rng, width=width, height=height, seconds=1.0))
-            clips[label].append(path)
-    return clips

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real clips and tutorial weights beside the checkout (never copied in).
+"""Shared fixtures: the real clips and tutorial weights beside the checkout (never copied in), and
+the app's fixtures (tests/app_fixtures.py). Plain helpers are in tests/helpers.py, paths in tests/paths.py.
 
 Outside CI a test whose ../shared/data input is missing skips with the reason; in CI (CI=true)
 it fails, so a missing data folder can never turn a green run into a run that tested nothing.
@@ -12,14 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.paths import IN_CI, REAL_CLIPS, REAL_TINY, REPO, TUTORIAL_WEIGHTS
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
-REAL_CLIPS = SHARED_DATA / "real_clips"
-REAL_TINY = SHARED_DATA / "real_tiny"
-TUTORIAL_WEIGHTS = SHARED_DATA / "tutorial_weights"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+pytest_plugins = ["tests.app_fixtures"]  # the app's fixtures, for every test (one mechanism: fixtures)
 
 
 def require(path: Path) -> Path:

@@ -13,36 +13,11 @@ import pytest
 
 from har_demo.annotate import annotate_video, cues, webvtt
 from har_demo.names import REPORT_CLASSES
-from har_demo.timeline import Timeline, window_indices, window_starts
+from har_demo.timeline import window_starts
+from tests.helpers import made_timeline
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "synthetic_TaiChi.webm"
-
-
-def made_timeline(frame_count: int, fps: float, tops: dict[str, list[int]]) -> Timeline:
-    """A Timeline over `frame_count` frames whose windows' top classes are `tops` (model -> per window)."""
-    span, stride = int(2 * fps), int(0.5 * fps)
-    starts = window_starts(frame_count, span, stride)
-    probabilities = {}
-    for model, top in tops.items():
-        assert len(top) == len(starts)
-        p = np.full((len(starts), len(REPORT_CLASSES)), 0.1, np.float32)
-        p[np.arange(len(starts)), top] = 0.7
-        probabilities[model] = p
-    return Timeline(
-        source="test",
-        classes=list(REPORT_CLASSES),
-        fps=fps,
-        frame_count=frame_count,
-        window_s=2.0,
-        stride_s=0.5,
-        span_frames=span,
-        stride_frames=stride,
-        sampling="tutorial",
-        start_frames=starts,
-        frame_indices=window_indices(starts, span, frame_count, 20, "tutorial"),
-        probabilities=probabilities,
-    )
 
 
 def parse_vtt(text: str) -> list[tuple[float, float, str]]:

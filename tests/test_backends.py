@@ -21,20 +21,12 @@ import numpy as np
 import pytest
 
 from har_demo.backend import BACKENDS, installed
+from tests.helpers import CHILD_TIMEOUT_S, need
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 TOLERANCE = 1e-5
 CLIPS = ("v_TaiChi_g01_c02.avi", "v_Swing_g01_c05.avi", "v_HorseRace_g01_c04.avi")
 TIMELINE_CLIP = "v_WalkingWithDog_g01_c03.avi"
-CHILD_TIMEOUT_S = 600
-
-
-def need(backend: str) -> None:
-    """Skip a backend that is not installed here; in CI (CI=true) that is a failure instead."""
-    if not installed(backend):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{backend} is not installed; .ci/run installs it")
-        pytest.skip(f"{backend} is not installed")
 
 
 def run_child(function: str, backend: str, *args: str, extra_env: dict | None = None) -> dict:

@@ -34,8 +34,8 @@ from har_demo.clip import ClipSettings
 from har_demo.loader import load_bundle
 from har_demo.manifest import Manifest, NewerFormatError, Report
 from har_demo.names import REPORT_CLASSES
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 CLASSES = list(REPORT_CLASSES)
 
 
@@ -205,7 +205,7 @@ def test_a_valid_bundle_loads_with_typed_manifest_and_report(good_bundle):
     assert bundle.settings.frames == 20 and bundle.synthetic
 
 
-# --------------------------------------------------------------------------- malformed manifests (#13 item 6)
+# --------------------------------------------------------------------------- malformed manifests
 def _set(path: str | tuple[str, ...], value):
     """Set the entry at a dotted path (a tuple when a key holds a dot, like a file name)."""
 
@@ -348,7 +348,7 @@ def test_invalid_report_is_a_bundle_error_naming_the_field(good_bundle, tmp_path
     assert isinstance(error, ManifestError) and str(error).startswith(message), str(error)
 
 
-# --------------------------------------------------------------------------- hash gaps (#13 item 7)
+# --------------------------------------------------------------------------- hash gaps
 def test_files_entry_outside_the_bundle_is_refused(good_bundle, tmp_path):
     outside = Path("/etc/passwd")
     for entry in ("../../../../etc/passwd", "/etc/passwd", "misclassified/../../x", "C:\\Windows\\win.ini"):

@@ -12,14 +12,13 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from har_demo.explain import box_mass_ratio, neighbour_swaps, overlay, upsample
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 WEIGHTS = REPO / "weights"
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.paths import REPO
 
 
 @pytest.mark.slow

@@ -21,9 +21,11 @@ import pytest
 import yaml
 from hub_server import HubServer
 
+from tests.paths import REPO
+
 pytestmark = pytest.mark.slow  # every test here starts a loopback Hub server
 
-REPO = Path(__file__).resolve().parents[1]
+
 CLASSES = ["WalkingWithDog", "TaiChi", "Swing", "HorseRace"]
 TOKEN = "hf_alice_SECRET_test_token_0123456789"
 BOB = "hf_bob_SECRET_test_token_9876543210"

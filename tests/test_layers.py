@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.paths import REPO
+
 PACKAGE = REPO / "har_demo"
 # Every importable tree of the checkout: training/ installs as har_demo.training (see pyproject.toml).
 TREES = {"har_demo": PACKAGE, "har_demo.training": REPO / "training", "benchmarks": REPO / "benchmarks"}

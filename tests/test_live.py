@@ -10,8 +10,7 @@ import pytest
 
 from har_demo.clip import ClipSettings
 from har_demo.live import FrameBuffer, LiveError, LiveGate, LiveLimits, LiveSession
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.paths import REPO
 
 
 class Clock:

@@ -1,4 +1,4 @@
-"""The timeline figure is built in time linear in its segments (issue #13 item 4): one filled trace
+"""The timeline figure is built in time linear in its segments: one filled trace
 per class and model instead of one layout shape per segment, with the same shading and labels."""
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def band(fig):
 
 
 def test_a_known_true_label_is_a_band_over_the_whole_clip_in_its_class_colour():
-    """Issue #12 item 4: where a clip's true label is known, the timeline shows it as a band."""
+    """Where a clip's true label is known, the timeline shows it as a band."""
     tl = flickering_timeline(60, 1.0)
     fig = plots.timeline_figure(tl, true_label="TaiChi")
     (trace,) = band(fig)

@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from har_demo.bundle import load_keras_model
+from tests.paths import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 FRAMES, SIZE, CLASSES = 3, 32, 4
 
 

@@ -7,12 +7,11 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.paths import REPO
 
 
 def test_a_passed_rewrite_check_is_remembered_by_model_file(tmp_path, monkeypatch):

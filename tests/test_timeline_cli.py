@@ -1,4 +1,4 @@
-"""`har-demo timeline` (issue #26): the Timeline tab's numbers for a folder of videos, as files.
+"""`har-demo timeline`: the Timeline tab's numbers for a folder of videos, as files.
 
 The verb's files equal the tab's downloads (plus the true label and, with --smooth, the smoothed
 class), the Python call returns the same table, and whatever the app refuses from a file's size
@@ -22,10 +22,8 @@ from har_demo.app.limits import Limits
 from har_demo.cli import main
 from har_demo.observations import UNKNOWN, load_npz, observe, render
 from har_demo.shipped import EXAMPLES_DIR, MIXED_EXAMPLE_NAME
+from tests.paths import REPO
 
-pytest_plugins = ["tests.app_fixtures"]
-
-REPO = Path(__file__).resolve().parents[1]
 MIXED = EXAMPLES_DIR / MIXED_EXAMPLE_NAME
 TIMELINE_LIMITS = Limits().decode_limits(Limits().timeline_seconds)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.paths import REPO
+
 ORDER = ["WalkingWithDog", "TaiChi", "Swing", "HorseRace"]  # the example's sidecar
 
 

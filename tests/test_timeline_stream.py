@@ -1,4 +1,4 @@
-"""The timeline streams its windows from one decoding pass (issue #13 items 2 and 8): the same
+"""The timeline streams its windows from one decoding pass: the same
 windows and frames as sampling a fully decoded video, memory bounded by one window span,
 the decode bounded by DecodeLimits, and truncated files treated as read_clip treats them."""
 

@@ -1,4 +1,4 @@
-"""A clip's true label over time (issue #12 item 4): read from a `X.truth.json` sidecar, from the
+"""A clip's true label over time: read from a `X.truth.json` sidecar, from the
 shipped example a file is a copy of, or from the file name; a sidecar that cannot be used is
 ignored. The mixed example's committed sidecar says what make_examples rendered."""
 
@@ -16,9 +16,9 @@ import tomllib
 from har_demo.names import REPORT_CLASSES
 from har_demo.shipped import EXAMPLES_DIR, MIXED_EXAMPLE_NAME
 from har_demo.truth import FROM_FILE_NAME, Truth, TruthSegment, read_sidecar, sidecar_path, truth_of, write_sidecar
+from tests.paths import REPO
 
 CLASSES = list(REPORT_CLASSES)
-REPO = Path(__file__).resolve().parents[1]
 
 
 def a_video(folder: Path, name: str) -> Path:

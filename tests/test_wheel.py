@@ -1,4 +1,4 @@
-"""The wheel, as someone who runs `pip install .` gets it (issue #22, packaging).
+"""The wheel, as someone who runs `pip install .` gets it.
 
 Every other test runs from the checkout, so a package missing from the wheel (it was
 `har_demo.studio`) went unnoticed: here the wheel is built, its folders are compared with the
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.paths import REPO
 
 
 def checkout_packages() -> set[str]:
@@ -78,7 +78,7 @@ def test_the_installed_wheel_serves_the_page_from_another_folder(wheel, tmp_path
     assert where.returncode == 0, where.stderr[-2000:]
     assert str(venv) in where.stdout, f"har_demo came from {where.stdout.strip()}, not from the wheel"
 
-    from tests.app_fixtures import free_port
+    from tests.helpers import free_port
 
     port = free_port()
     log = tmp_path / "app.log"

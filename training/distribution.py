@@ -4,7 +4,7 @@
 on every device Keras lists (GPUs, or CPU devices made with
 XLA_FLAGS=--xla_force_host_platform_device_count=N) and splits each batch over them; the
 gradients are averaged by JAX's sharding, so a run gives the one-device run's weights up to float
-summation order (tests/test_distribute.py checks it). The same engine runs across hosts: start
+summation order (tests/training/test_distribute.py checks it). The same engine runs across hosts: start
 every host with the JAX coordinator variables set (JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES,
 JAX_PROCESS_ID) and `initialize()` below joins them with `jax.distributed.initialize` (every wait
 bounded: HAR_DISTRIBUTED_HEARTBEAT, HAR_DISTRIBUTED_WAIT) before the devices are listed; each

@@ -4,7 +4,7 @@
     new_scratch(out) / Scratch     a sibling folder the new bundle is written into
     publish(scratch, out)          swap it in only once it is complete
 
-Rules (issue #13, item 1): an `--out` that does not exist or is empty is used; an existing bundle
+Rules: an `--out` that does not exist or is empty is used; an existing bundle
 is replaced only with `--overwrite`, and only when every file in it is one the bundle lists (its
 manifest's hashed files, the manifest itself, a Hub card, a TFLite export); anything else, and any
 folder that is not a bundle, is refused with a sentence and left untouched. The new bundle is

@@ -111,7 +111,7 @@ def test_preview_for_a_browser_and_back_to_the_original(engine, real_clips, tmp_
     assert not media.browser_playable(avi)
     assert media.browser_playable(EXAMPLES / "synthetic_Swing.webm")
     assert temp.preview(real_clips / "long_mixed_activities.mp4") is None  # H.264 mp4 plays everywhere
-    webm = temp.preview(EXAMPLES / "synthetic_Swing.webm")  # WebM: not in Safari / iOS (issue #25)
+    webm = temp.preview(EXAMPLES / "synthetic_Swing.webm")  # WebM: not in Safari / iOS
     assert webm is None or media.video_codec(webm) == "h264"
     preview = temp.preview(avi)
     if preview is None:
@@ -282,7 +282,7 @@ def test_training_curves_and_confusion():
     assert plots.training_curves({}).layout.annotations  # an empty figure that says why
 
 
-# --------------------------------------------------------------------------- sessions (issue #9)
+# --------------------------------------------------------------------------- sessions
 def test_a_session_engine_is_used_for_its_key_only(engine, imported, real_clips, tmp_path):
     from har_demo.app.context import AppContext
     from har_demo.inference import Predictor
@@ -339,9 +339,8 @@ def test_limits_from_the_environment_and_the_command_line():
             limits.Limits.from_settings(env={}, overrides=bad)
 
 
-# --------------------------------------------------------------------------- issue #13
 def test_each_response_writes_its_frames_once_to_its_own_files(engine, tmp_path):
-    """#13.5: the gallery goes out as PNG files in a per-request folder, not as arrays that Gradio
+    """The gallery goes out as PNG files in a per-request folder, not as arrays that Gradio
     re-encodes into one content-hashed file per image (rewritten while another response streams it)."""
     import cv2
 
@@ -362,7 +361,7 @@ def test_each_response_writes_its_frames_once_to_its_own_files(engine, tmp_path)
 
 
 def test_a_cached_example_says_it_is_cached_and_a_cleared_video_clears_the_results(engine, tmp_path):
-    """#13.13: an example's stored first-run timing is not shown as this click's time; clearing the
+    """An example's stored first-run timing is not shown as this click's time; clearing the
     video leaves nothing of the previous clip."""
     from har_demo.app.context import AppContext
 
@@ -377,7 +376,7 @@ def test_a_cached_example_says_it_is_cached_and_a_cleared_video_clears_the_resul
 
 
 def test_a_malformed_bundle_falls_back_to_the_default_with_a_notice(imported_bundle, imported, tmp_path):
-    """#13.6 (app side): a bundle whose manifest is malformed does not stop the app."""
+    """A bundle whose manifest is malformed does not stop the app."""
     import shutil
 
     for name, edit in {
@@ -407,7 +406,7 @@ def test_a_malformed_bundle_falls_back_to_the_default_with_a_notice(imported_bun
 
 
 def test_misclassified_strips_are_served_as_copies_never_from_the_bundle(reported, tmp_path):
-    """#13.12: the page gets copies of the strips; an entry pointing outside the bundle is not shown."""
+    """The page gets copies of the strips; an entry pointing outside the bundle is not shown."""
     temp = media.TempFiles(tmp_path / "t")
     items, _ = misclassified_tab.misclassified_view(reported)
     served, _ = misclassified_tab.page_outputs(items, "", temp)
@@ -422,7 +421,7 @@ def test_misclassified_strips_are_served_as_copies_never_from_the_bundle(reporte
 
 
 def test_stale_temp_folders_of_dead_processes_are_removed(tmp_path):
-    """#13.11: folders of a killed app go at the next start; folders the app did not write stay."""
+    """Folders of a killed app go at the next start; folders the app did not write stay."""
     import subprocess
     import sys
 

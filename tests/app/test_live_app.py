@@ -8,7 +8,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.paths import REPO
 
 
 def data_urls(clip: Path, count: int) -> list[str]:

@@ -1,4 +1,4 @@
-"""The page in a classroom (issue #25): every tab in a real browser at 1920x1080 (a projector) and at
+"""The page in a classroom: every tab in a real browser at 1920x1080 (a projector) and at
 390x844 (a phone), with a real clip and a fake camera, and the presenter view of the Live tab.
 
 One app, one Chromium (Debian's, through Playwright; the fake camera plays a y4m made from a real
@@ -7,7 +7,7 @@ player's label over the video; the annotated videos' drawn labels are checked fr
 painter draws (har_demo.annotate), the subtitles' place from their cue settings. Screenshots of
 every tab at both sizes go to test-artifacts/classroom_<size>_<tab>.png for a person to look at:
 
-    PYTHONPATH=. python -m pytest -q -m slow tests/test_page_classroom.py
+    PYTHONPATH=. python -m pytest -q -m slow tests/app/test_page_classroom.py
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_fixtures import fake_camera_args, free_port
+from tests.helpers import fake_camera_args, free_port
+from tests.paths import REPO
 
 pytestmark = pytest.mark.slow  # starts the app server and a browser
 
-REPO = Path(__file__).resolve().parents[1]
+
 CHROMIUM = Path(os.environ.get("HAR_DEMO_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = REPO / "test-artifacts"
 SIZES = {

@@ -177,7 +177,7 @@ def test_processes_agree_through_the_coordination_service(tmp_path):
     port = free_port()
     children = [
         subprocess.Popen(
-            [sys.executable, "-c", "import tests.test_multiprocess as t; t.coordination_child()"],
+            [sys.executable, "-c", "import tests.training.test_multiprocess as t; t.coordination_child()"],
             env=process_env(i, 2, port, heartbeat=HEARTBEAT) | {"SHARED_FOLDER": str(tmp_path)},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

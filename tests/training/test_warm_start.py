@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +13,7 @@ from har_demo.loader import load_bundle
 from har_demo.models import build_model
 from har_demo.training.tiny import tiny_overrides
 from har_demo.training.warm_start import SHIPPED_REF, WarmStartError, check_source, warm_start
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.paths import REPO
 
 
 @pytest.mark.parametrize("name", ["convlstm", "lrcn"])

@@ -1,6 +1,6 @@
 """The Train tab in a real browser with a fake camera: record, upload, train, see the curves, predict.
 
-Debian's chromium via Playwright (as tests/test_browser.py). The camera plays a y4m that ffmpeg
+Debian's chromium via Playwright (as tests/app/test_browser.py). The camera plays a y4m that ffmpeg
 made from a synthetic clip (`--use-file-for-fake-video-capture`); Chromium takes one such file per
 launch, so one class is recorded with the camera (the page's 3-2-1 countdown, then a fixed-length
 recording it stops itself) and the others are uploaded as files. One model (LRCN), one epoch.
@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 
 from har_demo.training.synth import render_clip, write_video
-from tests.app_fixtures import fake_camera_args
+from tests.helpers import fake_camera_args
+from tests.paths import REPO
 
-pytest_plugins = ["tests.app_fixtures"]
 pytestmark = pytest.mark.slow  # a server, a browser, a training
 
-REPO = Path(__file__).resolve().parents[1]
+
 CHROMIUM = Path(os.environ.get("HAR_DEMO_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = REPO / "test-artifacts"
 RECORDED, UPLOADED = "Waving", ("Pushing", "Running")
@@ -71,7 +71,7 @@ def studio_page(engine, tmp_path_factory):
     from har_demo.app import EngineRegistry, build_demo
     from har_demo.app.serve import launch_options
     from har_demo.studio.limits import StudioLimits
-    from tests.app_fixtures import free_port
+    from tests.helpers import free_port
 
     state = studio_tab.StudioState(StudioLimits(max_clip_seconds=5), base=tmp_path_factory.mktemp("browser-sessions"))
     original = studio_tab.StudioState

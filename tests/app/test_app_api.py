@@ -12,7 +12,6 @@ from gradio_client.exceptions import AppError
 
 from har_demo.shipped import EXAMPLES_DIR
 
-pytest_plugins = ["tests.app_fixtures"]
 pytestmark = pytest.mark.slow  # starts the app server (and a browser)
 
 
@@ -111,7 +110,7 @@ def test_misclassified_api_filters(client, reported):
 
 
 def test_the_bundle_folder_is_not_published(app_server, reported_bundle, client):
-    """#13.12: only the strips the page returns are served, never manifest, report or model files."""
+    """Only the strips the page returns are served, never manifest, report or model files."""
     import urllib.error
     import urllib.request
 
@@ -129,7 +128,7 @@ def test_the_bundle_folder_is_not_published(app_server, reported_bundle, client)
 
 
 def test_many_users_downloading_the_same_frames_get_whole_files(app_server, tmp_path):
-    """#13.5: concurrent answers for the same clip, downloaded as a browser does, are all complete
+    """Concurrent answers for the same clip, downloaded as a browser does, are all complete
     images (Gradio rewrote one content-hashed file per frame while others streamed it)."""
     import cv2
 

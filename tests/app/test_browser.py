@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.app_fixtures"]
+from tests.paths import ARTIFACTS
+
 pytestmark = pytest.mark.slow  # starts the app server (and a browser)
 
 CHROMIUM = Path(os.environ.get("HAR_DEMO_CHROMIUM", "/usr/bin/chromium"))
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -132,7 +133,7 @@ LABEL_COVERS_FIRST_ROW = """() => {
 
 
 def test_clearing_the_video_clears_the_results_and_examples_say_cached(browser, app_server, real_clips):
-    """#13.13: the label badge leaves the frames visible; clearing the video leaves nothing of the
+    """The label badge leaves the frames visible; clearing the video leaves nothing of the
     previous clip; an example's cached answer is shown as cached, not with its first run's time."""
     ARTIFACTS.mkdir(exist_ok=True)
     page = open_page(browser, app_server.url, 1400)

@@ -1,4 +1,4 @@
-"""A classroom on one server (issue #22): sessions come and go, and no visitor takes the demo down.
+"""A classroom on one server: sessions come and go, and no visitor takes the demo down.
 
 Real Keras models and bundles, real files on disk, the real registry and studio folders; the
 clock of the registry is a plain number the test moves, so idle times take no waiting.
@@ -30,10 +30,8 @@ from har_demo.host_limits import LimitError
 from har_demo.studio.errors import LimitReached
 from har_demo.studio.limits import StudioLimits
 from har_demo.studio.sessions import MARKER, StudioSessions
+from tests.paths import REPO
 
-pytest_plugins = ["tests.app_fixtures"]
-
-REPO = Path(__file__).resolve().parents[1]
 MB = 1024 * 1024
 
 

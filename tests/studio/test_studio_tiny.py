@@ -12,8 +12,7 @@ from har_demo.clip import ClipSettings
 from har_demo.training import train
 from har_demo.training.dataset import scan_dataset
 from har_demo.training.tiny import TINY_EPOCHS, TINY_SPLIT, is_tiny, tiny_overrides, tiny_splits
-
-REAL_TINY = Path(__file__).resolve().parents[2] / "shared" / "data" / "real_tiny"
+from tests.paths import REAL_TINY
 
 
 @pytest.fixture(scope="module")

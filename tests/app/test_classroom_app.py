@@ -1,4 +1,4 @@
-"""Every refusal is a sentence on the page (issue #22), driven through a real server with gradio_client.
+"""Every refusal is a sentence on the page, driven through a real server with gradio_client.
 
 A real app on 127.0.0.1 (Predict and Train tabs) whose memory budget holds one imported bundle,
 real tutorial weight files, a tiny .keras that declares 20x1024x1024x3 clips, a lying zip, class
@@ -15,8 +15,6 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 
-pytest_plugins = ["tests.app_fixtures"]
-
 
 @pytest.fixture(scope="module")
 def classroom_server(engine, tmp_path_factory):
@@ -24,7 +22,7 @@ def classroom_server(engine, tmp_path_factory):
     from har_demo.app.engine import engine_bytes
     from har_demo.app.studio_tab import StudioState
     from har_demo.studio.limits import StudioLimits
-    from tests.app_fixtures import free_port
+    from tests.helpers import free_port
 
     one_session = engine_bytes(engine) * 0.75 / 2**20  # room for one imported LRCN-only bundle, not two
     registry = EngineRegistry(engine, replace(engine.limits, session_models_mb=one_session))
@@ -99,7 +97,7 @@ def test_studio_and_app_refusals_are_sentences(
         assert text.startswith("⚠") and "at least 2 classes" in text
 
         # a full server: bob's import evicts alice's models; alice is back on the shipped ones
-        from tests.app_fixtures import CLASSES
+        from tests.helpers import CLASSES
 
         names = ", ".join(CLASSES)
         assert "Serving the imported models" in status_of(alice.predict([seed], names, api_name="/studio_import"))
@@ -167,7 +165,7 @@ def test_the_training_queue_is_capped_shows_the_wait_and_shares_the_trainer(tmp_
     from har_demo.studio.errors import LimitReached
     from har_demo.studio.limits import StudioLimits
     from har_demo.studio.trainer import MIN_SHARE_S, StudioTrainer, TrainOptions
-    from tests.test_studio_trainer import make_set
+    from tests.helpers import make_set
 
     trainer = StudioTrainer(StudioLimits(max_queue=2, max_train_seconds=600))
     sets = {name: make_set(tmp_path / name, clips_per_group=1, seed=i) for i, name in enumerate("abc")}
@@ -195,7 +193,7 @@ def test_closing_the_page_frees_its_models_and_folder_at_once(classroom_server, 
 
     import httpx
 
-    from tests.app_fixtures import CLASSES
+    from tests.helpers import CLASSES
 
     url, registry, state = classroom_server
     client = Client(url, verbose=False)

@@ -1,6 +1,6 @@
 """The Live tab in a real browser with a fake camera: Chromium plays a y4m made from a real clip.
 
-Debian's chromium via Playwright (as tests/test_browser.py); the camera is
+Debian's chromium via Playwright (as tests/app/test_browser.py); the camera is
 `--use-fake-device-for-media-stream --use-file-for-fake-video-capture=FILE.y4m` (ffmpeg writes it).
 A desktop window, and a phone (390x844, touch, 3x pixels) with the tab's camera picker.
 """
@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.app_fixtures import fake_camera_args
+from tests.helpers import fake_camera_args
+from tests.paths import REPO
 
 pytestmark = pytest.mark.slow  # starts the app server and a browser
 
-REPO = Path(__file__).resolve().parents[1]
+
 CHROMIUM = Path(os.environ.get("HAR_DEMO_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = REPO / "test-artifacts"
 PHONE = dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=3)
@@ -99,7 +100,7 @@ def test_webcam_stream_updates_the_bars(browser, live_url: str) -> None:
 
 
 def test_live_tab_on_a_phone_front_and_back_camera(browser, live_url: str, camera: Path) -> None:
-    """Issue #12: works on a phone. The stream starts with touches, the numbers update, nothing
+    """Works on a phone. The stream starts with touches, the numbers update, nothing
     is wider than the screen, the camera picker lists the (fake) camera, and switching to the back
     camera keeps the stream going with an unmirrored preview (the front camera's is mirrored)."""
     context = browser.new_context(**PHONE)

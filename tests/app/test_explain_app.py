@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.paths import REPO
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def test_every_api_output_is_labelled_and_bad_input_is_an_error(client, tmp_path
 
     endpoints = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
     assert {"/predict", "/verdict", "/explain", "/timeline", "/annotate"} <= set(endpoints)
-    assert "/live" not in endpoints  # the stream's per-frame handler: callable, not documented (issue #25)
+    assert "/live" not in endpoints  # the stream's per-frame handler: callable, not documented
     for name, endpoint in endpoints.items():
         labels = [r["label"] for r in endpoint["returns"]]
         assert not [x for x in labels if x.startswith("value_")], (name, labels)

@@ -1,6 +1,6 @@
 """The app as a real process: `python app.py` with a malformed bundle, then SIGTERM.
 
-Checks issue #13 items 6 and 11 the way a host sees them: the app starts on the shipped weights
+Checks the way a host sees them: the app starts on the shipped weights
 with a notice instead of crash-looping, removes temp folders that killed apps left behind (and
 nothing else), and removes its own temp folder when it gets SIGTERM.
 """
@@ -19,9 +19,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.app_fixtures"]
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.paths import REPO
 
 
 def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 400) -> None:
@@ -40,7 +38,7 @@ def wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 40
 
 @pytest.mark.slow
 def test_malformed_bundle_falls_back_and_sigterm_removes_the_temp_files(imported_bundle, tmp_path):
-    from tests.app_fixtures import free_port
+    from tests.helpers import free_port
 
     broken = tmp_path / "broken-bundle"
     shutil.copytree(imported_bundle, broken)

@@ -1,4 +1,4 @@
-"""What a student meets on the page (issue #25), without a browser: names for people, the Grad-CAM
+"""What a student meets on the page, without a browser: names for people, the Grad-CAM
 legend and what a negative bar means, the annotated video's drawn labels and subtitles kept apart,
 a single clip's annotated video, H.264 for every clip the page plays, and Stop's last words."""
 
@@ -10,9 +10,10 @@ from pathlib import Path
 import cv2
 import pytest
 
-from tests.test_annotate import made_timeline, window_starts
+from tests.helpers import made_timeline
+from tests.paths import REPO
+from tests.test_annotate import window_starts
 
-REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "synthetic_TaiChi.webm"
 
 
@@ -119,10 +120,10 @@ def test_webm_recordings_are_played_back_as_h264_mp4(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_after_stop_no_epoch_line_comes_before_stopped(tmp_path: Path) -> None:
-    """Issue #25: after Stop the progress went back to "epoch ... about N s left" before "Stopped"."""
+    """After Stop the progress went back to "epoch ... about N s left" before "Stopped"."""
     from har_demo.studio.limits import StudioLimits
     from har_demo.studio.trainer import StudioTrainer, TrainOptions
-    from tests.test_studio_trainer import make_set
+    from tests.helpers import make_set
 
     trainer = StudioTrainer(StudioLimits())
     job = trainer.start("dana", make_set(tmp_path / "s", clips_per_group=1, seed=5), TrainOptions(("lrcn",), 20))

@@ -1,6 +1,6 @@
 """Recording several people in a real browser: clips in a row, Next person, the banner and people per class.
 
-Debian's chromium via Playwright with a fake camera (as tests/test_studio_browser.py). One press
+Debian's chromium via Playwright with a fake camera (as tests/app/test_studio_browser.py). One press
 of Record with "clips in a row" at 2 records two clips without another click; Next person moves
 the group on, the banner names class and person, and the counts line says how many people.
 """
@@ -15,9 +15,8 @@ import numpy as np
 import pytest
 
 from har_demo.training.synth import render_clip, write_video
-from tests.app_fixtures import fake_camera_args
+from tests.helpers import fake_camera_args
 
-pytest_plugins = ["tests.app_fixtures"]
 pytestmark = pytest.mark.slow  # a server and a browser
 
 CHROMIUM = Path(os.environ.get("HAR_DEMO_CHROMIUM", "/usr/bin/chromium"))
@@ -44,7 +43,7 @@ def studio_url(engine, tmp_path_factory):
     from har_demo.app import EngineRegistry, build_demo
     from har_demo.app.serve import launch_options
     from har_demo.studio.limits import StudioLimits
-    from tests.app_fixtures import free_port
+    from tests.helpers import free_port
 
     state = studio_tab.StudioState(StudioLimits(max_clip_seconds=5), base=tmp_path_factory.mktemp("people-sessions"))
     original = studio_tab.StudioState

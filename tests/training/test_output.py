@@ -1,4 +1,4 @@
-"""`--out` never deletes what the tool did not write (issue #13 item 1): refusals, the swap, recipes.
+"""`--out` never deletes what the tool did not write: refusals, the swap, recipes.
 
 Fast: no model is trained here (the CLI refusals come before TensorFlow starts). Every subprocess
 runs the worktree's code (PYTHONPATH) from inside a throwaway folder, so even a regression could
@@ -27,8 +27,7 @@ from har_demo.training.output import (
     scratch_path,
 )
 from har_demo.training.recipe import TRAIN_KEYS, RecipeError, load_recipe, resolve, synthetic_mismatch
-
-REPO = Path(__file__).resolve().parents[1]
+from tests.paths import REPO
 
 
 def fake_bundle(folder: Path, text: str = "weights") -> Path:

@@ -1,4 +1,4 @@
-"""The true-label band reaches the Timeline tab (issue #12 item 4): the one-activity example clips
+"""The true-label band reaches the Timeline tab: the one-activity example clips
 are offered there, the timeline of a clip whose file name states its class carries the band, the
 mixed example's carries its four pieces (from its sidecar) and so does its annotated video, through
 the real app and gradio_client; a clip of unknown truth gets none."""
@@ -17,7 +17,6 @@ from har_demo.names import REPORT_CLASSES
 from har_demo.plots import class_colour
 from har_demo.shipped import EXAMPLES_DIR, MIXED_EXAMPLE_NAME, example_clip_name
 
-pytest_plugins = ["tests.app_fixtures"]
 pytestmark = pytest.mark.slow  # starts the app server
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.paths import REPO
+
 FAKE_SPACES = REPO / "tests" / "data" / "fake_spaces"
 CLIP = "v_TaiChi_g01_c02.avi"
 
@@ -80,7 +81,7 @@ def child(clips_folder: str) -> None:
 
 @pytest.mark.slow
 def test_model_calls_go_through_spaces_gpu_with_sized_durations(real_clips):
-    got = run_python("import sys, tests.test_zerogpu as t; t.child(sys.argv[1])", str(real_clips), spaces=True)
+    got = run_python("import sys, tests.app.test_zerogpu as t; t.child(sys.argv[1])", str(real_clips), spaces=True)
     assert got["available"]
     gpu_functions = [d["function"] for d in got["decorated"]]
     assert "har_demo.gpu.run_held" in gpu_functions

@@ -17,8 +17,7 @@ from har_demo.training.dataset import build_cache
 from har_demo.training.synth import render_clip, write_video
 from har_demo.training.tiny import tiny_splits
 from har_demo.training.windows import source_path, window_count, window_ranges
-
-REAL_TINY = Path(__file__).resolve().parents[2] / "shared" / "data" / "real_tiny"
+from tests.paths import REAL_TINY
 
 
 def synth_clip(path: Path, label: str = "TaiChi", seed: int = 0, seconds: float = 1.0) -> Path:

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from har_demo.training import synth
+from tests.paths import REPO
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO
 NAME = re.compile(r"^v_(?P<cls>[A-Za-z]+)_g(?P<group>\d{2})_c(?P<clip>\d{2})\.avi$")
 SHORT = (0.8, 1.2)  # seconds: 20-30 frames keep the tests fast
 

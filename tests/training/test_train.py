@@ -1,6 +1,6 @@
 """The README's path end to end, as real subprocesses: synth -> train -> evaluate -> predict.
 
-Also what a run keeps and refuses (issue #13 items 1 and 10): Ctrl-C (a real SIGINT) keeps the old
+Also what a run keeps and refuses: Ctrl-C (a real SIGINT) keeps the old
 bundle and the checkpoints, `--resume` finishes the run, empty classes are refused by name.
 """
 
@@ -18,9 +18,9 @@ import pytest
 
 from har_demo.bundle import BundleError, file_sha256, read_manifest, verify_files
 from har_demo.loader import load_bundle
+from tests.paths import REPO
 
 pytestmark = pytest.mark.slow  # every test here trains models or waits for one
-REPO = Path(__file__).resolve().parents[1]
 
 
 def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:

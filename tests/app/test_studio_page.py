@@ -18,12 +18,12 @@ import pytest
 from gradio_client import Client, handle_file
 
 from har_demo.training.synth import render_clip, write_video
-from tests.app_fixtures import STUDIO_DRAWN, studio_clips_in
+from tests.helpers import STUDIO_DRAWN, studio_clips_in
+from tests.paths import EXAMPLES
 
-pytest_plugins = ["tests.app_fixtures"]
 pytestmark = pytest.mark.slow  # a server, real Keras models
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "synthetic_Swing.webm"
+EXAMPLE = EXAMPLES / "synthetic_Swing.webm"
 TOKEN = "hf_studio_SECRET_page_token_5551234567"
 DRAWN = STUDIO_DRAWN
 
@@ -34,7 +34,7 @@ def page_server(engine, tmp_path_factory):
     import har_demo.app.studio_tab as studio_tab
     from har_demo.app import EngineRegistry, build_demo
     from har_demo.studio.limits import StudioLimits
-    from tests.app_fixtures import free_port
+    from tests.helpers import free_port
 
     registry = EngineRegistry(engine)
     state = studio_tab.StudioState(StudioLimits(max_clip_seconds=5), base=tmp_path_factory.mktemp("page-sessions"))

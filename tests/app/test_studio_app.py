@@ -14,9 +14,7 @@ from pathlib import Path
 import pytest
 from gradio_client import Client, handle_file
 
-from tests.app_fixtures import STUDIO_DRAWN, studio_clips_in
-
-pytest_plugins = ["tests.app_fixtures"]
+from tests.helpers import STUDIO_DRAWN, studio_clips_in
 
 DRAWN = STUDIO_DRAWN
 
@@ -31,7 +29,7 @@ def studio_server(engine, tmp_path_factory):
     from har_demo.app import EngineRegistry, build_demo
     from har_demo.app.studio_tab import StudioState
     from har_demo.studio.limits import StudioLimits
-    from tests.app_fixtures import free_port
+    from tests.helpers import free_port
 
     registry = EngineRegistry(engine)
     state = StudioState(StudioLimits(max_clip_seconds=5), base=tmp_path_factory.mktemp("studio-sessions"))

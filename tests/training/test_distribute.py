@@ -91,7 +91,7 @@ def child() -> None:
 
 def test_mirrored_matches_one_device_training():
     result = subprocess.run(
-        [sys.executable, "-c", "import tests.test_distribute as t; t.child()"],
+        [sys.executable, "-c", "import tests.training.test_distribute as t; t.child()"],
         capture_output=True,
         text=True,
     )
@@ -287,7 +287,7 @@ def jax_env() -> dict:
 def test_jax_data_parallel_matches_one_device_training():
     pytest.importorskip("jax")
     result = subprocess.run(
-        [sys.executable, "-c", "import tests.test_distribute as t; t.jax_child()"],
+        [sys.executable, "-c", "import tests.training.test_distribute as t; t.jax_child()"],
         capture_output=True,
         text=True,
         env=jax_env(),

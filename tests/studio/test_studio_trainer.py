@@ -4,30 +4,15 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from har_demo.studio.classset import ClassSet
 from har_demo.studio.errors import LimitReached, TrainingRefused
 from har_demo.studio.limits import StudioLimits
 from har_demo.studio.trainer import StudioTrainer, TrainOptions
-from har_demo.training.synth import render_clip, write_video
+from tests.helpers import make_set
 
 CLASSES = ("TaiChi", "Swing", "HorseRace")
-
-
-def make_set(folder, clips_per_group: int = 2, groups: int = 2, seed: int = 0) -> ClassSet:
-    s = ClassSet(folder)
-    rng = np.random.default_rng(seed)
-    tmp = folder / "incoming"
-    for label in CLASSES:
-        s.add_class(label)
-        for group in range(1, groups + 1):
-            for i in range(clips_per_group):
-                path = tmp / f"{label}{group}{i}.webm"
-                write_video(path, render_clip(label, rng, width=128, height=96, seconds=1.0))
-                s.add_clip(label, path, group)
-    return s
 
 
 @pytest.mark.slow
