@@ -69,7 +69,7 @@ def test_train_chooses_the_tiny_preset_for_a_tiny_set_and_keeps_options_given(re
     assert config.augment and config.extra["preset"] == "tiny"
     assert config.extra["preset_fields"]["split"] == TINY_SPLIT and "learning_rate" not in config.extra["preset_fields"]
     assert line.startswith("Preset: tiny (chosen for a dataset of 42 clips in 4 classes); sets split=tiny")
-    assert "\n" not in line
+    assert "augment=crop,flip" in line and "\n" not in line
 
 
 def test_a_chosen_split_or_no_preset_keeps_the_config_and_says_why(real_tiny):
@@ -136,3 +136,12 @@ def test_motion_input_is_the_frame_difference_and_ignores_a_still_background():
     assert np.allclose(to_model_input(moving, ClipSettings()), moving / 255.0)  # the default is unchanged
     with pytest.raises(ValueError):
         ClipSettings(motion="optical-flow")
+
+
+def test_the_studio_asks_for_its_preset_by_name_and_an_unknown_one_is_refused_before_queueing():
+    from har_demo.studio.errors import TrainingRefused
+    from har_demo.studio.trainer import StudioTrainer, TrainOptions
+
+    assert TrainOptions().preset in PRESETS
+    with pytest.raises(TrainingRefused, match="There is no training preset 'huge'; the presets are tiny"):
+        StudioTrainer().start("session", None, TrainOptions(preset="huge"))

@@ -181,7 +181,10 @@ def choose_preset_for(
         preset = PRESETS[name]
     config = apply_preset(config, preset, settings, keep=asked)
     chosen = config.extra["preset_fields"]
-    sets = ", ".join(f"{k}={v}" for k, v in chosen.items()) or "nothing: every option it sets was given"
+    shown = {
+        k: ",".join(n for n, on in v.items() if on is True) if isinstance(v, dict) else v for k, v in chosen.items()
+    }
+    sets = ", ".join(f"{k}={v}" for k, v in shown.items()) or "nothing: every option it sets was given"
     return config, f"Preset: {preset.name} ({why}); sets {sets}."
 
 
