@@ -100,12 +100,9 @@ def train_models(args) -> None:
     from har_demo.names import PRETRAINED_NAMES
     from har_demo.pretrained import DEFAULT_SIZE
     from har_demo.training.config import TrainConfig
-    from har_demo.training.dataset import scan_dataset
+    from har_demo.training.presets import PRESETS
     from har_demo.training.run import train_bundle
-    from har_demo.training.tiny import tiny_overrides
 
-    records = scan_dataset(args.data)
-    n_classes = len({r.label for r in records})
     probe = sorted(args.data.rglob("*.avi"))[0]
     lrcn_latency = None
     for name in args.models.split(","):
@@ -117,7 +114,7 @@ def train_models(args) -> None:
                 models=(name,), epochs=args.epochs, split=args.split, val_fraction=args.val_fraction, seed=seed
             )
             if args.tiny_defaults:
-                overrides = tiny_overrides(1, n_classes, settings, config.models)
+                overrides = PRESETS["tiny"].fields_for(settings, config.models)
                 config = replace(config, **{k: v for k, v in overrides.items() if k != "epochs"})
             out = args.work / f"{args.data.name}-{name}-{size}-{seed}"
             started = time.perf_counter()

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -124,21 +125,35 @@ class ClipSettings:
     channels: int = 3  # 1 = grayscale (models with input (..., 1)); color_order is then moot
     motion: str = "none"  # "difference": the models see frame-to-frame change (tiny sets)
 
+    # The one table of what each setting may be: checked here, and by the manifest reader (which
+    # first checks the JSON types and then names the field of the bundle at fault).
+    CHOICES: ClassVar[dict[str, tuple]] = {
+        "color_order": COLOR_ORDERS,
+        "sampling": SAMPLINGS,
+        "interpolation": tuple(INTERPOLATIONS),
+        "scale": SCALES,
+        "crop": CROPS,
+        "channels": CHANNELS,
+        "motion": MOTIONS,
+    }
+    MINIMUMS: ClassVar[dict[str, int]] = {"frames": 1, "height": 8, "width": 8}
+
+    @classmethod
+    def problem(cls, name: str, value) -> str | None:
+        """What is wrong with `value` for the setting `name` ("must be one of ..., got ..."), or None."""
+        allowed = cls.CHOICES.get(name)
+        if allowed is not None and value not in allowed:
+            return f"must be one of {', '.join(map(str, allowed))}, got {value!r}"
+        minimum = cls.MINIMUMS.get(name)
+        if minimum is not None and value < minimum:
+            return f"must be at least {minimum}, got {value}"
+        return None
+
     def __post_init__(self) -> None:
-        checks = {
-            "sampling": (self.sampling, SAMPLINGS),
-            "color_order": (self.color_order, COLOR_ORDERS),
-            "interpolation": (self.interpolation, tuple(INTERPOLATIONS)),
-            "scale": (self.scale, SCALES),
-            "crop": (self.crop, CROPS),
-            "channels": (self.channels, CHANNELS),
-            "motion": (self.motion, MOTIONS),
-        }
-        for name, (value, allowed) in checks.items():
-            if value not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}, not {value!r}")
-        if self.frames < 1 or self.height < 8 or self.width < 8:
-            raise ValueError("frames must be >= 1 and the frame size at least 8x8")
+        for name in (*self.CHOICES, *self.MINIMUMS):
+            problem = self.problem(name, getattr(self, name))
+            if problem:
+                raise ValueError(f"{name} {problem}")
 
     def to_dict(self) -> dict:
         return asdict(self)

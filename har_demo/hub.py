@@ -38,8 +38,9 @@ from har_demo.bundle import (
 )
 from har_demo.clip import MOTION_GAIN
 from har_demo.names import display_name
-from har_demo.report_text import SPLIT_KINDS, markdown_text, per_class_markdown, table1_markdown
+from har_demo.report_text import markdown_text, per_class_markdown, table1_markdown
 from har_demo.shipped import SHIPPED_NAME
+from har_demo.split_kinds import SPLIT_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -482,7 +483,7 @@ def _card_body(manifest: Manifest, report: Report, name: str, repo_id: str | Non
     if split:
         out += ["## Split", ""]
         kind = split.get("kind")
-        out += [f"- kind: **{kind}**" + (f" — {SPLIT_KINDS[kind]}" if kind in SPLIT_KINDS else "")]
+        out += [f"- kind: **{kind}**" + (f" — {SPLIT_KINDS[kind].description}" if kind in SPLIT_KINDS else "")]
         out += [f"- {k}: {v}" for k, v in split.items() if k != "kind" and not isinstance(v, (dict, list))]
         out += [""]
 

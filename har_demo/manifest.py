@@ -5,7 +5,8 @@ reads is checked on the way in: a wrong type, an unknown value or a path that le
 a `ManifestError` naming the file and the field ("manifest.json: clip.frames must be a whole
 number, got '20'"), never a ValueError or KeyError somewhere later. The JSON on disk keeps its
 format exactly: keys are written back in the order they were read, unknown keys are kept, numbers
-keep their type, so an existing bundle reads and writes byte for byte the same.
+keep their type, so an existing bundle reads and writes byte for byte the same. What a clip
+setting may be is ClipSettings' own table (`ClipSettings.problem`); this module checks JSON types.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
-from har_demo.clip import COLOR_ORDERS, CROPS, INTERPOLATIONS, MOTIONS, SAMPLINGS, SCALES, ClipSettings
+from har_demo.clip import ClipSettings
 
 MANIFEST_NAME = "manifest.json"
 REPORT_NAME = "report.json"
@@ -434,28 +435,17 @@ class Manifest(_Record):
 
 
 def _clip_settings(r: _Fields) -> tuple[ClipSettings, dict]:
+    """The clip settings: JSON types checked here, each value by ClipSettings' own table of what it may be."""
     known = {}
-    for key in ("frames", "height", "width"):
-        if key in r.data:
-            known[key] = r.whole(key, required=True, minimum=1 if key == "frames" else 8)
-    if "channels" in r.data:
-        known["channels"] = r.whole("channels", required=True, minimum=1)
-    choices = {
-        "color_order": COLOR_ORDERS,
-        "sampling": SAMPLINGS,
-        "interpolation": tuple(INTERPOLATIONS),
-        "scale": SCALES,
-        "crop": CROPS,
-        "motion": MOTIONS,
-    }
-    for key, allowed in choices.items():
-        if key in r.data:
-            known[key] = r.text(key, required=True, allowed=allowed)
-    try:
-        settings = ClipSettings(**known)
-    except ValueError as exc:  # a rule ClipSettings adds beyond the types checked above
-        raise ManifestError(MANIFEST_NAME, "clip", str(exc)) from None
-    return settings, r.extra(tuple(ClipSettings.__dataclass_fields__))
+    for f in fields(ClipSettings):
+        if f.name not in r.data:
+            continue
+        value = r.whole(f.name, required=True) if f.type == "int" else r.text(f.name, required=True)
+        problem = ClipSettings.problem(f.name, value)
+        if problem:
+            raise r.fail(f.name, problem)
+        known[f.name] = value
+    return ClipSettings(**known), r.extra(tuple(known) + tuple(f.name for f in fields(ClipSettings)))
 
 
 # --------------------------------------------------------------------------- report.json

@@ -10,6 +10,7 @@ import html
 
 from har_demo.manifest import Manifest, Report
 from har_demo.names import display_name
+from har_demo.split_kinds import split_description
 
 NO_REPORT = (
     "ℹ No evaluation report in this bundle (imported weights): no test accuracy or loss to show. "
@@ -23,10 +24,6 @@ PER_CLASS_NOTE = (
     "*P = precision (of the clips called this class, the share that were), R = recall "
     "(of the clips of this class, the share found), F1 = their harmonic mean.*"
 )
-SPLIT_KINDS = {
-    "group": "group split (no UCF group in both training and test)",
-    "random": "random split (the report's; clips of one group can land on both sides)",
-}
 
 
 def _number(value, spec: str) -> str:
@@ -36,7 +33,7 @@ def _number(value, spec: str) -> str:
 def split_words(split: dict) -> str:
     """'group split (no UCF group in both training and test), 480 / 120 / 200 clips, 25% held out for test, seed 27'."""
     kind = split.get("kind", "")
-    words = SPLIT_KINDS.get(kind, f"{kind} split" if kind else "unknown split")
+    words = split_description(kind)
     sizes = [f"{split[k]} {k.split('_')[0]}" for k in ("train_clips", "val_clips", "test_clips") if k in split]
     if sizes:
         words += f", {' / '.join(sizes)} clips"

@@ -232,6 +232,8 @@ MALFORMED = {
         _set("clip.sampling", "random"),
         "manifest.json: clip.sampling must be one of tutorial, uniform, got 'random'",
     ),
+    "channels 2": (_set("clip.channels", 2), "manifest.json: clip.channels must be one of 1, 3, got 2"),
+    "height 4": (_set("clip.height", 4), "manifest.json: clip.height must be at least 8, got 4"),
     "clip a list": (_set("clip", [20, 64, 64]), "manifest.json: clip must be a JSON object, got a list"),
     "models a list": (_set("models", ["convlstm", "lrcn"]), "manifest.json: models must be a JSON object, got a list"),
     "models empty": (_set("models", {}), "manifest.json: models must name at least one model"),

@@ -92,11 +92,11 @@ def test_non_square_or_tiny_frames_and_unknown_heads_are_refused():
         build_pretrained(2, 3, 32, 32, "gru", imagenet=False)
 
 
-def test_tiny_defaults_leave_frame_differences_off_for_the_pretrained_model():
-    from har_demo.training.tiny import tiny_overrides
+def test_the_tiny_preset_leaves_frame_differences_off_for_the_pretrained_model():
+    from har_demo.training.presets import PRESETS
 
-    assert tiny_overrides(12, 4, models=("lrcn",))["motion"] == "difference"
-    assert "motion" not in tiny_overrides(12, 4, models=("pretrained",))
+    assert PRESETS["tiny"].fields_for(models=("lrcn",))["motion"] == "difference"
+    assert "motion" not in PRESETS["tiny"].fields_for(models=("pretrained",))
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

@@ -32,11 +32,11 @@ import numpy as np
 from har_demo.cache_dirs import cache_home
 from har_demo.clip import VIDEO_EXTENSIONS, ClipSettings, VideoError, read_clip
 from har_demo.names import REPORT_CLASSES
+from har_demo.split_kinds import SPLIT_NAMES
 from har_demo.training.windows import read_windows, window_count, window_path
 
 CLIP_NAME = re.compile(r"^v_(?P<label>.+)_g(?P<group>\d+)_c(?P<clip>\d+)$")
 CACHE_VERSION = 2  # 2: clips longer than the window length are several rows
-SPLIT_KINDS = ("random", "group")
 
 
 class DatasetError(ValueError):
@@ -147,13 +147,21 @@ def make_splits(
     test_fraction: float = 0.25,
     val_fraction: float = 0.2,
     seed: int = 27,
+    paths: list[str] | None = None,
 ) -> Splits:
-    """Test first, then validation out of what is left, both of the same kind.
+    """Test first, then validation out of what is left, both of the same kind (har_demo/split_kinds.py).
 
     The random kind takes validation as the last `val_fraction` of the shuffled training set, as
-    Keras's `validation_split` did in the report.
+    Keras's `validation_split` did in the report. The tiny kind (training/tiny.py) holds out no
+    validation and needs the clips' `paths` (a long clip's windows stay on one side).
     """
     n = len(labels)
+    if kind == "tiny":
+        from har_demo.training.tiny import tiny_splits
+
+        if paths is None:
+            raise ValueError("the tiny split needs the clips' paths")
+        return tiny_splits(groups, labels, paths, test_fraction, seed)
     if kind == "random":
         train, test = split_random(n, test_fraction, seed)
         split_at = math.ceil(len(train) * (1.0 - val_fraction))
@@ -168,7 +176,7 @@ def make_splits(
         else:  # no validation asked for: a fixed number of epochs on everything not tested
             val = train[:0]
     else:
-        raise ValueError(f"split must be one of {', '.join(SPLIT_KINDS)}, not {kind!r}")
+        raise ValueError(f"split must be one of {', '.join(SPLIT_NAMES)}, not {kind!r}")
     return Splits(np.sort(train), np.sort(val), np.sort(test), kind, test_fraction, val_fraction, seed)
 
 

@@ -154,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
             split_info.get("test_fraction", 0.25),
             split_info.get("val_fraction", 0.2),
             split_info.get("seed", 27),
+            cache.paths,
         )
         indices = splits.test
     report = {

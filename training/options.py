@@ -13,14 +13,14 @@ from typing import Any
 
 from har_demo.clip import ClipSettings
 from har_demo.names import ALL_MODEL_NAMES, MODEL_NAMES, PRETRAINED_NAMES
+from har_demo.split_kinds import SPLIT_KINDS, SPLIT_NAMES
 from har_demo.training.augment import AugmentConfig
-from har_demo.training.tiny import TINY_SPLIT
+from har_demo.training.presets import AUTO, PRESET_CHOICES, PRESETS
 
 MODEL_CHOICES = ("both", *MODEL_NAMES, *PRETRAINED_NAMES, "all")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 LR_SCHEDULES = ("constant", "cosine")
 STRATEGIES = ("none", "one-device", "mirrored", "multiworker")
-SPLITS = ("random", "group", TINY_SPLIT)
 MOTIONS = ("none", "difference")
 
 
@@ -49,6 +49,16 @@ OPTIONS: tuple[Option, ...] = (
         "(or attention) head, for datasets with many people a class (docs/pretrained.md); all: every kind",
         MODEL_CHOICES,
     ),
+    Option(
+        "preset",
+        str,
+        AUTO,
+        "a named set of the options below, for those left alone (training/presets.py): "
+        + "; ".join(f"{p.name}: {p.description}" for p in PRESETS.values())
+        + f"; none; {AUTO}: the preset made for the dataset's size (tiny: at most "
+        + f"{PRESETS['tiny'].max_clips_per_class} clips a class), unless a recipe or --split was given",
+        PRESET_CHOICES,
+    ),
     Option("epochs", int, 30, "at most this many epochs"),
     Option("batch_size", int, 4, "clips per training step"),
     Option("patience", int, 5, "early stopping: epochs without a better val_loss"),
@@ -59,9 +69,8 @@ OPTIONS: tuple[Option, ...] = (
         "split",
         str,
         "random",
-        f"random: the report's; group: no UCF group in both train and test; {TINY_SPLIT}: a group split that "
-        "also tests single-group classes, no validation (tiny sets' default)",
-        SPLITS,
+        "; ".join(f"{kind.name}: {kind.description}" for kind in SPLIT_KINDS.values()),
+        SPLIT_NAMES,
     ),
     Option("test_fraction", float, 0.25, "held out for the test"),
     Option("val_fraction", float, 0.2, "of what is left for training, held out for validation"),

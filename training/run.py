@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
+from har_demo.split_kinds import window_seconds
 from har_demo.training import distribution, sharding
 from har_demo.training.augment import dense_frames
 from har_demo.training.checkpoint import Interrupted, RunState, check_scratch, differences, plain, with_new_defaults
@@ -30,8 +31,6 @@ from har_demo.training.output import (
     scratch_path,
 )
 from har_demo.training.tf_strategy import is_chief, make_strategy
-from har_demo.training.tiny import TINY_SPLIT, tiny_splits
-from har_demo.training.tiny import window_seconds as tiny_window_seconds
 
 
 def _headline(metrics: dict) -> dict:
@@ -97,7 +96,7 @@ def train_bundle(
     try:
         seed_everything(config.seed)
         state.where = "decoding clips"
-        windows = tiny_window_seconds(config)  # long clips cut into windows of their group (tiny sets)
+        windows = window_seconds(config.split)  # long clips cut into windows of their group (tiny sets)
         if cache is None:  # several processes: the chief decodes, the others read its cache (a shared disk)
             cache = sharding.chief_first(
                 lambda: build_cache(data, classes, settings, cache_dir, workers, window_seconds=windows),
@@ -106,12 +105,9 @@ def train_bundle(
         if config.motion != cache.settings.motion:  # made from the same frames: only the model input changes
             cache.settings = cache.settings.with_(motion=config.motion)
         labels = [cache.classes[i] for i in cache.labels]
-        if config.split == TINY_SPLIT:
-            splits = tiny_splits(cache.groups, labels, cache.paths, config.test_fraction, config.seed)
-        else:
-            splits = make_splits(
-                cache.groups, labels, config.split, config.test_fraction, config.val_fraction, config.seed
-            )
+        splits = make_splits(
+            cache.groups, labels, config.split, config.test_fraction, config.val_fraction, config.seed, cache.paths
+        )
         check_splits(splits, labels, cache.classes)
         clips = [Path(p).name for p in cache.paths]
         sharding.check_same("clips or split", [clips, labels, splits.train.tolist(), splits.val.tolist()])

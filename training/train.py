@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from har_demo.backend import BackendError, tensorflow_only
@@ -42,12 +41,13 @@ from har_demo.training.output import (
     read_marker,
     scratch_path,
 )
+from har_demo.training.presets import AUTO, NONE, PRESETS, apply_preset, choose_preset
 from har_demo.training.recipe import RecipeError, load_recipe, resolve, synth_arguments, synthetic_mismatch
 from har_demo.training.run import train_bundle
 from har_demo.training.tf_strategy import configure_cpu_devices, make_strategy
-from har_demo.training.tiny import NOTE, TINY_MAX_CLIPS_PER_CLASS, tiny_overrides
 from har_demo.training.warm_start import WarmStartError, check_source
 
+TINY_FLAG = {"on": "tiny", "off": NONE, "auto": AUTO}  # --tiny, the older spelling of --preset
 PRETRAINED_SIZE = 128  # har_demo.pretrained.DEFAULT_SIZE, said here so the verb's options load no Keras
 
 EXIT_INTERRUPTED = 130  # what a shell reports for a Ctrl-C
@@ -69,11 +69,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--tiny",
-        default="auto",
-        choices=("auto", "on", "off"),
-        help="tiny-set defaults (training/tiny.py: the tiny group split, no validation, fixed epochs, "
-        "augmentation) for options left at their defaults; auto: when the dataset has at most "
-        f"{TINY_MAX_CLIPS_PER_CLASS} clips per class",
+        default=None,
+        choices=tuple(TINY_FLAG),
+        help="the older spelling of --preset: on = tiny, off = none, auto = auto",
     )
     parser.add_argument(
         "--distribution",
@@ -92,7 +90,7 @@ def resolve_options(args: argparse.Namespace) -> tuple[dict, dict]:
     from har_demo.training.recipe import TRAIN_KEYS
 
     recipe = load_recipe(args.config) if args.config else {"train": {}, "synth": {}}
-    explicit = {key: getattr(args, key, None) for key in TRAIN_KEYS}
+    explicit = _explicit(args)
     options = resolve(explicit, recipe["train"], DEFAULTS)
     scratch = scratch_path(args.out)
     if args.resume and is_scratch(scratch):
@@ -112,12 +110,22 @@ def resolve_options(args: argparse.Namespace) -> tuple[dict, dict]:
     return options, recipe["synth"]
 
 
-def _asked(args: argparse.Namespace) -> set[str]:
-    """The training options a person set, by a flag or in the recipe (tiny defaults leave those alone)."""
+def _explicit(args: argparse.Namespace) -> dict:
+    """The options given as flags (None: not given); `--tiny X` is `--preset` by its older name."""
     from har_demo.training.recipe import TRAIN_KEYS
 
+    explicit = {key: getattr(args, key, None) for key in TRAIN_KEYS}
+    tiny = TINY_FLAG.get(getattr(args, "tiny", None))
+    if tiny is not None and explicit["preset"] not in (None, tiny):
+        raise RecipeError(f"--tiny {args.tiny} asks for the preset {tiny!r}, --preset for {explicit['preset']!r}.")
+    explicit["preset"] = explicit["preset"] or tiny
+    return explicit
+
+
+def _asked(args: argparse.Namespace) -> set[str]:
+    """The training options a person set, by a flag or in the recipe (a preset leaves those alone)."""
     recipe = load_recipe(args.config)["train"] if args.config else {}
-    return {k for k in TRAIN_KEYS if getattr(args, k, None) is not None or k in recipe}
+    return {k for k, v in _explicit(args).items() if v is not None or k in recipe}
 
 
 def prepare_data(data: Path, synth: dict, recipe: Path | None, workers: int | None = None) -> None:
@@ -143,26 +151,41 @@ def prepare_data(data: Path, synth: dict, recipe: Path | None, workers: int | No
         print(f"note: {recipe} describes a synthetic dataset, but {data} is not one; its [synth] is not used.")
 
 
-def apply_tiny_defaults(
-    config: TrainConfig, args: argparse.Namespace, asked: set[str], classes, settings: ClipSettings
-) -> TrainConfig:
-    """Tiny-set defaults for the options a person did not set (`asked`: by a flag or the recipe).
+def choose_preset_for(
+    config: TrainConfig, args: argparse.Namespace, name: str, asked: set[str], classes, settings: ClipSettings
+) -> tuple[TrainConfig, str]:
+    """The run's preset applied to the options a person did not set (`asked`), and the line announcing it.
 
-    `--tiny auto` applies them when the dataset is small and neither a recipe nor `--split` was
-    given (a recipe, or a chosen split, is a run someone specified), and not on `--resume` (the
-    interrupted run's settings decide; resume a tiny-defaults run with `--tiny on`); `--tiny on`
-    always, `off` never.
+    `auto` chooses by the dataset's size (training/presets.py), unless a recipe (that names no
+    preset) or `--split` was given, since those are runs someone specified, or on `--resume`
+    without a recorded preset (the interrupted run's settings decide).
     """
-    if args.tiny == "off" or (args.tiny == "auto" and (args.config or "split" in asked or args.resume)):
-        return config
-    records = scan_dataset(args.data, parse_classes(classes))
-    n_classes = len({r.label for r in records})
-    overrides = tiny_overrides(len(records) if args.tiny == "auto" else 1, n_classes, settings, config.models)
-    changed = {k: v for k, v in overrides.items() if k not in asked}
-    if not changed:
-        return config
-    print(f"Tiny dataset ({len(records)} clips, {n_classes} classes): using {NOTE}: {changed}")
-    return replace(config, **changed, extra={**config.extra, "tiny_defaults": {"note": NOTE, **changed}})
+    if name == AUTO:
+        if args.resume:
+            return config, "Preset: none (resuming: the interrupted run's settings decide)."
+        if "split" in asked:
+            return config, "Preset: none (a split was chosen)."
+        if args.config and "preset" not in asked:
+            return config, f"Preset: none (the recipe {args.config.name} decides)."
+        records = scan_dataset(args.data, parse_classes(classes))
+        n_classes = len({r.label for r in records})
+        preset = choose_preset(len(records), n_classes)
+        size = f"a dataset of {len(records)} clips in {n_classes} classes"
+        if preset is None:
+            return config, f"Preset: none (none is made for {size})."
+        why = f"chosen for {size}"
+    else:
+        why = "the interrupted run's" if args.resume and "preset" not in asked else "asked"
+        if name == NONE:
+            return config, f"Preset: none ({why})."
+        preset = PRESETS[name]
+    config = apply_preset(config, preset, settings, keep=asked)
+    chosen = config.extra["preset_fields"]
+    shown = {
+        k: ",".join(n for n, on in v.items() if on is True) if isinstance(v, dict) else v for k, v in chosen.items()
+    }
+    sets = ", ".join(f"{k}={v}" for k, v in shown.items()) or "nothing: every option it sets was given"
+    return config, f"Preset: {preset.name} ({why}); sets {sets}."
 
 
 def run(args: argparse.Namespace) -> int:
@@ -209,7 +232,9 @@ def run(args: argparse.Namespace) -> int:
         extra={"recipe": args.config.name} if args.config else {},
     )
     try:
-        config = apply_tiny_defaults(config, args, _asked(args), options["classes"], settings)
+        config, line = choose_preset_for(config, args, options["preset"], _asked(args), options["classes"], settings)
+        print(line)
+        options["preset"] = config.extra.get("preset", NONE)  # what --resume uses
         if config.init_from:
             check_source(config.init_from, config.models, settings)
     except (ValueError, FileNotFoundError) as exc:

@@ -1,7 +1,7 @@
 """Training a studio set: one training at a time per process, progress per epoch, Stop, a bundle.
 
 The training itself is `har-demo train`'s (training/run.py `train_bundle`: the report's models,
-the tiny-set defaults of training/tiny.py, the same evaluation, report and bundle), fed with the
+the tiny preset of training/presets.py, the same evaluation, report and bundle), fed with the
 frames the class set decoded as its clips arrived. What this module adds is the queue (a CPU
 trains one thing well, not two at once), per-epoch events for the page, Stop, the host's
 training-time budget per session, and an early bundle: the cheaper model trains first and is
@@ -44,12 +44,13 @@ MIN_CLIPS_PER_CLASS = 2  # one to train on and one to test
 
 @dataclass(frozen=True)
 class TrainOptions:
-    """What a person chooses in the page; everything else is the tiny-set defaults."""
+    """What a person chooses in the page; everything else is the preset's (training/presets.py)."""
 
     models: tuple[str, ...] = MODEL_NAMES
-    epochs: int | None = None  # None: the tiny-set default
+    epochs: int | None = None  # None: the preset's
     seed: int = 27
-    warm_start: bool = True  # from the shipped models' weights where they fit (tiny defaults); False: random
+    warm_start: bool = True  # from the shipped models' weights where they fit (the preset's); False: random
+    preset: str = "tiny"  # a class's own recordings: a few clips a class
 
 
 @dataclass
@@ -154,6 +155,7 @@ class StudioTrainer:
         unknown = [m for m in options.models if m not in MODEL_NAMES]
         if unknown or not options.models:
             raise TrainingRefused(f"Choose ConvLSTM, LRCN or both, not {', '.join(unknown) or 'neither'}.")
+        check_preset(options.preset)
         if options.epochs is not None and not 1 <= int(options.epochs) <= self.limits.max_epochs:
             raise LimitReached(f"Epochs must be between 1 and {self.limits.max_epochs}.")
         check_trainable(class_set)
@@ -243,22 +245,21 @@ class StudioTrainer:
 
     def _train(self, job: TrainingJob) -> None:
         from har_demo.training.config import TrainConfig
+        from har_demo.training.presets import PRESETS, preset_record
         from har_demo.training.run import train_bundle
-        from har_demo.training.tiny import tiny_overrides
         from har_demo.training.warm_start import SHIPPED_REF
 
         class_set = job.class_set
         counts = check_trainable(class_set)  # again: clips may have been deleted while it waited
         cache = class_set.frame_cache()
         models = quickest_first(job.options.models)
-        overrides = tiny_overrides(len(cache.labels), len(cache.classes), cache.settings, models)
+        overrides = PRESETS[job.options.preset].fields_for(cache.settings, models)
         if job.options.epochs is not None:
             overrides["epochs"] = int(job.options.epochs)
         if not job.options.warm_start:
             overrides.pop("init_from", None)
         config = TrainConfig(models=models, seed=job.options.seed, **overrides)
-        if overrides.get("split") == "tiny":
-            config.extra = {"tiny_defaults": {k: v for k, v in overrides.items()}}
+        config.extra = preset_record(job.options.preset, overrides)
         budget = self.seconds_left(job.session_id)
         callback = _progress_callback(
             job, config, budget, self.fair_share_s, self.yield_to, cache=cache, held_out=held_out_clips(cache, config)
@@ -310,6 +311,14 @@ class StudioTrainer:
         stopped = job.stop_event.is_set() or callback.out_of_time
         why = " (stopped)" if job.stop_event.is_set() else " (training time used up)" if callback.out_of_time else ""
         emit_bundle("done", out, lambda _report, seconds: f"Trained in {seconds:.0f} s{why}.", stopped=stopped)
+
+
+def check_preset(name: str) -> None:
+    """Refuse a preset the training code does not have, before the training is queued."""
+    from har_demo.training.presets import PRESETS
+
+    if name not in PRESETS:
+        raise TrainingRefused(f"There is no training preset {name!r}; the presets are {', '.join(PRESETS)}.")
 
 
 def quickest_first(models) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ import pytest
 from har_demo.clip import ClipSettings
 from har_demo.loader import load_bundle
 from har_demo.models import build_model
-from har_demo.training.tiny import tiny_overrides
+from har_demo.training.presets import PRESETS
 from har_demo.training.warm_start import SHIPPED_REF, WarmStartError, check_source, warm_start
 from tests.paths import REPO
 
@@ -53,10 +53,11 @@ def test_a_source_that_cannot_start_the_models_is_refused_with_a_sentence(tmp_pa
     check_source(SHIPPED_REF, ("convlstm", "lrcn"), ClipSettings())  # the shipped bundle fits its own shape
 
 
-def test_tiny_sets_start_from_the_shipped_weights_when_their_clips_fit():
-    assert tiny_overrides(40, 4, ClipSettings(), ("lrcn",))["init_from"] == SHIPPED_REF
-    assert "init_from" not in tiny_overrides(40, 4, ClipSettings(frames=10), ("lrcn",))  # other shape: random
-    assert "init_from" not in tiny_overrides(40, 4)
+def test_the_tiny_preset_starts_from_the_shipped_weights_when_their_clips_fit():
+    tiny = PRESETS["tiny"]
+    assert tiny.fields_for(ClipSettings(), ("lrcn",))["init_from"] == SHIPPED_REF
+    assert "init_from" not in tiny.fields_for(ClipSettings(frames=10), ("lrcn",))  # other shape: random
+    assert "init_from" not in tiny.fields_for()
 
 
 def test_the_cli_refuses_a_source_before_training_and_writes_nothing(real_tiny, tmp_path):

@@ -151,11 +151,11 @@ def test_real_tiny_uses_all_42_clips_and_its_long_ones_as_windows(tmp_path):
 
 
 def test_only_tiny_runs_cut_long_clips():
-    from har_demo.training.config import TrainConfig
-    from har_demo.training.tiny import TINY_WINDOW_SECONDS, window_seconds
+    from har_demo.split_kinds import window_seconds
+    from har_demo.training.tiny import TINY_WINDOW_SECONDS
 
-    assert window_seconds(TrainConfig(split="tiny")) == TINY_WINDOW_SECONDS > 0
-    assert window_seconds(TrainConfig(split="random")) == 0.0  # the report's splits count whole clips
+    assert window_seconds("tiny") == TINY_WINDOW_SECONDS > 0
+    assert window_seconds("random") == window_seconds("group") == 0.0  # the report's splits count whole clips
 
 
 @pytest.mark.slow
