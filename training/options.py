@@ -14,6 +14,7 @@ from typing import Any
 from har_demo.clip import ClipSettings
 from har_demo.names import ALL_MODEL_NAMES, MODEL_NAMES, PRETRAINED_NAMES
 from har_demo.training.augment import AugmentConfig
+from har_demo.training.distribution import DISTRIBUTIONS
 from har_demo.training.tiny import TINY_SPLIT
 
 MODEL_CHOICES = ("both", *MODEL_NAMES, *PRETRAINED_NAMES, "all")
@@ -76,6 +77,13 @@ OPTIONS: tuple[Option, ...] = (
         "none",
         "tf.distribute: mirrored = all GPUs (or --cpu-devices logical CPUs); multiworker = machines via TF_CONFIG",
         STRATEGIES,
+    ),
+    Option(
+        "distribution",
+        str,
+        "none",
+        "JAX backend: data-parallel = keras.distribution.DataParallel over every device (docs/distributed.md)",
+        DISTRIBUTIONS,
     ),
     Option("motion", str, "none", "difference: the models see each frame minus the one before", MOTIONS),
     Option(
