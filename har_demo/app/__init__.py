@@ -45,9 +45,7 @@ TABS: tuple[str, ...] = ("predict", "live", "timeline", "misclassified", "models
 # person or an assistant calls. Every other named endpoint (the live stream's per-frame handler, the
 # page's filters and refreshes) stays callable by gradio_client but undocumented, so MCP leaves it out.
 TOOLS: tuple[str, ...] = ("predict_video", "timeline", "explain", "annotate", "rejudge")
-# Kept silenced, not removed: gradio 6 always gives an MCP tool a gr.State input's default (here None,
-# the page's own bundle: what an assistant should get) and warns so at every start; removing the cause
-# would mean a second, State-free copy of every tool (gr.api), two handlers to keep in step for one warning.
+# Kept: gradio 6 warns of any tool's gr.State input; its default (None: our bundle) is right, a gr.api copy is worse
 STATE_TOOL_WARNING = "This MCP server includes a tool that has a gr.State input"
 
 
