@@ -41,10 +41,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from har_demo.training.augment import AugmentConfig, dense_frames
     from har_demo.training.config import TrainConfig, seed_everything
-    from har_demo.training.dataset import build_cache, make_splits
+    from har_demo.training.dataset import build_cache, make_splits, tiny_splits
     from har_demo.training.evaluate import evaluate_model, predict_arrays
     from har_demo.training.fit import train_one
-    from har_demo.training.tiny import TINY_WINDOW_SECONDS, tiny_splits
+    from har_demo.training.tiny import TINY_WINDOW_SECONDS
 
     config = TrainConfig(
         models=tuple(spec.get("models", ["convlstm", "lrcn"])),

@@ -25,6 +25,7 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -67,16 +68,43 @@ class FrameImportance:
     drops: np.ndarray  # (T,) probability points, positive = the frame helped the answer
 
 
+def layer_outputs(model) -> tuple[Any, dict[str, Any], Any]:
+    """(input, layer name -> its symbolic output, the model's output) of one graph of the model.
+
+    Why: a Keras 3 Sequential loaded from a tutorial's .h5 was built but never called, so its
+    layers and the model itself have no defined output; the same layers called once on a fresh
+    Input make a functional graph (sharing the weights) that can be cut at any layer. A
+    functional model already is one.
+    """
+    import keras
+
+    if not isinstance(model, keras.Sequential):
+        return model.inputs[0], {layer.name: layer.output for layer in model.layers}, model.outputs[0]
+    cached = _GRAPHS.get(model)
+    if cached is None:
+        try:
+            shape = tuple(model.inputs[0].shape)
+        except (AttributeError, ValueError, IndexError):
+            raise ExplainError(f"{model.name} has no known input shape to explain.") from None
+        x = inputs = keras.Input(batch_shape=shape, name=f"{model.name}_frames")
+        outputs = {}
+        for layer in model.layers:
+            x = outputs[layer.name] = layer(x)
+        cached = _GRAPHS[model] = (inputs, outputs, x)
+    return cached
+
+
 def spatial_layers(model) -> list[tuple[str, int, int]]:
     """(name, h, w) of every ConvLSTM2D or TimeDistributed Conv2D layer with (batch, time, h, w, k) output."""
     import keras
 
+    outputs = layer_outputs(model)[1]
     found = []
     for layer in model.layers:
         is_conv = isinstance(layer, keras.layers.ConvLSTM2D) or (
             isinstance(layer, keras.layers.TimeDistributed) and isinstance(layer.layer, keras.layers.Conv2D)
         )
-        shape = layer.output.shape
+        shape = outputs[layer.name].shape
         if is_conv and len(shape) == 5:
             found.append((layer.name, int(shape[2]), int(shape[3])))
     if not found:
@@ -106,13 +134,18 @@ def split_model(model, layer_name: str):
     probabilities, and logits (None unless the model ends in a softmax Dense) to the scores before softmax."""
     import keras
 
-    layer = model.get_layer(layer_name)
-    body = keras.Model(model.inputs[0], layer.output, name=f"{model.name}_body")
-    head = keras.Model(layer.output, model.output, name=f"{model.name}_head")
+    inputs, outputs, output = layer_outputs(model)
+    features = outputs[model.get_layer(layer_name).name]
+    body = keras.Model(inputs, features, name=f"{model.name}_body")
+    head = keras.Model(features, output, name=f"{model.name}_head")
     last = model.layers[-1]
     logits = None
     if isinstance(last, keras.layers.Dense) and last.activation is keras.activations.softmax:
-        before = keras.Model(layer.output, last.input, name=f"{model.name}_features")
+        if isinstance(model, keras.Sequential):  # what feeds the last layer in our graph
+            feeding = outputs[model.layers[-2].name] if len(model.layers) > 1 else inputs
+        else:
+            feeding = last.input
+        before = keras.Model(features, feeding, name=f"{model.name}_features")
 
         def logits(features):
             from keras import ops
@@ -265,6 +298,7 @@ def explain_clip(
     return {name: GradCam(model, name, layer).explain(frames_input, classes) for name, model in models.items()}
 
 
+_GRAPHS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # Sequential model -> layer_outputs
 _CAMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its GradCam (split once)
 
 

@@ -63,8 +63,8 @@ def check_settings(window_s: float, stride_s: float, limits) -> None:
 
 def check_videos(videos: list[Path], limits) -> list[str]:
     """A sentence for each file the app would refuse from its size and header alone (no decoding)."""
-    from har_demo.app.media import check_upload
     from har_demo.clip import VideoError, probe
+    from har_demo.request_limits import check_upload
 
     problems = []
     for video in videos:
@@ -142,7 +142,7 @@ def _refuse(problems: list[str]) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from har_demo.app.limits import LimitError, Limits
+    from har_demo.request_limits import LimitError, Limits
 
     try:
         limits = Limits.from_settings(overrides=args.limit)

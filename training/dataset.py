@@ -33,7 +33,7 @@ from har_demo.cache_dirs import cache_home
 from har_demo.clip import VIDEO_EXTENSIONS, ClipSettings, VideoError, read_clip
 from har_demo.names import REPORT_CLASSES
 from har_demo.split_kinds import SPLIT_NAMES
-from har_demo.training.windows import read_windows, window_count, window_path
+from har_demo.training.windows import read_windows, source_path, window_count, window_path
 
 CLIP_NAME = re.compile(r"^v_(?P<label>.+)_g(?P<group>\d+)_c(?P<clip>\d+)$")
 CACHE_VERSION = 2  # 2: clips longer than the window length are several rows
@@ -157,8 +157,6 @@ def make_splits(
     """
     n = len(labels)
     if kind == "tiny":
-        from har_demo.training.tiny import tiny_splits
-
         if paths is None:
             raise ValueError("the tiny split needs the clips' paths")
         return tiny_splits(groups, labels, paths, test_fraction, seed)
@@ -178,6 +176,33 @@ def make_splits(
     else:
         raise ValueError(f"split must be one of {', '.join(SPLIT_NAMES)}, not {kind!r}")
     return Splits(np.sort(train), np.sort(val), np.sort(test), kind, test_fraction, val_fraction, seed)
+
+
+def tiny_splits(groups: list[str], labels: list[str], paths: list[str], test_fraction: float = 0.25, seed: int = 27):
+    """Train/test with no validation: whole groups held out per class, clips of a one-group class.
+
+    A class with several groups holds out about `test_fraction` of its groups (at least one, and
+    always keeps one for training); a class with a single group holds out its last
+    `ceil(test_fraction * clips)` clips by name, so every class is in the test set.
+    """
+    rng = np.random.RandomState(seed)
+    held = np.zeros(len(labels), dtype=bool)
+    for label in sorted(set(labels)):
+        members = [i for i, l in enumerate(labels) if l == label]
+        class_groups = sorted({groups[i] for i in members})
+        if len(class_groups) >= 2:
+            n_held = min(len(class_groups) - 1, max(1, math.ceil(test_fraction * len(class_groups))))
+            held_groups = set(rng.permutation(class_groups)[:n_held].tolist())
+            for i in members:
+                held[i] = groups[i] in held_groups
+        else:  # by source clip: the windows of one long clip stay on one side
+            sources = sorted({source_path(paths[i]) for i in members})
+            if len(sources) >= 2:
+                held_sources = set(sources[-max(1, math.ceil(test_fraction * len(sources))) :])
+                for i in members:
+                    held[i] = source_path(paths[i]) in held_sources
+    train, test = np.flatnonzero(~held), np.flatnonzero(held)
+    return Splits(train, np.zeros(0, dtype=np.int64), test, "tiny", test_fraction, 0.0, seed)
 
 
 def check_splits(splits: Splits, labels: list[str], classes: list[str]) -> None:

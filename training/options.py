@@ -15,6 +15,7 @@ from har_demo.clip import ClipSettings
 from har_demo.names import ALL_MODEL_NAMES, MODEL_NAMES, PRETRAINED_NAMES
 from har_demo.split_kinds import SPLIT_KINDS, SPLIT_NAMES
 from har_demo.training.augment import AugmentConfig
+from har_demo.training.distribution import DISTRIBUTIONS
 from har_demo.training.presets import AUTO, PRESET_CHOICES, PRESETS
 
 MODEL_CHOICES = ("both", *MODEL_NAMES, *PRETRAINED_NAMES, "all")
@@ -85,6 +86,13 @@ OPTIONS: tuple[Option, ...] = (
         "none",
         "tf.distribute: mirrored = all GPUs (or --cpu-devices logical CPUs); multiworker = machines via TF_CONFIG",
         STRATEGIES,
+    ),
+    Option(
+        "distribution",
+        str,
+        "none",
+        "JAX backend: data-parallel = keras.distribution.DataParallel over every device (docs/distributed.md)",
+        DISTRIBUTIONS,
     ),
     Option("motion", str, "none", "difference: the models see each frame minus the one before", MOTIONS),
     Option(

@@ -73,12 +73,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=tuple(TINY_FLAG),
         help="the older spelling of --preset: on = tiny, off = none, auto = auto",
     )
-    parser.add_argument(
-        "--distribution",
-        default="none",
-        choices=distribution.DISTRIBUTIONS,
-        help="JAX backend: data-parallel = keras.distribution.DataParallel over every device",
-    )
     add_cache_arguments(parser)
 
 
@@ -204,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
         prepare_data(args.data, synth, args.config, args.workers)
         if options["strategy"] != "none":  # each engine on its own backend, refused in one sentence on another
             tensorflow_only(f"--strategy {options['strategy']} (tf.distribute)")
-        distribution.use_distribution(args.distribution, options["batch_size"])
+        distribution.use_distribution(options["distribution"], options["batch_size"])
     except (OutputRefused, ValueError, BackendError, distribution.DistributionError) as exc:
         # RecipeError and the settings' own checks are ValueErrors
         print(f"error: {exc}", file=sys.stderr)

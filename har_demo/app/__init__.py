@@ -45,9 +45,7 @@ TABS: tuple[str, ...] = ("predict", "live", "timeline", "misclassified", "models
 # person or an assistant calls. Every other named endpoint (the live stream's per-frame handler, the
 # page's filters and refreshes) stays callable by gradio_client but undocumented, so MCP leaves it out.
 TOOLS: tuple[str, ...] = ("predict_video", "timeline", "explain", "annotate", "rejudge")
-# The tools that take `ctx.session` get its default (None: the page's own bundle) when called as MCP
-# tools, which is what an assistant should get; Gradio warns about that at every start, so that one
-# warning is silenced here (and only it).
+# Kept: gradio 6 warns of any tool's gr.State input; its default (None: our bundle) is right, a gr.api copy is worse
 STATE_TOOL_WARNING = "This MCP server includes a tool that has a gr.State input"
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from har_demo.clip import VideoError
 from har_demo.owner import alive, owner_record
+from har_demo.request_limits import check_upload  # noqa: F401  (the tabs import it from here too)
 
 PREFIX = "har-demo-"
 OWNER_FILE = ".har-demo-owner"  # marks a folder as this app's, with the pid that owns it
@@ -267,18 +267,3 @@ def plays_everywhere(path) -> bool:
     """True for H.264 mp4 (or when it cannot be told: no ffprobe)."""
     codec = video_codec(path)
     return codec is None or (Path(path).suffix.lower(), codec) in PLAYS_EVERYWHERE
-
-
-# --------------------------------------------------------------------------- input checks
-def check_upload(path, limits) -> Path:
-    """Before any decoding: there is a video, and it is not over the upload size. (The container's
-    header and the decoding itself are checked by clip.read_clip against `limits.decode_limits`.)"""
-    if path is None or str(path).strip() == "":
-        raise VideoError("No video yet: upload one, record one with the webcam, or click an example.")
-    path = Path(path)
-    if path.is_file() and path.stat().st_size > limits.max_upload_mb * 1024 * 1024:
-        raise VideoError(
-            f"{path.name} is {path.stat().st_size / 2**20:.1f} MB; the limit is {limits.max_upload_mb:g} MB. "
-            "Trim or compress it and try again."
-        )
-    return path

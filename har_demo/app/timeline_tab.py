@@ -208,25 +208,30 @@ def build_timeline_tab(ctx: AppContext) -> None:
                     label="Stride (seconds between windows)",
                 )
                 run_timeline = gr.Button("Run timeline", variant="primary", elem_id="run-timeline")
+                example_blocks = []
                 if mixed:
-                    gr.Examples(
-                        examples=[[str(mixed), DEFAULT_WINDOW_S, DEFAULT_STRIDE_S]],
-                        inputs=[long_video, window, stride],
-                        label="Synthetic example",
-                        elem_id="timeline-examples",
-                        example_labels=["four activities, 16 s"],
-                        api_name=False,
+                    example_blocks.append(
+                        gr.Examples(
+                            examples=[[str(mixed), DEFAULT_WINDOW_S, DEFAULT_STRIDE_S]],
+                            inputs=[long_video, window, stride],
+                            label="Synthetic example",
+                            elem_id="timeline-examples",
+                            example_labels=["four activities, 16 s"],
+                            api_name=False,
+                        )
                     )
                 if examples:  # one class each: the timeline shows the true label as a band
-                    gr.Examples(
-                        examples=[[str(p), EXAMPLE_WINDOW_S, EXAMPLE_STRIDE_S] for p in examples],
-                        inputs=[long_video, window, stride],
-                        label="One activity each (the true label is known)",
-                        elem_id="timeline-class-examples",
-                        example_labels=[
-                            label_from_name(p.name, ctx.default.bundle.classes) or p.stem for p in examples
-                        ],
-                        api_name=False,
+                    example_blocks.append(
+                        gr.Examples(
+                            examples=[[str(p), EXAMPLE_WINDOW_S, EXAMPLE_STRIDE_S] for p in examples],
+                            inputs=[long_video, window, stride],
+                            label="One activity each (the true label is known)",
+                            elem_id="timeline-class-examples",
+                            example_labels=[
+                                label_from_name(p.name, ctx.default.bundle.classes) or p.stem for p in examples
+                            ],
+                            api_name=False,
+                        )
                     )
             with gr.Column(scale=3, min_width=300):
                 downloads = gr.File(
@@ -265,6 +270,16 @@ def build_timeline_tab(ctx: AppContext) -> None:
                 raise gr.Error(view.message.removeprefix("⚠ "))
             return page_outputs(view)
 
+        for block in example_blocks:  # the examples are WebM: H.264 for Safari and iOS, as on the Predict tab
+            block.load_input_event.then(
+                lambda v: preview(ctx, v),
+                inputs=[long_video],
+                outputs=[long_video],
+                api_visibility="private",
+                show_progress="hidden",
+                concurrency_limit=2,
+                concurrency_id="preview",
+            )
         long_video.upload(
             lambda v: preview(ctx, v),
             inputs=[long_video],

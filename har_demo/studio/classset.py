@@ -28,6 +28,7 @@ import numpy as np
 from har_demo.clip import ClipSettings, VideoError, read_clip
 from har_demo.studio.errors import ClipRefused, LimitReached, NameRefused
 from har_demo.studio.limits import StudioLimits
+from har_demo.studio.stored_copy import store_copy
 from har_demo.training.dataset import CLIP_NAME, VIDEO_EXTENSIONS, FrameCache
 from har_demo.training.tiny import TINY_WINDOW_SECONDS
 from har_demo.training.windows import MAX_WINDOWS, TOLERANCE_SECONDS, window_count, window_ranges
@@ -254,8 +255,8 @@ class ClassSet:
             clip = _clip if _clip is not None else self._decode(source)
             name = self._next_name(label, group, ext, _wanted)
             target = self.data / label / name
-            shutil.copyfile(source, target)
             try:
+                store_copy(source, target, clip)  # the container's own length, never appended bytes
                 self._store_frames(label, target.stem, clip)
             except Exception:
                 target.unlink(missing_ok=True)

@@ -328,7 +328,8 @@ def quickest_first(models) -> tuple[str, ...]:
 
 def held_out_clips(cache, config):
     """The rows train_bundle will test on (its tiny split), for the held-out curve; None for other splits."""
-    from har_demo.training.tiny import TINY_SPLIT, tiny_splits
+    from har_demo.training.dataset import tiny_splits
+    from har_demo.training.tiny import TINY_SPLIT
 
     if config.split != TINY_SPLIT:
         return None

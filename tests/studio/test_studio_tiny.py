@@ -10,9 +10,9 @@ import pytest
 
 from har_demo.clip import ClipSettings
 from har_demo.training import train
-from har_demo.training.dataset import scan_dataset
+from har_demo.training.dataset import scan_dataset, tiny_splits
 from har_demo.training.presets import PRESETS, choose_preset
-from har_demo.training.tiny import TINY_EPOCHS, TINY_SPLIT, tiny_splits
+from har_demo.training.tiny import TINY_EPOCHS, TINY_SPLIT
 
 
 def test_the_tiny_split_tests_every_class_and_keeps_groups_apart(real_tiny):

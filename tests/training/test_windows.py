@@ -13,9 +13,8 @@ from har_demo.studio.archive import import_zip
 from har_demo.studio.classset import ClassSet
 from har_demo.studio.errors import ArchiveRefused, ClipRefused
 from har_demo.studio.limits import StudioLimits
-from har_demo.training.dataset import build_cache
+from har_demo.training.dataset import build_cache, tiny_splits
 from har_demo.training.synth import render_clip, write_video
-from har_demo.training.tiny import tiny_splits
 from har_demo.training.windows import source_path, window_count, window_ranges
 from tests.paths import REAL_TINY
 
