@@ -233,14 +233,23 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
     # or pushing from a visitor's session).
     hidden = {"api_visibility": "undocumented"}
     listed = [studio_id, status, counts, gallery, label]
+    # The banner reads the class, the group and the clips: it is redrawn after each action that changes
+    # them has updated the page (`.then`, in order), and when a person picks a class or a group
+    # (`.input`). Not on `.change`: one action fired up to three banner requests at once, and a reply
+    # made from the values before the update could land last and leave the banner stale.
+    redraw = {"fn": on_banner, "inputs": [studio_id, label, group], "outputs": [current], "api_visibility": "private"}
     add_class_btn.click(
         on_add_class, [studio_id, new_class], [*listed, new_class], api_name="studio_add_class", **hidden
+    ).then(**redraw)
+    new_class.submit(on_add_class, [studio_id, new_class], [*listed, new_class], api_visibility="private").then(
+        **redraw
     )
-    new_class.submit(on_add_class, [studio_id, new_class], [*listed, new_class], api_visibility="private")
     record_btn.click(None, [clip_seconds, in_a_row], None, js=RECORD_JS)
-    for changed in (label.change, group.change, counts.change):
-        changed(on_banner, [studio_id, label, group], [current], api_visibility="private")
-    next_person_btn.click(on_next_person, [studio_id], [studio_id, group], api_name="studio_next_person", **hidden)
+    label.input(**redraw)
+    group.input(**redraw)
+    next_person_btn.click(
+        on_next_person, [studio_id], [studio_id, group], api_name="studio_next_person", **hidden
+    ).then(**redraw)
     webcam.start_recording(None, [clip_seconds], None, js=START_JS)
     webcam.stop_recording(None, None, None, js=STOP_JS)
     webcam.stop_recording(
@@ -249,14 +258,16 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         [*listed, webcam],
         api_name="studio_record",
         **hidden,
-    )
+    ).then(**redraw)
     add_uploads_btn.click(
         on_add_uploads, [studio_id, label, group, uploads], [*listed, uploads], api_name="studio_upload", **hidden
-    )
+    ).then(**redraw)
     gallery.select(on_select, [studio_id], [selected], api_visibility="private")
-    delete_btn.click(on_delete, [studio_id, selected], [*listed, selected], api_visibility="private")
+    delete_btn.click(on_delete, [studio_id, selected], [*listed, selected], api_visibility="private").then(**redraw)
     zip_out.click(on_zip_out, [studio_id], [studio_id, zip_out], api_name="studio_zip", **hidden)
-    zip_in.upload(on_zip_in, [studio_id, zip_in], [*listed, zip_in], api_name="studio_zip_upload", **hidden)
+    zip_in.upload(on_zip_in, [studio_id, zip_in], [*listed, zip_in], api_name="studio_zip_upload", **hidden).then(
+        **redraw
+    )
     train_btn.click(
         on_train,
         [studio_id, ctx.session, models, epochs, warm],
