@@ -20,6 +20,25 @@ PEOPLE_LESSON = (
 )
 
 
+PRETRAINED_LESSON = (
+    "**When to choose a pretrained model.** *Pretrained LRCN* and *Pretrained + attention* read each frame "
+    "with EfficientNet-Lite0, an image network trained on ImageNet and kept frozen; only the part after it "
+    "learns. They are the right choice for a dataset with **many people and scenes a class** (UCF50, UCF101, "
+    "a class where many students each record a few clips). They are **not** the right choice for a set "
+    "with one or two people a class: the frozen features tell rooms and people apart better than actions, "
+    "so the model learns who and where. Measured on a real tiny set (docs/pretrained.md): 26-40% on people "
+    "it did not train on in earlier runs and 18-23% in the latest (chance is 25%), against 69% for LRCN "
+    "started from the shipped models, and 98-100% when the same people are in training. They also cost "
+    "about 15x LRCN's time per clip on a CPU (103 ms against 7 ms) and a 15 MB model file. They train on "
+    "their own (128-pixel colour frames, no start from the shipped models), not together with ConvLSTM or LRCN."
+)
+
+
+def pretrained_markdown(missing: str | None) -> str:
+    """The pretrained lesson; `missing`: why they are not offered here (their weights package), or None."""
+    return f"{PRETRAINED_LESSON}\n\n⚠ Not offered on this server: {missing}" if missing else PRETRAINED_LESSON
+
+
 def lesson_curves(history: dict[str, dict[str, list[float]]]):
     """Training loss and accuracy per epoch, with each model's held-out accuracy beside its training accuracy."""
     mapped = {

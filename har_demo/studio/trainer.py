@@ -11,6 +11,11 @@ Stop (or the budget running out) ends the current model's training after the bat
 and trains no further model; the models trained so far, as they are then, make the bundle. With
 no validation split on a tiny set there is no "best epoch" to go back to: the last weights are
 the ones trained longest.
+
+The pretrained kinds (har_demo/pretrained.py) train on their own, never beside the report's two:
+they read colour frames at the encoder's size, the report's two read the tiny defaults' frame
+differences at 64 px and start from the shipped models, and a bundle has one clip setting. They are
+offered only where their weights package is installed (`pretrained_unavailable`).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from har_demo.names import MODEL_NAMES, display_name
+from har_demo.names import ALL_MODEL_NAMES, MODEL_NAMES, PRETRAINED_NAMES, display_name
 from har_demo.studio.classset import ClassSet
 from har_demo.studio.errors import LimitReached, TrainingRefused
 from har_demo.studio.limits import StudioLimits
@@ -34,7 +39,8 @@ from har_demo.studio.limits import StudioLimits
 # A model's seconds per clip and epoch relative to LRCN's on a CPU (benchmarks/studio_bench.py: 30
 # epochs of the same clips took LRCN 60 s and ConvLSTM 288 s): the order the models train in, and the
 # guess at a later model's time.
-RELATIVE_COST = {"lrcn": 1.0, "convlstm": 4.8}
+# The pretrained kinds train only their head on embeddings computed once per clip (docs/pretrained.md).
+RELATIVE_COST = {"lrcn": 1.0, "convlstm": 4.8, "pretrained": 0.3, "pretrained_attention": 0.3}
 MIN_SHARE_S = 60.0  # the least a training gets however many wait behind it
 TYPICAL_RUN_S = 360.0  # a first guess at one training's length (4 classes x 10 clips, both models, 2 cores)
 MAX_YIELD_S = 2.0  # the longest a training pauses after a batch for visitors' predictions
@@ -69,6 +75,36 @@ class Progress:
     bundle: Path | None = None
     report: dict = field(default_factory=dict)
     stopped: bool = False
+
+
+def pretrained_unavailable() -> str | None:
+    """Why the pretrained kinds cannot be trained here (their weights package or torch is missing), or None."""
+    from importlib.util import find_spec
+
+    from har_demo.encoder import MISSING_WEIGHTS, EncoderUnavailable, lite0_weights_path
+
+    try:
+        lite0_weights_path()
+    except EncoderUnavailable as exc:
+        return str(exc)
+    return MISSING_WEIGHTS if find_spec("torch") is None else None
+
+
+def check_models(models: tuple[str, ...]) -> None:
+    """TrainingRefused, in a sentence, for a choice the studio cannot train."""
+    unknown = [m for m in models if m not in ALL_MODEL_NAMES]
+    if unknown or not models:
+        raise TrainingRefused(f"Choose ConvLSTM, LRCN or both, not {', '.join(unknown) or 'neither'}.")
+    pretrained = [m for m in models if m in PRETRAINED_NAMES]
+    if pretrained and len(pretrained) < len(models):
+        raise TrainingRefused(
+            "Train the pretrained models on their own, not with ConvLSTM or LRCN: they read 128-pixel photos, "
+            "the report's two read 64-pixel frame differences and start from the shipped models."
+        )
+    if pretrained:
+        missing = pretrained_unavailable()
+        if missing:
+            raise TrainingRefused(missing)
 
 
 def check_trainable(class_set: ClassSet) -> dict[str, int]:
@@ -152,9 +188,7 @@ class StudioTrainer:
     def start(self, session_id: str, class_set: ClassSet, options: TrainOptions | None = None) -> TrainingJob:
         """Queue a training of `class_set`; refused at once if it cannot run."""
         options = options or TrainOptions()
-        unknown = [m for m in options.models if m not in MODEL_NAMES]
-        if unknown or not options.models:
-            raise TrainingRefused(f"Choose ConvLSTM, LRCN or both, not {', '.join(unknown) or 'neither'}.")
+        check_models(tuple(options.models))
         check_preset(options.preset)
         if options.epochs is not None and not 1 <= int(options.epochs) <= self.limits.max_epochs:
             raise LimitReached(f"Epochs must be between 1 and {self.limits.max_epochs}.")
@@ -251,8 +285,8 @@ class StudioTrainer:
 
         class_set = job.class_set
         counts = check_trainable(class_set)  # again: clips may have been deleted while it waited
-        cache = class_set.frame_cache()
         models = quickest_first(job.options.models)
+        cache = class_set.frame_cache(clip_settings(class_set.settings, models))
         overrides = PRESETS[job.options.preset].fields_for(cache.settings, models)
         if job.options.epochs is not None:
             overrides["epochs"] = int(job.options.epochs)
@@ -302,6 +336,7 @@ class StudioTrainer:
             class_set.data,
             out,
             config,
+            settings=cache.settings,
             cache=cache,
             callbacks=(callback,),
             stop=job.stop_event,
@@ -319,6 +354,15 @@ def check_preset(name: str) -> None:
 
     if name not in PRESETS:
         raise TrainingRefused(f"There is no training preset {name!r}; the presets are {', '.join(PRESETS)}.")
+
+
+def clip_settings(settings, models):
+    """The clips' settings for `models`: the class set's own, or the encoder's frame size for the pretrained kinds."""
+    if not set(models) <= set(PRETRAINED_NAMES):
+        return settings
+    from har_demo.pretrained import DEFAULT_SIZE
+
+    return settings.with_(height=DEFAULT_SIZE, width=DEFAULT_SIZE)
 
 
 def quickest_first(models) -> tuple[str, ...]:
@@ -372,15 +416,25 @@ def _progress_callback(
             self.out_of_time = False
             self.yielded = 0.0  # seconds paused for visitors' predictions: not counted against the budget
 
+        @property
+        def key(self) -> str:
+            """The model's key: a pretrained model trains as its head ("pretrained_head")."""
+            name = self.model.name
+            return name.removesuffix("_head") if name.removesuffix("_head") in models else name
+
         def on_train_begin(self, logs=None) -> None:
             self.model_started = time.perf_counter()
-            job.history[self.model.name] = {"loss": [], "accuracy": []}
+            job.history[self.key] = {"loss": [], "accuracy": []}
             if held_out is not None and len(held_out):
-                job.history[self.model.name]["held_out_accuracy"] = []
+                job.history[self.key]["held_out_accuracy"] = []
 
         def held_out_accuracy(self) -> float:
-            # the frames are made now: train_bundle sets the cache's motion setting before training
-            x = to_model_input(cache.frames[held_out], cache.settings)
+            if self.key in PRETRAINED_NAMES:  # the head reads the frame embeddings train_head cached
+                from har_demo.training.embeddings import embeddings_path
+
+                x = np.asarray(np.load(embeddings_path(cache), mmap_mode="r")[held_out])
+            else:  # the frames are made now: train_bundle sets the cache's motion setting before training
+                x = to_model_input(cache.frames[held_out], cache.settings)
             probs = np.concatenate(
                 [np.asarray(self.model.predict_on_batch(x[i : i + 16])) for i in range(0, len(x), 16)]
             )
@@ -399,7 +453,7 @@ def _progress_callback(
                 self.model.stop_training = True
 
         def on_epoch_end(self, epoch, logs=None) -> None:
-            name = self.model.name
+            name = self.key
             logs = logs or {}
             curves = job.history[name]
             for key in ("loss", "accuracy"):
