@@ -94,7 +94,10 @@ def check_models(models: tuple[str, ...]) -> None:
     """TrainingRefused, in a sentence, for a choice the studio cannot train."""
     unknown = [m for m in models if m not in ALL_MODEL_NAMES]
     if unknown or not models:
-        raise TrainingRefused(f"Choose ConvLSTM, LRCN or both, not {', '.join(unknown) or 'neither'}.")
+        offered = ", ".join(display_name(m) for m in ALL_MODEL_NAMES)
+        if not models:
+            raise TrainingRefused(f"Choose at least one model: {offered}.")
+        raise TrainingRefused(f"There is no model called {', '.join(map(repr, unknown))}; choose from {offered}.")
     pretrained = [m for m in models if m in PRETRAINED_NAMES]
     if pretrained and len(pretrained) < len(models):
         raise TrainingRefused(
