@@ -230,7 +230,7 @@ def real_clip_paths(folder: Path) -> list[Path]:
 def bench_bundle(ref: str | None, work: Path, fresh: bool = False):
     """--bundle, else the shipped weights/, else the seed tutorial weights imported, else fresh
     models (random weights: timing does not depend on the weights)."""
-    from har_demo.bundle import Bundle, Manifest
+    from har_demo.bundle import Bundle, new_manifest
     from har_demo.clip import ClipSettings
     from har_demo.loader import load_bundle
 
@@ -249,7 +249,8 @@ def bench_bundle(ref: str | None, work: Path, fresh: bool = False):
 
     settings = ClipSettings()
     models = {n: build_model(n, len(REPORT_CLASSES)) for n in ("convlstm", "lrcn")}
-    manifest = Manifest(classes=list(REPORT_CLASSES), clip=settings, models={})
+    entries = {n: {"file": f"{n}.keras", "params": int(m.count_params())} for n, m in models.items()}
+    manifest = new_manifest(name="fresh", classes=REPORT_CLASSES, settings=settings, models=entries, source="fresh")
     return Bundle(path=work, manifest=manifest, models=models, origin="fresh models (random weights)")
 
 

@@ -23,7 +23,7 @@ import json
 import logging
 import platform
 import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -198,7 +198,7 @@ def hash_files(folder: Path) -> dict[str, str]:
 
 def write_manifest(folder: Path, manifest: Manifest) -> Manifest:
     """Hash every file now in the folder and write manifest.json last (checked against its schema first)."""
-    manifest = replace(manifest, files=hash_files(folder))
+    manifest = manifest.model_copy(update={"files": hash_files(folder)})
     text = manifest.to_json()
     Manifest.from_json(text)  # what is written must read back
     (Path(folder) / MANIFEST_NAME).write_text(text)
@@ -217,27 +217,23 @@ def new_manifest(
     training: dict | None = None,
     extra: dict | None = None,
 ) -> Manifest:
-    """A manifest for a bundle being written; `files` is filled in by write_manifest."""
-    extra = dict(extra or {})
+    """A manifest for a bundle being written, its keys in the order written; write_manifest fills in `files`."""
     return Manifest(
+        format=FORMAT,
+        format_version=FORMAT_VERSION,
         name=name,
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         source=source,
         classes=list(classes),
         clip=settings,
-        models={k: v if isinstance(v, ModelEntry) else _model_entry(v) for k, v in models.items()},
+        models=dict(models),
         dataset=dataset or {},
         split=split or {},
         training=training or {},
         versions=library_versions(),
-        imported_from=extra.pop("imported_from", {}),
-        extra=extra,
+        **(extra or {}),  # imported_from, and keys a caller adds
+        files={},
     )
-
-
-def _model_entry(entry: dict) -> ModelEntry:
-    entry = dict(entry)
-    return ModelEntry(file=entry.pop("file"), params=entry.pop("params", None), extra=entry)
 
 
 def _inference_copy(model):

@@ -58,8 +58,6 @@ def predictor(imported):
 @pytest.fixture(scope="session")
 def reported_bundle(tmp_path_factory, imported_bundle, imported, predictor, real_clips) -> Path:
     """A bundle with a report.json in the format training.evaluate writes (see its docstring)."""
-    from dataclasses import replace
-
     from har_demo.bundle import REPORT_NAME, read_manifest, write_manifest
     from har_demo.clip import read_clip
     from har_demo.images import frame_strip, write_image
@@ -116,8 +114,8 @@ def reported_bundle(tmp_path_factory, imported_bundle, imported, predictor, real
     }
     dataset = {"name": "synthetic-test", "synthetic": True, "clips": 38, "classes": CLASSES, "skipped": []}
     (out / REPORT_NAME).write_text(json.dumps({"split": split, "dataset": dataset, "models": models}, indent=1))
-    manifest = replace(
-        read_manifest(out), dataset=dataset, split=split, source="trained", name="synthetic-test-group-split"
+    manifest = read_manifest(out).model_copy(
+        update={"dataset": dataset, "split": split, "source": "trained", "name": "synthetic-test-group-split"}
     )
     write_manifest(out, manifest)
     return out

@@ -90,14 +90,12 @@ def bundle_dir(tmp_path_factory) -> Path:
 
 def _variant(src: Path, dst: Path, *, name: str, drop: list[str] = ()) -> Path:
     """A copy of a bundle with another name and some files removed, re-hashed."""
-    from dataclasses import replace
-
     from har_demo.bundle import read_manifest, write_manifest
 
     shutil.copytree(src, dst)
     for relative in drop:
         (dst / relative).unlink()
-    write_manifest(dst, replace(read_manifest(dst), name=name))
+    write_manifest(dst, read_manifest(dst).model_copy(update={"name": name}))
     return dst
 
 

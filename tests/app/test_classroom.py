@@ -325,7 +325,6 @@ def test_class_names_with_markup_are_refused_for_a_session(engine, tutorial_weig
 
 def test_class_names_are_escaped_in_plots_verdict_tables_and_the_card(imported_bundle, tmp_path):
     import shutil
-    from dataclasses import replace
 
     import numpy as np
 
@@ -352,7 +351,7 @@ def test_class_names_are_escaped_in_plots_verdict_tables_and_the_card(imported_b
     assert "<a href" not in table and "&lt;a href" in table
     folder = tmp_path / "bundle"
     shutil.copytree(imported_bundle, folder)
-    write_manifest(folder, replace(read_manifest(folder), classes=classes))
+    write_manifest(folder, read_manifest(folder).model_copy(update={"classes": classes}))
     card = str(build_model_card(folder))
     assert "<a href" not in card.split("## Classes")[1]
 

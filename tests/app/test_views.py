@@ -198,8 +198,8 @@ def test_misclassified_when_there_are_none_or_no_report(reported, imported):
     bundle = reported
     perfect = replace(
         bundle,
-        report=replace(
-            bundle.report, models={m: replace(r, misclassified=[]) for m, r in bundle.report.models.items()}
+        report=bundle.report.model_copy(
+            update={"models": {m: r.model_copy(update={"misclassified": []}) for m, r in bundle.report.models.items()}}
         ),
     )
     items, message = misclassified_tab.misclassified_view(perfect)
@@ -414,8 +414,9 @@ def test_misclassified_strips_are_served_as_copies_never_from_the_bundle(reporte
     assert all(Path(p).read_bytes() == src.read_bytes() for (p, _), (src, _) in zip(served, items))
     assert misclassified_tab.page_outputs(items, "", temp)[0] == served  # copied once
     lrcn = reported.report.models["lrcn"]
-    entry = replace(lrcn.misclassified[0], image="../../../etc/passwd")
-    outside = replace(reported, report=replace(reported.report, models={"lrcn": replace(lrcn, misclassified=[entry])}))
+    entry = lrcn.misclassified[0].model_copy(update={"image": "../../../etc/passwd"})
+    only_lrcn = {"lrcn": lrcn.model_copy(update={"misclassified": [entry]})}
+    outside = replace(reported, report=reported.report.model_copy(update={"models": only_lrcn}))
     items, message = misclassified_tab.misclassified_view(outside)
     assert items == [] and "1 more have no frame strip" in message
 
