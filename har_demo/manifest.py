@@ -286,8 +286,9 @@ class _Record(BaseModel):
 
     @model_serializer(mode="wrap")
     def _in_key_order(self, handler: Callable[[Any], dict]) -> dict:
-        """Keys as read first; then what was set since, unless empty. None means absent."""
-        written = {k: v for k, v in self._json_fields(handler(self)).items() if v is not None}
+        """Keys as read first; then what was set since, unless empty. A known field that is None is absent."""
+        known = type(self).model_fields
+        written = {k: v for k, v in self._json_fields(handler(self)).items() if v is not None or k not in known}
         first = {k: written[k] for k in self._keys if k in written}
         return first | {k: v for k, v in written.items() if k not in first and v not in ({}, [])}
 

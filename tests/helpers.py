@@ -109,3 +109,17 @@ def make_set(folder: Path, clips_per_group: int = 2, groups: int = 2, seed: int 
                 write_video(path, render_clip(label, rng, width=128, height=96, seconds=1.0))
                 s.add_clip(label, path, group)
     return s
+
+
+def assert_round_trips(folder: Path, laid_out_by_har_demo: bool = True) -> None:
+    """A bundle's manifest.json and report.json, read and written again, are the same bytes; a file a
+    test wrote in another layout (no indent) comes back as the same document in har-demo's layout."""
+    import json
+
+    from har_demo.manifest import MANIFEST_NAME, REPORT_NAME, Manifest, Report
+
+    for name, kind, indent, end in ((MANIFEST_NAME, Manifest, 2, "\n"), (REPORT_NAME, Report, 1, "")):
+        if name == MANIFEST_NAME or (folder / name).exists():
+            text = (folder / name).read_text()
+            expected = text if laid_out_by_har_demo else json.dumps(json.loads(text), indent=indent) + end
+            assert kind.from_json(text).to_json() == expected, f"{folder / name} must write back as read"

@@ -34,6 +34,7 @@ from har_demo.clip import ClipSettings
 from har_demo.loader import load_bundle
 from har_demo.manifest import Manifest, NewerFormatError, Report
 from har_demo.names import REPORT_CLASSES
+from tests.helpers import assert_round_trips
 from tests.paths import REPO
 
 CLASSES = list(REPORT_CLASSES)
@@ -131,10 +132,10 @@ def _refusal(ref) -> BundleError:
 
 
 # --------------------------------------------------------------------------- the format stays
-def test_shipped_manifest_and_report_round_trip_byte_for_byte():
-    for name, kind in (("manifest.json", Manifest), ("report.json", Report)):
-        text = (REPO / "weights" / name).read_text()
-        assert kind.from_json(text).to_json() == text, f"weights/{name} must write back exactly as read"
+@pytest.mark.parametrize("made_by", ["weights", "good_bundle", "imported_bundle", "reported_bundle"])
+def test_every_bundle_round_trips_byte_for_byte(made_by, request):
+    """The shipped bundle, and the bundles the fixtures write through new_manifest and write_manifest."""
+    assert_round_trips(REPO / "weights" if made_by == "weights" else request.getfixturevalue(made_by))
 
 
 def test_typed_fields_of_the_shipped_bundle():

@@ -21,6 +21,7 @@ import pytest
 import yaml
 from hub_server import HubServer
 
+from tests.helpers import assert_round_trips
 from tests.paths import REPO
 
 pytestmark = pytest.mark.slow  # every test here starts a loopback Hub server
@@ -146,6 +147,10 @@ def _front_matter(text: str) -> dict:
 
 
 # --------------------------------------------------------------------------- push and load
+def test_the_pushed_bundle_round_trips(bundle_dir):
+    assert_round_trips(bundle_dir, laid_out_by_har_demo=False)  # its report.json is written without indent
+
+
 def test_push_then_load_by_repo_id(hub, bundle_dir, tmp_path):
     from har_demo.hub import push_bundle, resolve_bundle, snapshot_commit, stage_upload
     from har_demo.loader import load_bundle

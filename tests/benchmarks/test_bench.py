@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from har_demo.__main__ import main
+from tests.helpers import assert_round_trips
 
 CLASSES = ["WalkingWithDog", "TaiChi", "Swing", "HorseRace"]
 
@@ -52,6 +53,10 @@ def tiny_bundle(tmp_path_factory):
         folder, new_manifest(name="tiny", classes=CLASSES, settings=ClipSettings(), models=entries, source="test")
     )
     return folder
+
+
+def test_the_benchmark_bundle_round_trips_byte_for_byte(tiny_bundle):
+    assert_round_trips(tiny_bundle)
 
 
 def test_rebuilt_inference_models_match_the_loaded_ones(tiny_bundle):
