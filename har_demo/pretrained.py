@@ -15,6 +15,8 @@ docs/pretrained.md).
 
 from __future__ import annotations
 
+import weakref
+
 import keras
 import numpy as np
 from keras import layers, ops
@@ -185,10 +187,16 @@ def is_pretrained(model: keras.Model) -> bool:
     return any(l.name == EMBEDDINGS for l in model.layers)
 
 
+_EMBEDDERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its embedding model (traced once)
+
+
 def frame_attention(model: keras.Model, clips: np.ndarray) -> np.ndarray | None:
     """The attention head's per-frame weights (B, T), summing to 1 per clip; None for other models."""
     if not is_pretrained(model) or not any(l.name == "attention" for l in model.layers):
         return None
-    embeddings = embedding_model(model).predict_on_batch(np.asarray(clips, dtype=np.float32))
+    embedder = _EMBEDDERS.get(model)
+    if embedder is None:
+        embedder = _EMBEDDERS[model] = embedding_model(model)
+    embeddings = embedder.predict_on_batch(np.asarray(clips, dtype=np.float32))
     _, weights = model.get_layer("attention")(embeddings)
     return keras.ops.convert_to_numpy(weights)

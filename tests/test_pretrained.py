@@ -54,6 +54,16 @@ def test_attention_weights_are_read_out_one_per_frame():
     assert frame_attention(tiny_model("lstm"), clips()) is None  # the LSTM head has no weights to show
 
 
+def test_the_layer_table_shows_the_attention_layer_by_what_the_model_goes_on_with():
+    """The Models tab's table: attention pooling has two outputs (pooled features, weights)."""
+    from har_demo.models import layer_table
+
+    rows = {r["name"]: r for r in layer_table(tiny_model("attention"))}
+    assert rows["attention"]["output_shape"] == [None, 1280]
+    assert rows["attention"]["params"] == 1280 * 64 + 64 + 64
+    assert rows["probabilities"]["output_shape"] == [None, CLASSES]
+
+
 def test_the_head_model_shares_the_whole_models_weights():
     """Training fits head_model on embeddings; the whole model must then answer with what was fitted."""
     from har_demo.pretrained import embedding_model, head_model
