@@ -38,6 +38,21 @@ def test_a_three_model_bundles_segment_tables_fill_the_first_three_boxes():
     assert timeline_tab.page_outputs(timeline_tab.TimelineView(ok=False, message="no"))[3:] == ("",) * MODEL_SLOTS
 
 
+def test_live_bars_name_their_models_every_few_updates_in_the_bundles_order():
+    from har_demo.app.live_tab import bar_values
+
+    labels = {m: {"TaiChi": 0.9, "Swing": 0.1} for m in ("lrcn", "pretrained", "pretrained_attention")}
+    plain = bar_values(labels, relabel=False)
+    assert plain == [labels["lrcn"], labels["pretrained"], labels["pretrained_attention"], None]
+    named = bar_values(labels, relabel=True)
+    assert [b.label for b in named[:3]] == [
+        "LRCN (smoothed)",
+        "Pretrained LRCN (smoothed)",
+        "Pretrained + attention (smoothed)",
+    ]
+    assert [b.visible for b in named] == [True, True, True, False]
+
+
 # --------------------------------------------------------------------------- on a trained bundle
 @pytest.fixture(scope="module")
 def pretrained_engine(pretrained_bundle):
@@ -161,6 +176,7 @@ def test_the_live_tab_streams_a_pretrained_bundle(served):
         viewer.close()
     assert len(numbers) >= 3 and numbers == sorted(numbers), "the bars update, again and again"
     for bar in labels[-1]:
+        bar = bar.get("value", bar) if bar.get("__type__") == "update" else bar  # every 4th names its model
         confidences = {c["label"]: c["confidence"] for c in bar["confidences"]}
         assert set(confidences) == {"WalkingWithDog", "TaiChi", "Swing", "HorseRace"}
         assert abs(sum(confidences.values()) - 1) < 1e-3
