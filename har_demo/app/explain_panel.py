@@ -2,8 +2,9 @@
 
 `verdict_from_result` re-judges a prediction's JSON at another threshold (no model call);
 `explain_video` decodes the clip like Predict does and returns Grad-CAM strips, frame-importance
-bars and, for the attention head, its weights per frame (har_demo.explain). `build_verdict_controls` / `build_explain_panel` lay them out and wire
-them; the Predict tab calls them (two lines there).
+bars and, for the attention head, its weights per frame (har_demo.explain).
+`build_verdict_controls` / `build_explain_panel` lay them out and wire them; the Predict tab calls
+them (two lines there).
 """
 
 from __future__ import annotations
