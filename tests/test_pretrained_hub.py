@@ -3,7 +3,9 @@ client against tests/hub_server.py on loopback, its model card right for the enc
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -61,3 +63,17 @@ def test_a_pretrained_bundle_round_trips_with_a_card_that_describes_the_encoder(
     here, there = local.predict_path(clip), pulled.predict_path(clip)
     for model in local.models:
         assert np.allclose(here.probabilities[model], there.probabilities[model], atol=1e-6)
+
+
+def test_the_card_says_when_the_last_block_was_fine_tuned(pretrained_bundle, tmp_path):
+    from har_demo.hub import build_model_card
+
+    folder = tmp_path / "tuned"
+    shutil.copytree(pretrained_bundle, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["training"]["fine_tune_last_block"] is False  # recorded with every run
+    manifest["training"]["fine_tune_last_block"] = True
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    text = str(build_model_card(folder, "alice/tuned"))
+    assert "ImageNet weights, frozen but for its last block and head convolution (fine-tuned here)" in text
+    assert "| fine_tune_last_block | True |" in text
