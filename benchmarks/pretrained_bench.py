@@ -3,13 +3,13 @@
     python -m benchmarks.pretrained_bench sizes                      # encoder ms a frame by frame size
     python -m benchmarks.pretrained_bench latency BUNDLE... [--rounds 15]  # per-clip latency, interleaved
     python -m benchmarks.pretrained_bench train DATA --split group --models lrcn,convlstm,pretrained,pretrained_attention \
-        [--epochs 10] [--seeds 27,28,29] [--tiny-defaults] [--out runs/pretrained.jsonl]
+        [--epochs 10] [--seeds 27,28,29] [--tiny-defaults] [--fine-tune-last-block] [--out runs/pretrained.jsonl]
 
 `train` trains each model into its own bundle with training.run.train_bundle (the CLI's run), then
 records held-out accuracy, training seconds (for the pretrained kinds: the head's fit, and the
 one-off embedding pass apart), training clips/s, the bundle's size and per-clip CPU latency through
 the Predictor (median of 5, one clip, after a warm-up). The report's two train at 64 px, the
-pretrained kinds at 112 px (har_demo.pretrained.DEFAULT_SIZE). `--tiny-defaults` applies what
+pretrained kinds at 128 px (har_demo.pretrained.DEFAULT_SIZE). `--tiny-defaults` applies what
 `har-demo train` applies to a tiny set (training/tiny.py). Ratios: every latency is also given
 against LRCN's, measured in the same run.
 """
@@ -113,10 +113,12 @@ def train_models(args) -> None:
             config = TrainConfig(
                 models=(name,), epochs=args.epochs, split=args.split, val_fraction=args.val_fraction, seed=seed
             )
+            tuned = args.fine_tune_last_block and name in PRETRAINED_NAMES
+            config = replace(config, fine_tune_last_block=tuned)
             if args.tiny_defaults:
                 overrides = PRESETS["tiny"].fields_for(settings, config.models)
                 config = replace(config, **{k: v for k, v in overrides.items() if k != "epochs"})
-            out = args.work / f"{args.data.name}-{name}-{size}-{seed}"
+            out = args.work / f"{args.data.name}-{name}-{size}-{seed}{'-ft' if tuned else ''}"
             started = time.perf_counter()
             train_bundle(
                 args.data, out, config, None, settings, args.work / "cache", 1, overwrite=True, log=lambda *a: None
@@ -134,6 +136,7 @@ def train_models(args) -> None:
                 "model": name,
                 "seed": seed,
                 "size": size,
+                "fine_tune_last_block": tuned,
                 "epochs": result.get("epochs_trained"),
                 "accuracy": result["test"]["accuracy"],
                 "test_clips": result["test"]["clips"],
@@ -167,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     train.add_argument("--val-fraction", type=float, default=0.0)
     train.add_argument("--seeds", default="27,28,29")
     train.add_argument("--tiny-defaults", action="store_true")
+    train.add_argument(
+        "--fine-tune-last-block", action="store_true", help="the pretrained kinds: train the last block too"
+    )
     train.add_argument("--size", type=int, default=None, help="the pretrained kinds' frame size (default 112)")
     train.add_argument("--work", type=Path, default=Path("runs/pretrained-bench"))
     train.add_argument("--out", type=Path, default=Path("runs/pretrained.jsonl"))

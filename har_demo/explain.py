@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
@@ -312,11 +312,12 @@ def gradcam_for(model, name: str) -> GradCam:
 
 @dataclass
 class Explanation:
-    """Both kinds of explanation of one clip, for every model."""
+    """Both kinds of explanation of one clip, for every model; and the attention head's own weights."""
 
     saliency: dict[str, Saliency]
     importance: dict[str, FrameImportance]
     seconds: float
+    attention: dict[str, np.ndarray] = field(default_factory=dict)  # model -> (T,) weights summing to 1
 
 
 def explain_prediction(predictor, frames: np.ndarray) -> Explanation:
@@ -325,15 +326,18 @@ def explain_prediction(predictor, frames: np.ndarray) -> Explanation:
     `predictor` is a har_demo.inference.Predictor; frames are its uint8 clip (T, H, W, 3).
     """
     from har_demo.clip import to_model_input
-    from har_demo.pretrained import is_pretrained
+    from har_demo.pretrained import frame_attention, is_pretrained
 
     started = time.perf_counter()
     x = to_model_input(np.asarray(frames)[None], predictor.settings)[0]
-    saliency, importance = {}, {}
+    saliency, importance, attention = {}, {}, {}
     with predictor.calls:  # not while the Predictor's warm-up thread traces the same models
         for name, model in predictor.models.items():
             if not is_pretrained(model):  # its frozen encoder is one nested layer: frame importance only
                 saliency[name] = gradcam_for(model, name).explain(x, predictor.classes)
             runner = predictor.runners[name]
             importance[name] = frame_importance(runner.predict_on_batch, x, predictor.classes, name)
-    return Explanation(saliency, importance, time.perf_counter() - started)
+            weights = frame_attention(model, x[None])  # None unless the head is attention pooling
+            if weights is not None:
+                attention[name] = weights[0]
+    return Explanation(saliency, importance, time.perf_counter() - started, attention)

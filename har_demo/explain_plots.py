@@ -2,6 +2,7 @@
 
 - `explanation_strip`: the 20 frames with each model's Grad-CAM blended on, one strip per model.
 - `frame_importance_figure`: one bar per frame and model, how much the answer relies on that frame.
+- `attention_figure`: the attention head's own weight on each frame (har_demo.pretrained.frame_attention).
 - `verdict_bars_figure`: each model's bars (top five + "others" with many classes) and the threshold line.
 - `architecture_figure`: the two models' layers drawn from `har_demo.models.layer_table`, for students.
 """
@@ -60,6 +61,40 @@ def frame_importance_figure(importances: dict[str, FrameImportance], times: list
         fig,
         320,
         f"Frame importance: each of the {count} frames replaced by its neighbour; a tall bar = the answer needs that frame",
+    )
+
+
+def attention_figure(attention: dict[str, np.ndarray], times: list[float] | None = None) -> go.Figure:
+    """Bars: the share of the attention head's answer that rests on each frame (percent, summing to
+    100), with the equal share drawn as a line so "more than its share" can be read at a glance."""
+    fig = go.Figure()
+    count = 0
+    for index, (model, weights) in enumerate(attention.items()):
+        count = len(weights)
+        hover = [f"frame {i + 1}" + (f" ({times[i]:.2f} s)" if times else "") for i in range(count)]
+        fig.add_trace(
+            go.Bar(
+                x=[f"{i + 1}" for i in range(count)],
+                y=100 * np.asarray(weights, dtype=np.float64),
+                name=f"{display_name(model)}: attention",
+                marker_color=model_colour(model, index + 2),
+                customdata=hover,
+                hovertemplate="%{customdata}: %{y:.1f}% of the attention<extra>" + display_name(model) + "</extra>",
+            )
+        )
+    if count:
+        fig.add_hline(
+            y=100 / count,
+            line_dash="dash",
+            line_color="#888",
+            annotation_text=f"equal share ({100 / count:.0f}%)",
+            annotation_position="top right",
+        )
+    fig.update_xaxes(title="sampled frame")
+    fig.update_yaxes(title="share of the attention (%)", rangemode="tozero", gridcolor="#eee")
+    fig.update_layout(barmode="group", legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"))
+    return _layout(
+        fig, 320, "Attention weights: how much of the answer the head builds from each frame (they add up to 100%)"
     )
 
 

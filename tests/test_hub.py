@@ -18,18 +18,16 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 from hub_server import HubServer
 
-from tests.helpers import assert_round_trips
+from tests.helpers import assert_round_trips, front_matter
+from tests.hub_fixtures import BOB, TOKEN
 from tests.paths import REPO
 
 pytestmark = pytest.mark.slow  # every test here starts a loopback Hub server
 
 
 CLASSES = ["WalkingWithDog", "TaiChi", "Swing", "HorseRace"]
-TOKEN = "hf_alice_SECRET_test_token_0123456789"
-BOB = "hf_bob_SECRET_test_token_9876543210"
 METRICS = {
     "convlstm": {"accuracy": 0.8125, "loss": 0.5432, "macro_f1": 0.8011},
     "lrcn": {"accuracy": 0.6875, "loss": 0.9012, "macro_f1": 0.6502},
@@ -100,21 +98,6 @@ def _variant(src: Path, dst: Path, *, name: str, drop: list[str] = ()) -> Path:
     return dst
 
 
-@pytest.fixture
-def hub(tmp_path, monkeypatch):
-    """A fresh loopback Hub, and the environment pointing the client at it with an empty cache."""
-    server = HubServer(tokens={TOKEN: "alice", BOB: "bob"}, page_size=3).start()  # page_size: tree paging is used
-    monkeypatch.setenv("HF_ENDPOINT", server.url)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-home" / "hub"))
-    monkeypatch.setenv("HF_TOKEN", TOKEN)
-    monkeypatch.setenv("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    yield server
-    server.stop()
-    assert server.unknown == [], f"the client called endpoints the test server does not implement: {server.unknown}"
-
-
 def _cli_env(hub: HubServer, home: Path, **extra: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))}
     env.update(
@@ -139,11 +122,6 @@ def _cli(args: list[str], env: dict, timeout: float = 120) -> subprocess.Complet
 
 def _all_stored_bytes(hub: HubServer) -> list[bytes]:
     return [data for repo in hub.repos.values() for commit in repo.commits.values() for data in commit.files.values()]
-
-
-def _front_matter(text: str) -> dict:
-    assert text.startswith("---\n")
-    return yaml.safe_load(text.split("---\n", 2)[1])
 
 
 # --------------------------------------------------------------------------- push and load
@@ -298,7 +276,7 @@ def test_model_card_has_metrics_classes_and_synthetic_warning(hub, bundle_dir):
 
     push_bundle(bundle_dir, "alice/har-card")
     text = hub.files("alice/har-card")["README.md"].decode()
-    meta = _front_matter(text)
+    meta = front_matter(text)
     assert meta["library_name"] == "keras" and meta["pipeline_tag"] == "video-classification"
     assert {"video-classification", "action-recognition", "synthetic-data"} <= set(meta["tags"])
     [entry] = meta["model-index"]
@@ -429,7 +407,7 @@ def test_push_cli_without_token_and_dry_run(hub, bundle_dir, tmp_path):
     assert "Nothing was uploaded" in result.stdout
     assert hub.requests == [] and hub.repos == {}
     assert all(TOKEN.encode() not in p.read_bytes() for p in out.rglob("*") if p.is_file())
-    assert _front_matter((out / "README.md").read_text())["library_name"] == "keras"
+    assert front_matter((out / "README.md").read_text())["library_name"] == "keras"
 
 
 def test_cli_push_then_predict_then_offline(hub, bundle_dir, tmp_path):

@@ -53,6 +53,16 @@ def test_attention_weights_are_read_out_one_per_frame():
     assert frame_attention(tiny_model("lstm"), clips()) is None  # the LSTM head has no weights to show
 
 
+def test_the_layer_table_shows_the_attention_layer_by_what_the_model_goes_on_with():
+    """The Models tab's table: attention pooling has two outputs (pooled features, weights)."""
+    from har_demo.models import layer_table
+
+    rows = {r["name"]: r for r in layer_table(tiny_model("attention"))}
+    assert rows["attention"]["output_shape"] == [None, 1280]
+    assert rows["attention"]["params"] == 1280 * 64 + 64 + 64
+    assert rows["probabilities"]["output_shape"] == [None, CLASSES]
+
+
 def test_the_head_model_shares_the_whole_models_weights():
     """Training fits head_model on embeddings; the whole model must then answer with what was fitted."""
     from har_demo.pretrained import embedding_model, head_model
@@ -68,6 +78,56 @@ def test_the_head_model_shares_the_whole_models_weights():
     head.fit(embeddings, np.eye(CLASSES, dtype=np.float32)[[0, 1]], epochs=3, verbose=0)
     assert not np.allclose(model.predict_on_batch(x), before, atol=1e-4)  # the whole model learned too
     assert np.allclose(head.predict_on_batch(embeddings), model.predict_on_batch(x), atol=1e-5)
+
+
+def block_inputs(model, x: np.ndarray) -> np.ndarray:
+    from har_demo.pretrained import block_input_model
+
+    frames = np.asarray(model.get_layer("lite_input")(x))
+    maps = block_input_model(model).predict_on_batch(frames.reshape(-1, *frames.shape[2:]))
+    return maps.reshape(len(x), FRAMES, *maps.shape[1:])
+
+
+def test_fine_tuning_trains_the_last_block_and_the_whole_model_answers_with_it(tmp_path):
+    """--fine-tune-last-block fits fine_tune_model on cached block inputs; the saved whole model must
+    then answer with the tuned block, and every other encoder layer must keep its weights."""
+    from har_demo.pretrained import fine_tune_model, unfreeze_last_block
+
+    model = tiny_model("attention")
+    encoder = model.get_layer("lite0")
+    unfreeze_last_block(model)
+    assert {l.name for l in encoder.layers if l.trainable_weights} == {
+        "block15_expand",
+        "block15_dw",
+        "block15_project",
+        "head_conv",
+    }  # fmt: skip  (batch norms stay frozen)
+    tuner, x = fine_tune_model(model), clips()
+    assert np.allclose(tuner.predict_on_batch(block_inputs(model, x)), model.predict_on_batch(x), atol=1e-5)
+    before = {l.name: [w.copy() for w in l.get_weights()] for l in encoder.layers}
+    tuner.compile(optimizer="adam", loss="categorical_crossentropy")
+    tuner.fit(block_inputs(model, x), np.eye(CLASSES, dtype=np.float32)[[0, 1]], epochs=3, verbose=0)
+    changed = {
+        n
+        for n, ws in before.items()
+        if any(not np.array_equal(w, v) for w, v in zip(ws, encoder.get_layer(n).get_weights()))
+    }
+    assert changed == {"block15_expand", "block15_dw", "block15_project", "head_conv"}
+    assert np.allclose(tuner.predict_on_batch(block_inputs(model, x)), model.predict_on_batch(x), atol=1e-5)
+    path = tmp_path / "tuned.keras"
+    model.save(path)
+    assert np.allclose(load_keras_model(path, "pretrained").predict_on_batch(x), model.predict_on_batch(x), atol=1e-5)
+
+
+def test_fine_tuning_is_refused_for_the_reports_models(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "har_demo", "train", str(tmp_path), "--models", "lrcn", "--fine-tune-last-block"]
+        + ["--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
+    assert done.returncode == 2 and "--fine-tune-last-block is for the pretrained kinds" in done.stderr
 
 
 def test_the_encoder_input_undoes_the_bundles_scale_and_colour_order():

@@ -35,6 +35,7 @@ class TrainConfig:
     augment_ablation: bool = DEFAULTS["augment_ablation"]
     strategy: str = DEFAULTS["strategy"]
     motion: str = DEFAULTS["motion"]  # "difference": clip.to_model_input gives frame differences
+    fine_tune_last_block: bool = DEFAULTS["fine_tune_last_block"]  # the pretrained kinds' encoder: last block trains
     init_from: str = ""  # a bundle whose weights start the models (training/warm_start.py); "" = random
     extra: dict = field(default_factory=dict)
 

@@ -11,6 +11,8 @@ weights (the same variables, not retrained), by the same rewrite the app serves
   * MaxPooling3D with a pool depth of 1 as a per-frame MaxPooling2D;
   * dropout removed (it is the identity at inference);
   * LSTM with `unroll=True` (one copy of the cell per time step), batch size fixed at 1;
+  * the pretrained kind: its frozen encoder kept as it is (plain convolutions), attention
+    pooling's pooled output only (its per-frame weights are for the app's Explain panel);
 
 and then converted with builtin ops only. Each .tflite takes the same float32 input as the Keras
 model ((1, frames, height, width, 3), made by the bundle's clip settings) and gives the same
@@ -79,9 +81,15 @@ def _export_layer(layer):
 def export_graph(model, batch_size: int = 1):
     """`model` rebuilt with fixed-length unrolled recurrences and a fixed batch size, same weights.
 
-    Only plain chains (each layer fed by the one before), as both of the report's models are.
+    Only plain chains (each layer fed by the one before), as both of the report's models are, and
+    the pretrained kind (pretrained_export_graph).
     """
     import keras
+
+    from har_demo.pretrained import is_pretrained
+
+    if is_pretrained(model):
+        return pretrained_export_graph(model, batch_size)
 
     chain = [l for l in model.layers if not isinstance(l, keras.layers.InputLayer)]
     if not isinstance(model, keras.Sequential):  # a Functional model must be a chain too
@@ -96,15 +104,40 @@ def export_graph(model, batch_size: int = 1):
     inputs = keras.Input(batch_shape=(batch_size, *model.input_shape[1:]), name="frames")
     x = inputs
     for layer in chain:
-        replacement = _export_layer(layer)
-        if replacement is None:
-            continue
-        if isinstance(replacement, tuple):
-            _, source, replacement = replacement
-            x = replacement(x)
-            replacement.set_weights(source.get_weights())
-        else:
-            x = replacement(x)
+        x = _apply_export_layer(layer, x)
+    return keras.Model(inputs, x, name=f"{model.name}_export")
+
+
+def _apply_export_layer(layer, x):
+    """`layer`'s export replacement applied to x (a dropped layer passes x through)."""
+    replacement = _export_layer(layer)
+    if replacement is None:
+        return x
+    if isinstance(replacement, tuple):
+        _, source, replacement = replacement
+        x = replacement(x)
+        replacement.set_weights(source.get_weights())
+        return x
+    return replacement(x)
+
+
+def pretrained_export_graph(model, batch_size: int = 1):
+    """The pretrained kind (har_demo.pretrained) for export, same weights: its input layers and the
+    frozen encoder as they are (reshapes and plain convolutions, all TFLite builtins; the encoder is
+    the one nested model exported), then the head as above (the LSTM unrolled; attention pooling's
+    pooled output, its weights left out)."""
+    import keras
+
+    from har_demo.pretrained import EMBEDDINGS, AttentionPooling
+
+    layers = [l for l in model.layers if not isinstance(l, keras.layers.InputLayer)]
+    head = [l.name for l in layers].index(EMBEDDINGS) + 1
+    inputs = keras.Input(batch_shape=(batch_size, *model.input_shape[1:]), name="frames")
+    x = inputs
+    for layer in layers[:head]:  # LiteInput, FramesToBatch, the encoder, BatchToFrames
+        x = layer(x, training=False) if isinstance(layer, keras.Model) else layer(x)
+    for layer in layers[head:]:
+        x = layer(x)[0] if isinstance(layer, AttentionPooling) else _apply_export_layer(layer, x)
     return keras.Model(inputs, x, name=f"{model.name}_export")
 
 

@@ -60,6 +60,13 @@ OPTIONS: tuple[Option, ...] = (
         + f"{PRESETS['tiny'].max_clips_per_class} clips a class), unless a recipe or --split was given",
         PRESET_CHOICES,
     ),
+    Option(
+        "fine_tune_last_block",
+        bool,
+        False,
+        "pretrained kinds: also train the encoder's last block and head convolution (batch norms stay frozen); "
+        "the frozen encoder is the default (docs/pretrained.md measures both)",
+    ),
     Option("epochs", int, 30, "at most this many epochs"),
     Option("batch_size", int, 4, "clips per training step"),
     Option("patience", int, 5, "early stopping: epochs without a better val_loss"),

@@ -188,6 +188,8 @@ def run(args: argparse.Namespace) -> int:
         options, synth = resolve_options(args)
         check_scratch(scratch_path(args.out), args.resume)
         models = model_names(options["models"])
+        if options["fine_tune_last_block"] and not set(models) & set(PRETRAINED_NAMES):
+            raise ValueError("--fine-tune-last-block is for the pretrained kinds (--models pretrained, ...)")
         size = options["size"]
         if set(models) <= set(PRETRAINED_NAMES) and "size" not in _asked(args) and not args.resume:
             size = PRETRAINED_SIZE  # the encoder's measured size (docs/pretrained.md), unless one was asked
@@ -222,6 +224,7 @@ def run(args: argparse.Namespace) -> int:
         augment_ablation=bool(options["augment_ablation"]),
         strategy=options["strategy"],
         motion=options["motion"],
+        fine_tune_last_block=bool(options["fine_tune_last_block"]),
         init_from="" if options["init_from"] == "none" else options["init_from"],
         extra={"recipe": args.config.name} if args.config else {},
     )

@@ -1,4 +1,4 @@
-"""The Live tab: the webcam streams into the app; both models' smoothed bars and the verdict update.
+"""The Live tab: the webcam streams into the app; each model's smoothed bars and the verdict update.
 
 The logic is `har_demo.live` (buffer, sampling, smoothing, rate limits, measurements); this module
 only turns a `Step` into what the page shows and wires the stream. The browser sends a camera
@@ -18,6 +18,7 @@ of a front camera only. The models always get the camera's unmirrored frames.
 import json
 from typing import Any
 
+from har_demo.app.model_slots import slot_models
 from har_demo.images import frame_strip
 from har_demo.live import LiveError, LiveHub, LiveLimits, Step
 from har_demo.names import display_name
@@ -174,6 +175,25 @@ def step_outputs(step: Step, classes: list[str], color_order: str) -> tuple[Any,
     return update.verdict.markdown(), labels, strip, update.stats_text()
 
 
+def bar_label(model: str) -> str:
+    return f"{display_name(model)} (smoothed)"
+
+
+def bar_values(labels: dict[str, dict[str, float]], relabel: bool) -> list:
+    """One value per bar slot, in the served bundle's model order. With `relabel` each slot comes as
+    an update naming its model (and the slots left over hidden), so a session serving a bundle of
+    other models than the page's gets its own names within a few updates; otherwise bare values."""
+    shown = slot_models(list(labels))
+    if not relabel:
+        return [labels[m] if m else None for m in shown]
+    import gradio as gr
+
+    return [
+        gr.Label(value=labels[m], label=bar_label(m), visible=True) if m else gr.Label(value=None, visible=False)
+        for m in shown
+    ]
+
+
 def waiting_text(step: Step, limits: LiveLimits) -> str | None:
     """What the stats line says while no update comes (None: leave it as it is)."""
     text = WAITING.get(step.reason)
@@ -188,7 +208,7 @@ def build_live_tab(ctx) -> None:
     engine = ctx.default
     hub = LiveHub(LiveLimits.from_env())
     limits = hub.limits
-    models = list(engine.predictor.runners)
+    first = slot_models(list(engine.predictor.runners))  # the page's bundle; a session's may differ (bar_values)
 
     with gr.Tab("Live", id="live"):
         with gr.Row(elem_id="live-top"):
@@ -223,8 +243,13 @@ def build_live_tab(ctx) -> None:
                     )
                     with gr.Row(elem_id="live-bars"):
                         bars = [
-                            gr.Label(label=f"{display_name(m)} (smoothed)", num_top_classes=5, elem_id=f"live-{m}")
-                            for m in models
+                            gr.Label(
+                                label=bar_label(m) if m else "Model (smoothed)",
+                                num_top_classes=5,
+                                visible=m is not None,
+                                elem_id=f"live-{m}" if m else f"live-slot-{i}",
+                            )
+                            for i, m in enumerate(first)
                         ]
                     stats = gr.Markdown("", elem_id="live-stats", label="Measurements")
         strip = gr.Image(label="The frames the models see now", interactive=False, elem_id="live-frames")
@@ -232,7 +257,7 @@ def build_live_tab(ctx) -> None:
         leave.click(None, js=LEAVE_JS)
 
         def on_frame(frame, sure: float, key, request: gr.Request):
-            """One camera frame: buffer it; when due, run both models and update the page."""
+            """One camera frame: buffer it; when due, run every model and update the page."""
             session = getattr(request, "session_hash", None) or "api"
             current = ctx.engine(key)
             try:
@@ -244,9 +269,10 @@ def build_live_tab(ctx) -> None:
                 note = waiting_text(step, limits)
                 return (*[gr.skip()] * (len(bars) + 2), gr.skip() if note is None else note)
             markdown, labels, image, line = outputs
-            if step.update.number % STRIP_EVERY != 1:
+            every_few = step.update.number % STRIP_EVERY == 1
+            if not every_few:
                 image = gr.skip()
-            return (markdown, *[labels.get(m) for m in models], image, line)
+            return (markdown, *bar_values(labels, relabel=every_few), image, line)
 
         camera.stream(
             on_frame,

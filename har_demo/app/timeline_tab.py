@@ -13,9 +13,10 @@ from har_demo import plots
 from har_demo.app.context import AppContext
 from har_demo.app.engine import Engine
 from har_demo.app.media import TempFiles, check_upload
+from har_demo.app.model_slots import MODEL_SLOTS, overflow_note, slot_models
 from har_demo.app.text import timing_text, warning
 from har_demo.clip import VideoError
-from har_demo.names import MODEL_NAMES, display_name
+from har_demo.names import display_name
 from har_demo.smoothing import DEFAULT_STICKINESS, smooth
 from har_demo.timeline import DEFAULT_STRIDE_S, DEFAULT_WINDOW_S
 from har_demo.truth import FROM_FILE_NAME, Truth, label_from_name, truth_of
@@ -125,7 +126,7 @@ def timeline_view(
     if truth:
         head += f" · {truth_text(truth)}"
     timing = f"**Time:** {timing_text(seconds)}\n\n**Device:** {engine.device}"
-    notes = "\n\n".join(warning(n) for n in timeline.notes)
+    notes = "\n\n".join(warning(n) for n in [*timeline.notes, overflow_note(timeline.models, "segment tables")] if n)
     summary = "\n\n".join(p for p in (head, notes, timing) if p)
     return TimelineView(
         ok=True,
@@ -150,11 +151,12 @@ def _default_exports() -> TempFiles:
 
 
 def page_outputs(view: TimelineView) -> tuple:
-    """(summary, plot, downloads, a segment table per box: one box per model name, blank when the
-    session's bundle lacks that model)."""
+    """(summary, plot, downloads, a segment table per box): the boxes are filled in the served
+    bundle's model order (each table names its model), the ones left over blank."""
     if not view.ok:
-        return view.message, None, None, *[""] * len(MODEL_NAMES)
-    return view.summary, view.figure, [str(p) for p in view.files], *[view.segments.get(m, "") for m in MODEL_NAMES]
+        return view.message, None, None, *[""] * MODEL_SLOTS
+    tables = [view.segments[m] if m else "" for m in slot_models(list(view.segments))]
+    return view.summary, view.figure, [str(p) for p in view.files], *tables
 
 
 def player_with_subtitles(video, files, temp: TempFiles):
@@ -243,11 +245,13 @@ def build_timeline_tab(ctx: AppContext) -> None:
                 summary = gr.Markdown(elem_id="timeline-summary", label="Summary")
         timeline_plot = gr.Plot(label="Timeline", show_label=False, elem_id="timeline-plot")
         with gr.Row(elem_id="segments"):
-            segment_boxes = [gr.Markdown(min_width=280, label=f"{display_name(m)} segments") for m in MODEL_NAMES]
+            segment_boxes = [
+                gr.Markdown(min_width=280, label="Segments", elem_id=f"segments-{i}") for i in range(MODEL_SLOTS)
+            ]
         build_annotate_panel(ctx, long_video, downloads)
 
         def timeline(video, window_s, stride_s, key, progress=gr.Progress()):
-            """What each model (ConvLSTM and LRCN) recognises over time in a long video.
+            """What each model recognises over time in a long video.
 
             Args:
                 video: the video file.
@@ -256,7 +260,7 @@ def build_timeline_tab(ctx: AppContext) -> None:
                 key: leave empty (the page's own bundle key).
             Returns:
                 a summary, the probability-over-time chart, CSV/JSON files of every window,
-                and each model's segments (start, end, activity).
+                and each model's segments (start, end, activity), in the bundle's model order.
             """
             view = timeline_view(
                 ctx.engine(key),

@@ -36,11 +36,13 @@ def test_the_threshold_changes_the_verdict(client, real_clips: Path) -> None:
 
 @pytest.mark.slow
 def test_explain_returns_heat_maps_and_frame_importance(client, real_clips: Path, tmp_path: Path) -> None:
-    note, *images, plot = client.predict(
+    note, *images, plot, attention = client.predict(
         handle_file(str(real_clips / "v_Swing_g01_c05.avi")), None, api_name="/explain"
     )
-    assert "Grad-CAM" in note and len(images) == 2 and all(Path(i).is_file() for i in images)
-    assert plot is not None
+    assert "Grad-CAM" in note and len(images) == 4 and all(Path(i["value"]).is_file() for i in images[:2])
+    assert [i["label"] for i in images[:2]] == ["ConvLSTM: Grad-CAM on the frames", "LRCN: Grad-CAM on the frames"]
+    assert [i["visible"] for i in images] == [True, True, False, False]  # two slots left over, hidden
+    assert plot is not None and not attention["visible"]  # no attention head in the shipped bundle
     bad = tmp_path / "not_a_video.mp4"
     bad.write_bytes(b"not a video")
     with pytest.raises(Exception, match="could not be opened|video"):

@@ -183,7 +183,7 @@ def test_every_tab_fits_at_projector_and_phone_size(browser, app, real_clips: Pa
     assert track["tracks"] == 1 and track["line"] == pytest.approx(100 * SUBTITLE_TOP)
     page.locator("#explain").get_by_text("What did the models look at?").click()
     page.locator("#explain-button").click()
-    page.wait_for_selector("#cam-lrcn img")
+    page.wait_for_selector("#cam-1 img")  # the second slot: LRCN in the shipped bundle
     note = page.locator("#explain-note").inner_text()
     assert "below zero" in note and page.locator("#cam-legend-bar").is_visible()
     check_layout(page, f"{size}_predict")

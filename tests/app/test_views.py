@@ -143,11 +143,11 @@ def test_timeline_view_on_the_long_real_video(engine, real_clips, tmp_path):
     assert isinstance(t.figure, go.Figure) and len(lines) == 2 * len(CLASSES)
 
 
-def test_timeline_segments_land_in_their_own_models_box():
-    """A session's bundle may hold LRCN alone: its table goes in the LRCN box, the ConvLSTM box is blank."""
+def test_timeline_segments_fill_the_boxes_in_the_bundles_model_order():
+    """A session's bundle may hold LRCN alone: its table goes in the first box, the others stay blank."""
     view = timeline_tab.TimelineView(ok=True, summary="s", segments={"lrcn": "**LRCN**: 1 segment"})
-    *_, convlstm_box, lrcn_box = timeline_tab.page_outputs(view)
-    assert (convlstm_box, lrcn_box) == ("", "**LRCN**: 1 segment")
+    boxes = timeline_tab.page_outputs(view)[3:]
+    assert boxes == ("**LRCN**: 1 segment", "", "", "")
 
 
 def test_timeline_view_refuses_bad_settings_and_bad_video(engine, real_clips, bad_videos):
