@@ -454,7 +454,7 @@ def test_cli_push_then_predict_then_offline(hub, bundle_dir, tmp_path):
 
 def test_model_card_says_how_motion_frames_are_made_and_where_the_weights_started(tmp_path):
     """A studio bundle (frame differences, warm start) pushed to the Hub must say so, or others feed it wrongly."""
-    from har_demo.hub import build_model_card
+    from har_demo.model_card import build_model_card
     from har_demo.shipped import SHIPPED_BUNDLE
 
     folder = tmp_path / "studio-bundle"

@@ -66,7 +66,7 @@ def test_a_pretrained_bundle_round_trips_with_a_card_that_describes_the_encoder(
 
 
 def test_the_card_says_when_the_last_block_was_fine_tuned(pretrained_bundle, tmp_path):
-    from har_demo.hub import build_model_card
+    from har_demo.model_card import build_model_card
 
     folder = tmp_path / "tuned"
     shutil.copytree(pretrained_bundle, folder)

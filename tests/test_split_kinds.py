@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from har_demo.hub import _card_body
 from har_demo.manifest import Manifest, Report
+from har_demo.model_card import card_body
 from har_demo.report_text import split_words
 from har_demo.split_kinds import SPLIT_KINDS, split_description
 from har_demo.training.dataset import make_splits
@@ -42,7 +42,7 @@ def test_the_tiny_split_is_described_in_reports_and_on_the_model_card():
     manifest = Manifest.from_json((SHIPPED_DIR / "manifest.json").read_text())
     report = Report.from_json((SHIPPED_DIR / "report.json").read_text())
     report.split = {**report.split, "kind": "tiny"}
-    card = _card_body(manifest, report, "tiny-test", None)
+    card = card_body(manifest, report, "tiny-test", None)
     assert f"- kind: **tiny** — {SPLIT_KINDS['tiny'].description}" in card
 
 

@@ -330,8 +330,8 @@ def test_class_names_are_escaped_in_plots_verdict_tables_and_the_card(imported_b
 
     from har_demo import plots
     from har_demo.bundle import read_manifest, write_manifest
-    from har_demo.hub import build_model_card
     from har_demo.manifest import Report
+    from har_demo.model_card import build_model_card
     from har_demo.report_text import per_class_markdown
     from har_demo.verdict import judge
 
