@@ -131,3 +131,21 @@ def front_matter(text: str) -> dict:
 
     assert text.startswith("---\n")
     return yaml.safe_load(text.split("---\n", 2)[1])
+
+
+def data_urls(clip: Path, count: int) -> list[str]:
+    """The first `count` frames of `clip` as JPEG data URLs, as a browser's webcam stream sends them."""
+    import base64
+
+    import cv2
+
+    cap = cv2.VideoCapture(str(clip))
+    urls = []
+    while len(urls) < count:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        urls.append("data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode())
+    cap.release()
+    return urls

@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-from pathlib import Path
-
-import cv2
 import pytest
 
+from tests.helpers import data_urls
 from tests.paths import REPO
-
-
-def data_urls(clip: Path, count: int) -> list[str]:
-    cap = cv2.VideoCapture(str(clip))
-    urls = []
-    while len(urls) < count:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 80])
-        urls.append("data:image/jpeg;base64," + base64.b64encode(jpeg.tobytes()).decode())
-    cap.release()
-    return urls
 
 
 @pytest.mark.slow

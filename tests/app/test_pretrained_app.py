@@ -154,9 +154,8 @@ def test_the_server_predicts_explains_and_runs_the_timeline_with_the_pretrained_
 
 @pytest.mark.slow
 def test_the_live_tab_streams_a_pretrained_bundle(served):
-    from tests.test_live_app import data_urls
-
     from benchmarks.live_bench import Viewer, _update_number
+    from tests.helpers import data_urls
 
     url, _client = served
     frames = data_urls(REPO / "examples" / "synthetic_HorseRace.webm", 40)
