@@ -145,8 +145,10 @@ def test_training_push_and_stop_refuse_in_a_sentence(state, videos):
 def test_pretrained_kinds_train_alone(monkeypatch):
     with pytest.raises(TrainingRefused, match="on their own"):
         check_models(("lrcn", "pretrained"))
-    with pytest.raises(TrainingRefused, match="not neither"):
+    with pytest.raises(TrainingRefused, match="Choose at least one model: ConvLSTM, LRCN, Pretrained LRCN"):
         check_models(())
+    with pytest.raises(TrainingRefused, match="no model called 'resnet'; choose from ConvLSTM"):
+        check_models(("resnet",))
     assert [k for _n, k in training.model_choices(False)] == list(MODEL_NAMES)
     assert [k for _n, k in training.model_choices(True)] == list(MODEL_NAMES + PRETRAINED_NAMES)
 
