@@ -1,7 +1,8 @@
 """The Train tab's actions as plain functions: called directly (no server, no browser) on tiny real clips.
 
 Each action takes the per-process StudioState, the session's studio id and the page's inputs, and
-returns the outputs the tab wires: `listed` is (studio id, status, counts, gallery, class dropdown).
+returns the outputs the tab wires as plain values: `listed` is (studio id, status, counts, gallery,
+class Dropdown); studio_tab.for_page turns them into the gr.update the page gets.
 """
 
 from __future__ import annotations
@@ -46,17 +47,21 @@ def state(tmp_path) -> actions.StudioState:
 def test_adding_a_class_names_it_in_the_dropdown_and_clears_the_box(state):
     sid, status, counts, gallery, dropdown, box = actions.add_class(state, "s1", " Waving ")
     assert (sid, status, box) == ("s1", "Added class **Waving**.", "")
-    assert dropdown["choices"] == ["Waving"] and dropdown["value"] == "Waving"
+    assert dropdown == actions.Dropdown("Waving", ["Waving"])
     assert "Waving" in counts and gallery == []
-    sid, status, *_rest, box = actions.add_class(state, "s1", "../etc")
-    assert status.startswith("⚠ ") and box == {"__type__": "update"}  # the typed name stays to fix
-    assert state.sessions.class_set("s1").classes == ["Waving"]
+    *_, dropdown, _box = actions.add_class(state, "s1", "Clapping")
+    assert dropdown == actions.Dropdown("Clapping", ["Clapping", "Waving"])  # the new class is chosen
+    sid, status, *_rest, dropdown, box = actions.add_class(state, "s1", "../etc")
+    assert status.startswith("⚠ ") and box is actions.KEEP  # the typed name stays to fix
+    assert dropdown.choices == ["Clapping", "Waving"]
+    assert state.sessions.class_set("s1").classes == ["Clapping", "Waving"]
 
 
 def test_uploads_become_clips_of_the_chosen_class_and_group(state, videos):
     actions.add_class(state, "s1", "Waving")
     sid, status, counts, gallery, dropdown, cleared = actions.add_uploads(state, "s1", "Waving", 3, [videos["taichi"]])
-    assert status == "Added 1 clip to **Waving**." and cleared is None and dropdown["value"] == "Waving"
+    assert status == "Added 1 clip to **Waving**." and cleared is None
+    assert dropdown == actions.Dropdown("Waving")  # the class chosen stays; its choices are left as they are
     assert "**Waving**: 1 clip" in counts
     assert [caption for _thumb, caption in gallery] == ["Waving · g03 · v_Waving_g03_c01.webm"]
     assert Path(gallery[0][0]).is_file()
@@ -122,6 +127,22 @@ def test_next_person_and_the_banner(state, videos):
     assert actions.next_person(state, "s1") == ("s1", 2)
     text = actions.banner_text(state, "s1", "Waving", 2)
     assert "Recording: **Waving** · person (group) 2" in text and "0 of them by this person" in text
+
+
+def test_the_tab_turns_the_plain_outputs_into_the_updates_the_page_had(state, videos):
+    """for_page is the one place the plain values become gradio's: the page gets what it always got."""
+    from har_demo.app.studio_tab import for_page
+
+    sid, status, counts, gallery, dropdown, box = for_page(actions.add_class(state, "s1", "Waving"))
+    assert dropdown == {"__type__": "update", "choices": ["Waving"], "value": "Waving"} and box == ""
+    assert (sid, status, gallery) == ("s1", "Added class **Waving**.", []) and "Waving" in counts
+    *_, box = for_page(actions.add_class(state, "s1", ""))
+    assert box == {"__type__": "update"}
+    *_, gallery, dropdown, cleared = for_page(actions.add_uploads(state, "s1", "Waving", 1, [videos["taichi"]]))
+    assert dropdown == {"__type__": "update", "value": "Waving"} and cleared is None
+    assert [caption for _thumb, caption in gallery] == ["Waving · g01 · v_Waving_g01_c01.webm"]
+    *_, dropdown = for_page(actions.refreshed(state, "empty"))
+    assert dropdown == {"__type__": "update", "choices": [], "value": None}
 
 
 def test_own_model_inputs_are_checked_before_anything_loads(state):
