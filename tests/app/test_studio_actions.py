@@ -145,6 +145,37 @@ def test_the_tab_turns_the_plain_outputs_into_the_updates_the_page_had(state, vi
     assert dropdown == {"__type__": "update", "choices": [], "value": None}
 
 
+def test_a_trained_bundle_shows_a_confusion_matrix_per_model_and_hides_the_missing_one(tmp_path):
+    from har_demo.app.studio_tab import for_page
+
+    report = {
+        "dataset": {"classes": ["Swing", "TaiChi"]},
+        "split": {"test_clips": 4, "train_clips": 8},
+        "models": {
+            "lrcn": {
+                "test": {"accuracy": 0.75, "loss": 0.5, "confusion": [[2, 0], [1, 1]]},
+                "epochs_trained": 3,
+                "train_seconds": 9,
+                "misclassified": [
+                    {"clip": "v_TaiChi_g03_c01", "predicted": "Swing", "confidence": 0.6, "image": "m.png"}
+                ],
+            }
+        },
+    }
+    outputs = training.evaluation_outputs(tmp_path, report, "a caveat")
+    text, first, second, strips = outputs
+    assert "| LRCN | 75% | 0.500 | 3 | 9 s |" in text and text.endswith("\n\na caveat")
+    assert first.visible and first.value is not None and second == actions.Shown(False, None)
+    assert strips == [(str(tmp_path / "m.png"), "LRCN: v_TaiChi_g03_c01 → Swing")]
+    _text, shown, hidden, _strips = for_page(outputs)
+    assert shown["__type__"] == "update" and shown["visible"] is True and shown["value"] is first.value
+    assert hidden == {"__type__": "update", "value": None, "visible": False}
+    assert for_page((actions.Shown(False), actions.Shown(True, "b.zip"))) == (
+        {"__type__": "update", "visible": False},
+        {"__type__": "update", "value": "b.zip", "visible": True},
+    )
+
+
 def test_own_model_inputs_are_checked_before_anything_loads(state):
     assert actions.import_models(None, None, "k", [], "a, b") == ("k", "⚠ Choose one or two .h5/.keras files.")
     key, status = actions.import_models(None, None, "k", ["x.h5"], "only")
@@ -156,8 +187,9 @@ def test_training_push_and_stop_refuse_in_a_sentence(state, videos):
     actions.add_class(state, "s1", "Waving")
     actions.add_uploads(state, "s1", "Waving", 1, [videos["taichi"]])
     (out,) = list(training.train(state, None, "s1", None, ["lrcn"], 1))
-    sid, key, progress, curves, evaluation, *_ = out
+    sid, key, progress, curves, evaluation, *rest = out
     assert (sid, key, curves, evaluation) == ("s1", None, None, "")
+    assert rest == [None, None, [], actions.Shown(False)]  # no matrices, no strips, the download hidden
     assert progress == "⚠ Add clips to at least 2 classes before training."
     assert training.stop(state, "s1") == "Nothing is training."
     assert training.push(state, "s1", "me/x", "hf_secret")[0].startswith("⚠ Train first")
