@@ -3,9 +3,9 @@
 Layout and wiring only: the actions are plain functions in studio_actions.py (the clip set: classes,
 recordings, uploads, the zip, Next person, own models) and studio_training.py (the model choice,
 train, stop, push), over har_demo/studio (no gradio in any of them: `for_page` turns their plain
-outputs into gr.update). A finished training (or an imported /
-Hub model) becomes THIS browser session's bundle: its key goes into `ctx.session`, so every tab of
-this session serves it while other visitors keep the shipped one.
+outputs into gr.update). A finished training (or an imported / Hub model) becomes THIS browser
+session's bundle: its key goes into `ctx.session`, so every tab of this session serves it while
+other visitors keep the shipped one.
 
 Recording is driven in the browser (app/studio_camera.py: a 3-2-1 countdown, then Gradio's own
 webcam recorder started and stopped by the page after the chosen 2-4 s); the clip arrives on
