@@ -4,7 +4,9 @@ Plain functions of the per-process `StudioState`, this session's studio id and t
 each returns the outputs the tab wires them to (studio_tab.py only lays out and wires). The clip
 set itself is har_demo/studio (no gradio there); the training actions are in studio_training.py.
 
-Most actions return `listed`: (studio id, status, counts, gallery items, the class dropdown's update).
+No gradio here either: an output is a plain value, `KEEP` (leave it as it is), a `Dropdown` (its
+value and choices) or a `Shown` (its visibility); studio_tab.py turns the last three into gr.update.
+Most actions return `listed`: (studio id, status, counts, gallery items, the class `Dropdown`).
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ import shutil
 import tempfile
 import threading
 import uuid
+from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import Any
-
-import gradio as gr
 
 from har_demo.app.engine import predictions_waiting
 from har_demo.app.session_models import (
@@ -34,6 +36,31 @@ from har_demo.studio.limits import StudioLimits
 from har_demo.studio.recording import trim_recording
 from har_demo.studio.sessions import StudioSessions
 from har_demo.studio.trainer import StudioTrainer
+
+
+class Keep(Enum):
+    """The type of `KEEP`: an output the action leaves as the page has it (None would clear it)."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+
+@dataclass(frozen=True)
+class Dropdown:
+    """A dropdown's new value, and its new choices (None: the choices it has)."""
+
+    value: str | None
+    choices: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Whether a component shows, and its new value (`KEEP`: the value it has)."""
+
+    visible: bool
+    value: Any = KEEP
 
 
 class StudioState:
@@ -78,7 +105,7 @@ def refreshed(state: StudioState, sid: str, message: str = "") -> tuple:
     class_set = state.sessions.class_set(sid)
     items, count_text = clip_gallery(class_set)
     choices = class_set.classes
-    return sid, message, count_text, items, gr.update(choices=choices, value=choices[-1] if choices else None)
+    return sid, message, count_text, items, Dropdown(choices[-1] if choices else None, choices)
 
 
 def add_class(state: StudioState, sid: str | None, name: str | None) -> tuple:
@@ -87,9 +114,9 @@ def add_class(state: StudioState, sid: str | None, name: str | None) -> tuple:
     try:
         added = state.sessions.class_set(sid).add_class(name)
     except StudioError as exc:
-        return *refreshed(state, sid, f"⚠ {exc}"), gr.update()
+        return *refreshed(state, sid, f"⚠ {exc}"), KEEP
     out = refreshed(state, sid, f"Added class **{added}**.")
-    return *out[:4], gr.update(choices=out[4]["choices"], value=added), ""
+    return *out[:4], Dropdown(added, out[4].choices), ""
 
 
 def add_clips(state: StudioState, sid: str | None, label: str | None, group, paths, recorded: float | None) -> tuple:
@@ -119,7 +146,7 @@ def add_clips(state: StudioState, sid: str | None, label: str | None, group, pat
             messages.append(f"⚠ {Path(path).name}: {exc}")
     head = f"Added {added} clip{'s' if added != 1 else ''} to **{label}**." if added else ""
     out = refreshed(state, sid, "  \n".join([head, *messages]).strip())
-    return *out[:4], gr.update(value=label)
+    return *out[:4], Dropdown(label)
 
 
 def add_recording(state: StudioState, sid: str | None, label: str | None, group, seconds, video) -> tuple:

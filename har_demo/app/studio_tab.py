@@ -2,9 +2,10 @@
 
 Layout and wiring only: the actions are plain functions in studio_actions.py (the clip set: classes,
 recordings, uploads, the zip, Next person, own models) and studio_training.py (the model choice,
-train, stop, push), over har_demo/studio (no gradio there). A finished training (or an imported /
-Hub model) becomes THIS browser session's bundle: its key goes into `ctx.session`, so every tab of
-this session serves it while other visitors keep the shipped one.
+train, stop, push), over har_demo/studio (no gradio in any of them: `for_page` turns their plain
+outputs into gr.update). A finished training (or an imported / Hub model) becomes THIS browser
+session's bundle: its key goes into `ctx.session`, so every tab of this session serves it while
+other visitors keep the shipped one.
 
 Recording is driven in the browser (app/studio_camera.py: a 3-2-1 countdown, then Gradio's own
 webcam recorder started and stopped by the page after the chosen 2-4 s); the clip arrives on
@@ -17,12 +18,14 @@ session ends) and `ctx.session` (the engine key the other tabs read).
 
 from __future__ import annotations
 
+from typing import Any
+
 import gradio as gr
 
 from har_demo.app import studio_actions as actions
 from har_demo.app import studio_training as training
 from har_demo.app.session_models import capacity_markdown
-from har_demo.app.studio_actions import StudioState
+from har_demo.app.studio_actions import KEEP, Dropdown, Shown, StudioState
 from har_demo.app.studio_camera import (
     COUNTDOWN_HTML,
     MAX_IN_A_ROW,
@@ -48,6 +51,27 @@ INTRO = (
     "moving figures, so ten clips a class are enough), then try them in every tab: this browser "
     "session serves the new models, other visitors keep the shipped ones."
 )
+
+
+def page_update(value: Any) -> Any:
+    """One action output as gradio takes it: the actions' plain KEEP, Dropdown and Shown become
+    gr.update (the one place they do); any other value is the component's new value as it is."""
+    if value is KEEP:
+        return gr.update()
+    if isinstance(value, Dropdown):
+        if value.choices is None:
+            return gr.update(value=value.value)
+        return gr.update(choices=value.choices, value=value.value)
+    if isinstance(value, Shown):
+        if value.value is KEEP:
+            return gr.update(visible=value.visible)
+        return gr.update(value=value.value, visible=value.visible)
+    return value
+
+
+def for_page(outputs: tuple) -> tuple:
+    """An action's outputs, each through `page_update`."""
+    return tuple(page_update(value) for value in outputs)
 
 
 def build_studio_tab(ctx, state: StudioState | None = None) -> None:
@@ -181,25 +205,25 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
     registry = ctx.registry
 
     def on_add_class(sid, name):
-        return actions.add_class(state, sid, name)
+        return for_page(actions.add_class(state, sid, name))
 
     def on_add_recording(sid, label_value, group_value, seconds, video):
-        return actions.add_recording(state, sid, label_value, group_value, seconds, video)
+        return for_page(actions.add_recording(state, sid, label_value, group_value, seconds, video))
 
     def on_add_uploads(sid, label_value, group_value, files):
-        return actions.add_uploads(state, sid, label_value, group_value, files)
+        return for_page(actions.add_uploads(state, sid, label_value, group_value, files))
 
     def on_select(sid, evt: gr.SelectData):
         return actions.select_clip(state, sid, evt.index)
 
     def on_delete(sid, chosen):
-        return actions.delete_clip(state, sid, chosen)
+        return for_page(actions.delete_clip(state, sid, chosen))
 
     def on_zip_out(sid):
         return actions.export_clips(state, sid)
 
     def on_zip_in(sid, file):
-        return actions.import_clips(state, sid, file)
+        return for_page(actions.import_clips(state, sid, file))
 
     def on_banner(sid, label_value, group_value):
         return actions.banner_text(state, sid, label_value, group_value)
@@ -208,7 +232,8 @@ def build_studio_tab(ctx, state: StudioState | None = None) -> None:
         return actions.next_person(state, sid)
 
     def on_train(sid, key, chosen_models, epoch_count, from_shipped=True):
-        yield from training.train(state, registry, sid, key, chosen_models, epoch_count, from_shipped)
+        for outputs in training.train(state, registry, sid, key, chosen_models, epoch_count, from_shipped):
+            yield for_page(outputs)
 
     def on_stop(sid):
         return training.stop(state, sid)
@@ -295,4 +320,4 @@ def serve_bundle(ctx, old_key: str | None, ref) -> str:
     return training.serve_bundle(ctx.registry, old_key, ref)
 
 
-__all__ = ["StudioState", "build_studio_tab", "serve_bundle", "stopped_markdown"]
+__all__ = ["StudioState", "build_studio_tab", "for_page", "page_update", "serve_bundle", "stopped_markdown"]

@@ -1,7 +1,7 @@
 """The Train tab's training actions: the model choice, train (a stream of page updates), stop, push.
 
 Plain functions of the per-process `StudioState` (studio_actions.py), the engine registry and the
-page's inputs; studio_tab.py wires them. The queue and the training are har_demo/studio/trainer.py,
+page's inputs, returning plain values (`KEEP`, `Shown`: studio_actions.py); studio_tab.py wires them. The queue and the training are har_demo/studio/trainer.py,
 which imports har_demo.training only inside its training thread; the Hub push is imported when
 asked for. A finished training (or its first models, while the rest train) becomes THIS browser
 session's bundle: its engine key is returned for `ctx.session`.
@@ -13,11 +13,9 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-import gradio as gr
-
 from har_demo import plots
 from har_demo.app.session_models import serve_folder
-from har_demo.app.studio_actions import StudioState, session_id
+from har_demo.app.studio_actions import KEEP, Shown, StudioState, session_id
 from har_demo.app.studio_lesson import lesson_curves
 from har_demo.names import MODEL_NAMES, PRETRAINED_NAMES, display_name
 from har_demo.studio.errors import StudioError
@@ -74,7 +72,8 @@ def stopped_markdown(report: dict, chosen: list[str] | tuple[str, ...]) -> str:
 
 
 def evaluation_outputs(bundle: Path, report: dict, caveat: str = "") -> tuple:
-    """(evaluation text, two confusion-matrix updates, misclassified strips) of a trained bundle."""
+    """(evaluation text, two confusion matrices as `Shown` (hidden when absent), misclassified strips)
+    of a trained bundle."""
     models = report.get("models", {})
     confusions = [
         plots.confusion_heatmap(r["test"]["confusion"], report["dataset"]["classes"], m, "held-out")
@@ -88,8 +87,8 @@ def evaluation_outputs(bundle: Path, report: dict, caveat: str = "") -> tuple:
     ]
     return (
         evaluation_markdown(report) + (f"\n\n{caveat}" if caveat else ""),
-        gr.update(value=confusions[0], visible=confusions[0] is not None),
-        gr.update(value=confusions[1], visible=confusions[1] is not None),
+        Shown(confusions[0] is not None, confusions[0]),
+        Shown(confusions[1] is not None, confusions[1]),
         strips,
     )
 
@@ -106,10 +105,11 @@ def train(
     state: StudioState, registry, sid: str | None, key: str | None, chosen_models, epoch_count, from_shipped=True
 ) -> Iterator[tuple]:
     """Queue a training of this session's clips; yields (studio id, engine key, progress, curves,
-    evaluation, confusion, confusion, misclassified strips, bundle download) as it goes."""
+    evaluation, confusion, confusion, misclassified strips, bundle download) as it goes: plain values,
+    the download a `Shown` (or `KEEP` while the rest train)."""
     sid = session_id(sid)
     class_set = state.sessions.class_set(sid)
-    empty = (None, None, [], gr.update(visible=False))
+    empty = (None, None, [], Shown(False))
     options = TrainOptions(models=tuple(chosen_models or ()), epochs=int(epoch_count), warm_start=bool(from_shipped))
     try:
         job = state.trainer.start(sid, class_set, options)
@@ -138,7 +138,7 @@ def train(
                 message = f"{event.message} Every tab of this session uses it now, while the rest train."
             except Exception as exc:  # a full server: the final bundle will be tried again
                 message = f"{event.message} ⚠ It could not be served here: {exc}"
-            yield sid, key, message, figure, *evaluation_outputs(event.bundle, event.report, caveat), gr.update()
+            yield sid, key, message, figure, *evaluation_outputs(event.bundle, event.report, caveat), KEEP
         elif event.kind == "done":
             state.jobs.pop(sid, None)
             state.bundles[sid] = event.bundle
@@ -159,7 +159,7 @@ def train(
                 message,
                 figure,
                 *evaluation_outputs(event.bundle, event.report, caveat),
-                gr.update(value=zipped, visible=True),
+                Shown(True, zipped),
             )
             return
 

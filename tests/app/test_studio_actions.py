@@ -1,7 +1,8 @@
 """The Train tab's actions as plain functions: called directly (no server, no browser) on tiny real clips.
 
 Each action takes the per-process StudioState, the session's studio id and the page's inputs, and
-returns the outputs the tab wires: `listed` is (studio id, status, counts, gallery, class dropdown).
+returns the outputs the tab wires as plain values: `listed` is (studio id, status, counts, gallery,
+class Dropdown); studio_tab.for_page turns them into the gr.update the page gets.
 """
 
 from __future__ import annotations
@@ -46,17 +47,21 @@ def state(tmp_path) -> actions.StudioState:
 def test_adding_a_class_names_it_in_the_dropdown_and_clears_the_box(state):
     sid, status, counts, gallery, dropdown, box = actions.add_class(state, "s1", " Waving ")
     assert (sid, status, box) == ("s1", "Added class **Waving**.", "")
-    assert dropdown["choices"] == ["Waving"] and dropdown["value"] == "Waving"
+    assert dropdown == actions.Dropdown("Waving", ["Waving"])
     assert "Waving" in counts and gallery == []
-    sid, status, *_rest, box = actions.add_class(state, "s1", "../etc")
-    assert status.startswith("⚠ ") and box == {"__type__": "update"}  # the typed name stays to fix
-    assert state.sessions.class_set("s1").classes == ["Waving"]
+    *_, dropdown, _box = actions.add_class(state, "s1", "Clapping")
+    assert dropdown == actions.Dropdown("Clapping", ["Clapping", "Waving"])  # the new class is chosen
+    sid, status, *_rest, dropdown, box = actions.add_class(state, "s1", "../etc")
+    assert status.startswith("⚠ ") and box is actions.KEEP  # the typed name stays to fix
+    assert dropdown.choices == ["Clapping", "Waving"]
+    assert state.sessions.class_set("s1").classes == ["Clapping", "Waving"]
 
 
 def test_uploads_become_clips_of_the_chosen_class_and_group(state, videos):
     actions.add_class(state, "s1", "Waving")
     sid, status, counts, gallery, dropdown, cleared = actions.add_uploads(state, "s1", "Waving", 3, [videos["taichi"]])
-    assert status == "Added 1 clip to **Waving**." and cleared is None and dropdown["value"] == "Waving"
+    assert status == "Added 1 clip to **Waving**." and cleared is None
+    assert dropdown == actions.Dropdown("Waving")  # the class chosen stays; its choices are left as they are
     assert "**Waving**: 1 clip" in counts
     assert [caption for _thumb, caption in gallery] == ["Waving · g03 · v_Waving_g03_c01.webm"]
     assert Path(gallery[0][0]).is_file()
@@ -124,6 +129,53 @@ def test_next_person_and_the_banner(state, videos):
     assert "Recording: **Waving** · person (group) 2" in text and "0 of them by this person" in text
 
 
+def test_the_tab_turns_the_plain_outputs_into_the_updates_the_page_had(state, videos):
+    """for_page is the one place the plain values become gradio's: the page gets what it always got."""
+    from har_demo.app.studio_tab import for_page
+
+    sid, status, counts, gallery, dropdown, box = for_page(actions.add_class(state, "s1", "Waving"))
+    assert dropdown == {"__type__": "update", "choices": ["Waving"], "value": "Waving"} and box == ""
+    assert (sid, status, gallery) == ("s1", "Added class **Waving**.", []) and "Waving" in counts
+    *_, box = for_page(actions.add_class(state, "s1", ""))
+    assert box == {"__type__": "update"}
+    *_, gallery, dropdown, cleared = for_page(actions.add_uploads(state, "s1", "Waving", 1, [videos["taichi"]]))
+    assert dropdown == {"__type__": "update", "value": "Waving"} and cleared is None
+    assert [caption for _thumb, caption in gallery] == ["Waving · g01 · v_Waving_g01_c01.webm"]
+    *_, dropdown = for_page(actions.refreshed(state, "empty"))
+    assert dropdown == {"__type__": "update", "choices": [], "value": None}
+
+
+def test_a_trained_bundle_shows_a_confusion_matrix_per_model_and_hides_the_missing_one(tmp_path):
+    from har_demo.app.studio_tab import for_page
+
+    report = {
+        "dataset": {"classes": ["Swing", "TaiChi"]},
+        "split": {"test_clips": 4, "train_clips": 8},
+        "models": {
+            "lrcn": {
+                "test": {"accuracy": 0.75, "loss": 0.5, "confusion": [[2, 0], [1, 1]]},
+                "epochs_trained": 3,
+                "train_seconds": 9,
+                "misclassified": [
+                    {"clip": "v_TaiChi_g03_c01", "predicted": "Swing", "confidence": 0.6, "image": "m.png"}
+                ],
+            }
+        },
+    }
+    outputs = training.evaluation_outputs(tmp_path, report, "a caveat")
+    text, first, second, strips = outputs
+    assert "| LRCN | 75% | 0.500 | 3 | 9 s |" in text and text.endswith("\n\na caveat")
+    assert first.visible and first.value is not None and second == actions.Shown(False, None)
+    assert strips == [(str(tmp_path / "m.png"), "LRCN: v_TaiChi_g03_c01 → Swing")]
+    _text, shown, hidden, _strips = for_page(outputs)
+    assert shown["__type__"] == "update" and shown["visible"] is True and shown["value"] is first.value
+    assert hidden == {"__type__": "update", "value": None, "visible": False}
+    assert for_page((actions.Shown(False), actions.Shown(True, "b.zip"))) == (
+        {"__type__": "update", "visible": False},
+        {"__type__": "update", "value": "b.zip", "visible": True},
+    )
+
+
 def test_own_model_inputs_are_checked_before_anything_loads(state):
     assert actions.import_models(None, None, "k", [], "a, b") == ("k", "⚠ Choose one or two .h5/.keras files.")
     key, status = actions.import_models(None, None, "k", ["x.h5"], "only")
@@ -135,8 +187,9 @@ def test_training_push_and_stop_refuse_in_a_sentence(state, videos):
     actions.add_class(state, "s1", "Waving")
     actions.add_uploads(state, "s1", "Waving", 1, [videos["taichi"]])
     (out,) = list(training.train(state, None, "s1", None, ["lrcn"], 1))
-    sid, key, progress, curves, evaluation, *_ = out
+    sid, key, progress, curves, evaluation, *rest = out
     assert (sid, key, curves, evaluation) == ("s1", None, None, "")
+    assert rest == [None, None, [], actions.Shown(False)]  # no matrices, no strips, the download hidden
     assert progress == "⚠ Add clips to at least 2 classes before training."
     assert training.stop(state, "s1") == "Nothing is training."
     assert training.push(state, "s1", "me/x", "hf_secret")[0].startswith("⚠ Train first")
@@ -145,8 +198,10 @@ def test_training_push_and_stop_refuse_in_a_sentence(state, videos):
 def test_pretrained_kinds_train_alone(monkeypatch):
     with pytest.raises(TrainingRefused, match="on their own"):
         check_models(("lrcn", "pretrained"))
-    with pytest.raises(TrainingRefused, match="not neither"):
+    with pytest.raises(TrainingRefused, match="Choose at least one model: ConvLSTM, LRCN, Pretrained LRCN"):
         check_models(())
+    with pytest.raises(TrainingRefused, match="no model called 'resnet'; choose from ConvLSTM"):
+        check_models(("resnet",))
     assert [k for _n, k in training.model_choices(False)] == list(MODEL_NAMES)
     assert [k for _n, k in training.model_choices(True)] == list(MODEL_NAMES + PRETRAINED_NAMES)
 

@@ -52,7 +52,7 @@ def test_a_pretrained_model_trains_in_the_studio_and_serves_this_session(tmp_pat
     assert any(s.startswith("Pretrained LRCN: epoch 1/1") and "held-out" in s for s in said), said
     sid, key, progress, curves, evaluation, *_rest, download = outputs[-1]
     assert "This session now serves the new models in every tab." in progress, progress
-    assert "| Pretrained LRCN |" in evaluation and download["visible"]
+    assert "| Pretrained LRCN |" in evaluation and download.visible and download.value.endswith(".zip")
 
     bundle = state.bundles["s1"]
     manifest = json.loads((bundle / "manifest.json").read_text())
