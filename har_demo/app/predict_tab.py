@@ -172,6 +172,10 @@ def predict_example(ctx: AppContext, video, key: str | None = None) -> tuple:
     return page_outputs(analysis, ctx.temp)
 
 
+# How every tab's preview event runs: off the API, quietly, two conversions at a time across the page.
+PREVIEW_EVENT = dict(api_visibility="private", show_progress="hidden", concurrency_limit=2, concurrency_id="preview")
+
+
 def preview(ctx: AppContext, video):
     """A browser-playable copy of an upload the browser cannot play (the models see the original)."""
     import gradio as gr
@@ -237,10 +241,7 @@ def build_predict_tab(ctx: AppContext) -> None:
                 lambda v: preview(ctx, v),
                 inputs=[video],
                 outputs=[video],
-                api_visibility="private",
-                show_progress="hidden",
-                concurrency_limit=2,
-                concurrency_id="preview",
+                **PREVIEW_EVENT,
             )
 
         def predict_video(video_file: str, session_key: str | None = None):
@@ -267,10 +268,7 @@ def build_predict_tab(ctx: AppContext) -> None:
             lambda v: preview(ctx, v),
             inputs=[video],
             outputs=[video],
-            api_visibility="private",
-            show_progress="hidden",
-            concurrency_limit=2,
-            concurrency_id="preview",
+            **PREVIEW_EVENT,
         )
         # Clear also cancels an analysis or a preview still running, so neither fills the page again afterwards.
         video.clear(

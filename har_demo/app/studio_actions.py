@@ -113,8 +113,8 @@ def add_class(state: StudioState, sid: str | None, name: str | None) -> tuple:
     sid = session_id(sid)
     try:
         added = state.sessions.class_set(sid).add_class(name)
-    except StudioError as exc:
-        return *refreshed(state, sid, f"⚠ {exc}"), KEEP
+    except StudioError as exc:  # nothing changed: the chosen class stays chosen, the typed name stays
+        return *refreshed(state, sid, f"⚠ {exc}")[:4], KEEP, KEEP
     out = refreshed(state, sid, f"Added class **{added}**.")
     return *out[:4], Dropdown(added, out[4].choices), ""
 

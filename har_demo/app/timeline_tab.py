@@ -180,7 +180,7 @@ def build_timeline_tab(ctx: AppContext) -> None:
 
     from har_demo.app.annotate_panel import build_annotate_panel
     from har_demo.app.examples import find_examples
-    from har_demo.app.predict_tab import preview
+    from har_demo.app.predict_tab import PREVIEW_EVENT, preview
 
     limits = ctx.limits
     examples, mixed = find_examples(ctx.default.bundle.classes)
@@ -279,19 +279,13 @@ def build_timeline_tab(ctx: AppContext) -> None:
                 lambda v: preview(ctx, v),
                 inputs=[long_video],
                 outputs=[long_video],
-                api_visibility="private",
-                show_progress="hidden",
-                concurrency_limit=2,
-                concurrency_id="preview",
+                **PREVIEW_EVENT,
             )
         long_video.upload(
             lambda v: preview(ctx, v),
             inputs=[long_video],
             outputs=[long_video],
-            api_visibility="private",
-            show_progress="hidden",
-            concurrency_limit=2,
-            concurrency_id="preview",
+            **PREVIEW_EVENT,
         )
         run_timeline.click(
             timeline,
