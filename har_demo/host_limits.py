@@ -1,6 +1,6 @@
 """How a host's limits are read and checked: one set of rules for every table of limits.
 
-The app's limits (`har_demo.app.limits.Limits`, `HAR_DEMO_<FIELD>`) and the studio's
+The app's limits (`har_demo.request_limits.Limits`, `HAR_DEMO_<FIELD>`) and the studio's
 (`har_demo.studio.limits.StudioLimits`, `HAR_STUDIO_<FIELD>`) are frozen dataclasses read with
 `read_limits`: a number must be finite and above 0 (0, negatives, `inf` and `nan` are refused at
 start-up with a sentence), an integer field takes an integer, a yes/no field takes true/false.

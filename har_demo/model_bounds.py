@@ -32,7 +32,7 @@ class ModelTooLarge(BundleError):
 
 @dataclass(frozen=True)
 class ModelBounds:
-    """The host's bounds on a served model's input (har_demo.app.limits.Limits.model_*)."""
+    """The host's bounds on a served model's input (har_demo.request_limits.Limits.model_*)."""
 
     max_frames: int = 64
     max_side: int = 256

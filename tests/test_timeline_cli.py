@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from har_demo.app.limits import Limits
 from har_demo.cli import main
 from har_demo.observations import UNKNOWN, load_npz, observe, render
+from har_demo.request_limits import Limits
 from har_demo.shipped import EXAMPLES_DIR, MIXED_EXAMPLE_NAME
 from tests.paths import REPO
 

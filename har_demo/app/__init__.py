@@ -3,8 +3,7 @@
     har_demo/app/
       serve.py              create_demo / launch_options / run: load the bundle, build, queue, launch
       engine.py             Engine (a predictor behind one lock) and EngineRegistry (session key -> Engine)
-      limits.py             Limits, set by the host ($HAR_DEMO_<FIELD> or --limit FIELD=VALUE)
-      media.py              TempFiles (per-request folders), previews, codec checks, input checks
+      media.py              TempFiles (per-request folders), previews, codec checks
       context.py            AppContext, what every tab builder gets
       header.py, theme.py   the top of the page; theme, CSS, JS
       examples.py           the example clips the page offers
@@ -36,8 +35,8 @@ from importlib import import_module
 
 from har_demo.app.context import AppContext
 from har_demo.app.engine import Engine, EngineRegistry
-from har_demo.app.limits import Limits
 from har_demo.app.media import TempFiles
+from har_demo.request_limits import Limits
 
 # The tabs, in page order: each names har_demo/app/<name>_tab.py and its build_<name>_tab(ctx).
 TABS: tuple[str, ...] = ("predict", "live", "timeline", "misclassified", "models", "studio")
@@ -99,7 +98,6 @@ __all__ = [
     "AppContext",
     "Engine",
     "EngineRegistry",
-    "Limits",
     "TempFiles",
     "build_demo",
     "tab_builder",

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from har_demo.app.engine import Engine, EngineRegistry
-from har_demo.app.limits import Limits
 from har_demo.app.media import TempFiles
+from har_demo.request_limits import Limits
 
 
 @dataclass

@@ -27,13 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from har_demo.app.limits import Limits
 from har_demo.app.text import short_path
 from har_demo.backend import describe_device
 from har_demo.bundle import Bundle, BundleError
 from har_demo.clip import Clip
 from har_demo.inference import Prediction
 from har_demo.loader import load_bundle
+from har_demo.request_limits import Limits
 from har_demo.shipped import BUNDLE_ENV, SHIPPED_BUNDLE
 
 MB = 1024 * 1024

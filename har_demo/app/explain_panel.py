@@ -16,11 +16,12 @@ import numpy as np
 
 from har_demo.app.context import AppContext
 from har_demo.app.engine import Engine
-from har_demo.app.media import TempFiles, check_upload
+from har_demo.app.media import TempFiles
 from har_demo.app.model_slots import overflow_note, slot_models
 from har_demo.app.text import warning
 from har_demo.clip import VideoError, read_clip
 from har_demo.names import PRETRAINED_NAMES, display_name
+from har_demo.request_limits import check_upload
 from har_demo.verdict import DEFAULT_THRESHOLD, check_threshold, judge
 
 EXPLAIN_NOTE = (

@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 from har_demo.owner import alive, owner_record
-from har_demo.request_limits import check_upload  # noqa: F401  (the tabs import it from here too)
 
 PREFIX = "har-demo-"
 OWNER_FILE = ".har-demo-owner"  # marks a folder as this app's, with the pid that owns it

@@ -18,10 +18,11 @@ from har_demo.app.context import AppContext
 from har_demo.app.engine import Engine
 from har_demo.app.examples import ExampleAnswers
 from har_demo.app.explain_panel import build_explain_panel, honest_verdict, threshold_slider, wire_verdict
-from har_demo.app.media import TempFiles, check_upload
+from har_demo.app.media import TempFiles
 from har_demo.app.text import timing_text, warning
 from har_demo.clip import Clip, VideoError, read_clip
 from har_demo.inference import Prediction
+from har_demo.request_limits import check_upload
 from har_demo.verdict import DEFAULT_THRESHOLD
 
 PROMPT = "Upload a video or click an example."

@@ -22,9 +22,9 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-from har_demo.app.limits import LimitError, Limits  # noqa: E402  (no TensorFlow, no Gradio yet)
 from har_demo.bundle import BundleError  # noqa: E402
 from har_demo.live import LiveLimits  # noqa: E402
+from har_demo.request_limits import LimitError, Limits  # noqa: E402  (no TensorFlow, no Gradio yet)
 from har_demo.shipped import BUNDLE_ENV  # noqa: E402
 from har_demo.studio.limits import StudioLimits  # noqa: E402
 

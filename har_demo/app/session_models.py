@@ -20,9 +20,9 @@ import shutil
 from pathlib import Path
 
 from har_demo.app.engine import EngineRegistry, SessionLimitReached
-from har_demo.app.limits import Limits
 from har_demo.bundle import BundleError, bundle_file, load_bundle_folder, read_manifest
 from har_demo.model_bounds import ModelBounds, check_model_file, estimate_bytes
+from har_demo.request_limits import Limits
 
 
 class SessionRefused(Exception):

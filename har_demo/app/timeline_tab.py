@@ -12,11 +12,12 @@ from typing import Any
 from har_demo import plots
 from har_demo.app.context import AppContext
 from har_demo.app.engine import Engine
-from har_demo.app.media import TempFiles, check_upload
+from har_demo.app.media import TempFiles
 from har_demo.app.model_slots import MODEL_SLOTS, overflow_note, slot_models
 from har_demo.app.text import timing_text, warning
 from har_demo.clip import VideoError
 from har_demo.names import display_name
+from har_demo.request_limits import check_upload
 from har_demo.smoothing import DEFAULT_STICKINESS, smooth
 from har_demo.timeline import DEFAULT_STRIDE_S, DEFAULT_WINDOW_S
 from har_demo.truth import FROM_FILE_NAME, Truth, label_from_name, truth_of

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from har_demo import request_limits as app_limits
 from har_demo.app import engine as engine_mod
-from har_demo.app import limits as app_limits
 from har_demo.app.session_models import (
     SessionRefused,
     back_to_shipped,

@@ -12,8 +12,9 @@ import plotly.graph_objects as go
 import pytest
 
 from har_demo import plots
+from har_demo import request_limits as limits
 from har_demo.app import engine as engine_mod
-from har_demo.app import limits, media, misclassified_tab, models_tab, predict_tab, timeline_tab
+from har_demo.app import media, misclassified_tab, models_tab, predict_tab, timeline_tab
 from har_demo.bundle import BundleError
 from har_demo.shipped import EXAMPLES_DIR as EXAMPLES
 
