@@ -81,8 +81,10 @@ def stop_on_sigterm() -> None:
     """On SIGTERM remove the temporary files (atexit does not run for a signal), then exit 143."""
     from har_demo.app.media import remove_all
     from har_demo.studio.sessions import end_all_sessions
+    from har_demo.studio.train_process import end_all
 
     def handler(signum, _frame):
+        end_all()  # the studio's training child processes first: they write into the session folders
         remove_all()
         end_all_sessions()  # the studio's session folders (clips, trained bundles) of this process
         raise SystemExit(128 + signum)

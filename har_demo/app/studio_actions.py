@@ -78,7 +78,7 @@ class StudioState:
         if studio_id:
             job = self.jobs.pop(studio_id, None)
             if job is not None:
-                job.stop()
+                job.end()  # its child process too, not after the batch: the folder goes next
             self.bundles.pop(studio_id, None)
             self.sessions.end(studio_id)
 

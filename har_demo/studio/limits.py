@@ -11,6 +11,8 @@ HAR_STUDIO_SESSION_IDLE_S         a session unused this long is ended, folder an
 HAR_STUDIO_SESSION_QUOTA_MB       one session's folder on disk (default 300)
 HAR_STUDIO_DISK_BUDGET_MB         every session's folders together; the oldest idle go first (default 2048)
 HAR_STUDIO_MAX_QUEUE              trainings waiting or running at once, all sessions (default 6)
+HAR_STUDIO_TRAIN_SUBPROCESS       train in a child process (default true; false: a thread of the app, as on ZeroGPU)
+HAR_STUDIO_TRAIN_NICENESS         the child's OS niceness, 1-19: visitors' predictions get the CPU first (default 15)
 
 Read and checked like the app's HAR_DEMO_* limits (har_demo.host_limits): a finite number above 0,
 so 0, negatives and `inf` are refused at start-up with a sentence.
@@ -21,10 +23,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from har_demo.host_limits import read_limits
+from har_demo.host_limits import LimitError, read_limits
 
 ENV_PREFIX = "HAR_STUDIO_"
 MB = 1024 * 1024
+MAX_NICENESS = 19  # the lowest priority Linux has
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,14 @@ class StudioLimits:
     session_quota_mb: float = 300.0
     disk_budget_mb: float = 2048.0
     max_queue: int = 6
+    train_subprocess: bool = True
+    train_niceness: int = 15
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.train_niceness <= MAX_NICENESS:
+            raise LimitError(
+                f"The limit {ENV_PREFIX}TRAIN_NICENESS must be between 1 and {MAX_NICENESS}, not {self.train_niceness!r}."
+            )
 
     @property
     def max_upload_bytes(self) -> int:

@@ -5,7 +5,10 @@ the tiny preset of training/presets.py, the same evaluation, report and bundle),
 frames the class set decoded as its clips arrived. What this module adds is the queue (a CPU
 trains one thing well, not two at once), per-epoch events for the page, Stop, the host's
 training-time budget per session, and an early bundle: the cheaper model trains first and is
-served ("ready") while the other one trains.
+served ("ready") while the other one trains. Each training runs in a child process at a low OS
+priority (train_process.py), so visitors' predictions in the app get the CPU first; where a host
+allows no child processes (HAR_STUDIO_TRAIN_SUBPROCESS=false, ZeroGPU) it runs in a thread that
+pauses after each batch while a prediction waits (`yield_to`).
 
 Stop (or the budget running out) ends the current model's training after the batch in progress
 and trains no further model; the models trained so far, as they are then, make the bundle. With
@@ -136,10 +139,27 @@ class TrainingJob:
         self.history: dict[str, dict[str, list[float]]] = {}
         self.finished = threading.Event()
         self.last: Progress | None = None
+        self.process = None  # the child process training it (train_process.py), while it runs
+        self.ended = False
+
+    @property
+    def pid(self) -> int | None:
+        """The training's child process id while one runs; None in a thread or before it starts."""
+        process = self.process
+        return process.pid if process is not None else None
 
     def stop(self) -> None:
+        """Stop after the batch in progress; the models trained so far make the bundle."""
         self.stop_event.set()
         self.trainer._wake()
+
+    def end(self) -> None:
+        """The session is gone: stop now, nothing is kept (its child process is killed, not waited for)."""
+        self.ended = True
+        self.stop()
+        process = self.process
+        if process is not None:  # its relay thread reaps it and says so
+            process.kill()
 
     def emit(self, progress: Progress) -> None:
         self.last = progress
@@ -281,74 +301,92 @@ class StudioTrainer:
             job.finished.set()
 
     def _train(self, job: TrainingJob) -> None:
-        from har_demo.training.config import TrainConfig
-        from har_demo.training.presets import PRESETS, preset_record
-        from har_demo.training.run import train_bundle
-        from har_demo.training.warm_start import SHIPPED_REF
-
-        class_set = job.class_set
-        counts = check_trainable(class_set)  # again: clips may have been deleted while it waited
-        models = quickest_first(job.options.models)
-        cache = class_set.frame_cache(clip_settings(class_set.settings, models))
-        overrides = PRESETS[job.options.preset].fields_for(cache.settings, models)
-        if job.options.epochs is not None:
-            overrides["epochs"] = int(job.options.epochs)
-        if not job.options.warm_start:
-            overrides.pop("init_from", None)
-        config = TrainConfig(models=models, seed=job.options.seed, **overrides)
-        config.extra = preset_record(job.options.preset, overrides)
+        """In a niced child process (train_process.py), or in this thread where the host says so."""
+        out = job.class_set.folder / "bundles" / f"run-{next(self._counter):03d}-{int(time.time())}"
         budget = self.seconds_left(job.session_id)
-        callback = _progress_callback(
-            job, config, budget, self.fair_share_s, self.yield_to, cache=cache, held_out=held_out_clips(cache, config)
+        if in_subprocess(self.limits):
+            from har_demo.studio.train_process import run_in_child
+
+            run_in_child(job, out, budget, self.fair_share_s, self.limits)
+        else:
+            train_job(job, out, budget, self.fair_share_s, self.yield_to)
+
+
+def in_subprocess(limits: StudioLimits) -> bool:
+    """Whether trainings run in a child process: the host's setting, never on ZeroGPU (its GPU is this process's)."""
+    from har_demo.gpu import on_zero_gpu
+
+    return limits.train_subprocess and not on_zero_gpu()
+
+
+def train_job(job, out: Path, budget: float, fair_share: Callable[[], float], yield_to=None) -> None:
+    """Train `job` (a TrainingJob, or the child's stand-in: class_set, options, history, emit, stop_event) into `out`."""
+    from har_demo.training.config import TrainConfig
+    from har_demo.training.presets import PRESETS, preset_record
+    from har_demo.training.run import train_bundle
+    from har_demo.training.warm_start import SHIPPED_REF
+
+    class_set = job.class_set
+    counts = check_trainable(class_set)  # again: clips may have been deleted while it waited
+    models = quickest_first(job.options.models)
+    cache = class_set.frame_cache(clip_settings(class_set.settings, models))
+    overrides = PRESETS[job.options.preset].fields_for(cache.settings, models)
+    if job.options.epochs is not None:
+        overrides["epochs"] = int(job.options.epochs)
+    if not job.options.warm_start:
+        overrides.pop("init_from", None)
+    config = TrainConfig(models=models, seed=job.options.seed, **overrides)
+    config.extra = preset_record(job.options.preset, overrides)
+    callback = _progress_callback(
+        job, config, budget, fair_share, yield_to, cache=cache, held_out=held_out_clips(cache, config)
+    )
+    job.emit(
+        Progress(
+            "started",
+            f"Training {' and '.join(display_name(m) for m in config.models)} on {sum(counts.values())} clips of {len(counts)} classes, "
+            f"{config.epochs} epochs"
+            + (", starting from the shipped models' weights." if config.init_from == SHIPPED_REF else "."),
+            epochs=config.epochs,
         )
-        out = class_set.folder / "bundles" / f"run-{next(self._counter):03d}-{int(time.time())}"
+    )
+    started = time.perf_counter()
+
+    def emit_bundle(kind: str, bundle: Path, say, **extra) -> None:
+        """A `ready` or `done` event: the bundle, its report, the curves; `say(report, seconds)` words it."""
+        report = json.loads((bundle / "report.json").read_text())
+        seconds = time.perf_counter() - started
         job.emit(
             Progress(
-                "started",
-                f"Training {' and '.join(display_name(m) for m in config.models)} on {sum(counts.values())} clips of {len(counts)} classes, "
-                f"{config.epochs} epochs"
-                + (", starting from the shipped models' weights." if config.init_from == SHIPPED_REF else "."),
-                epochs=config.epochs,
+                kind,
+                say(report, seconds),
+                history=job.history,
+                seconds=seconds,
+                bundle=bundle,
+                report=report,
+                **extra,
             )
         )
-        started = time.perf_counter()
 
-        def emit_bundle(kind: str, bundle: Path, say, **extra) -> None:
-            """A `ready` or `done` event: the bundle, its report, the curves; `say(report, seconds)` words it."""
-            report = json.loads((bundle / "report.json").read_text())
-            seconds = time.perf_counter() - started
-            job.emit(
-                Progress(
-                    kind,
-                    say(report, seconds),
-                    history=job.history,
-                    seconds=seconds,
-                    bundle=bundle,
-                    report=report,
-                    **extra,
-                )
-            )
+    def first_models_ready(bundle: Path) -> None:
+        def say(report: dict, seconds: float) -> str:
+            return f"{' and '.join(display_name(m) for m in report['models'])} trained in {seconds:.0f} s."
 
-        def first_models_ready(bundle: Path) -> None:
-            def say(report: dict, seconds: float) -> str:
-                return f"{' and '.join(display_name(m) for m in report['models'])} trained in {seconds:.0f} s."
+        emit_bundle("ready", bundle, say)
 
-            emit_bundle("ready", bundle, say)
-
-        train_bundle(  # its text lines are not shown: the page draws the events instead
-            class_set.data,
-            out,
-            config,
-            settings=cache.settings,
-            cache=cache,
-            callbacks=(callback,),
-            stop=job.stop_event,
-            log=_quiet,
-            on_first_models=first_models_ready,
-        )
-        stopped = job.stop_event.is_set() or callback.out_of_time
-        why = " (stopped)" if job.stop_event.is_set() else " (training time used up)" if callback.out_of_time else ""
-        emit_bundle("done", out, lambda _report, seconds: f"Trained in {seconds:.0f} s{why}.", stopped=stopped)
+    train_bundle(  # its text lines are not shown: the page draws the events instead
+        class_set.data,
+        out,
+        config,
+        settings=cache.settings,
+        cache=cache,
+        callbacks=(callback,),
+        stop=job.stop_event,
+        log=_quiet,
+        on_first_models=first_models_ready,
+    )
+    stopped = job.stop_event.is_set() or callback.out_of_time
+    why = " (stopped)" if job.stop_event.is_set() else " (training time used up)" if callback.out_of_time else ""
+    emit_bundle("done", out, lambda _report, seconds: f"Trained in {seconds:.0f} s{why}.", stopped=stopped)
 
 
 def check_preset(name: str) -> None:
