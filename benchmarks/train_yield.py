@@ -1,4 +1,4 @@
-"""Visitors' predictions while a group trains: idle, training as before, training that yields.
+"""Visitors' predictions while a group trains: idle, in a thread (yielding or not), in a niced child process.
 
     python benchmarks/train_yield.py                  # 20 predictions a phase
     python benchmarks/train_yield.py --predictions 40 --clips-per-class 8
@@ -9,7 +9,8 @@ now pauses after each batch while a visitor's model call waits (StudioTrainer(yi
 most MAX_YIELD_S a batch). In one process: the shipped models behind the app's Engine, a real
 class set (../shared/data/real_tiny) training LRCN in the studio's trainer, and one prediction of
 a real clip's frames every 0.5 s: first with nothing training, then while it trains without
-yielding, then while it trains yielding. Prints p50/p95 per phase and the ratio to idle, and
+yielding, then while it trains yielding, then while it trains in its own child process at
+niceness 15 (the studio's default now: har_demo/studio/train_process.py). Prints p50/p95 per phase and the ratio to idle, and
 how many epochs each training reached in the same time.
 """
 
@@ -38,11 +39,14 @@ def measure(engine, frames, count: int) -> list[float]:
     return seconds
 
 
-def while_training(engine, frames, count: int, class_set, yield_to) -> tuple[list[float], int]:
+def while_training(
+    engine, frames, count: int, class_set, yield_to, subprocess: bool = False
+) -> tuple[list[float], int]:
     from har_demo.studio.limits import StudioLimits
     from har_demo.studio.trainer import StudioTrainer, TrainOptions
 
-    trainer = StudioTrainer(StudioLimits(max_train_seconds=3600, max_epochs=200), yield_to=yield_to)
+    limits = StudioLimits(max_train_seconds=3600, max_epochs=200, train_subprocess=subprocess)
+    trainer = StudioTrainer(limits, yield_to=yield_to)
     job = trainer.start("bench", class_set, TrainOptions(models=("lrcn",), epochs=200))
     epochs = 0
     for event in job.events():
@@ -85,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     idle = measure(engine, frames, args.predictions)
     greedy, greedy_epochs = while_training(engine, frames, args.predictions, class_set, None)
     polite, polite_epochs = while_training(engine, frames, args.predictions, class_set, predictions_waiting)
+    niced, niced_epochs = while_training(engine, frames, args.predictions, class_set, None, subprocess=True)
 
     def p95(values: list[float]) -> float:
         return sorted(values)[min(len(values) - 1, int(0.95 * len(values)))]
@@ -93,18 +98,25 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         ["nothing training", f"{statistics.median(idle):.3f}", f"{base:.3f}", "1.0x", "-"],
         [
-            "training, not yielding (before)",
+            "training in a thread, not yielding",
             f"{statistics.median(greedy):.3f}",
             f"{p95(greedy):.3f}",
             f"{p95(greedy) / base:.1f}x",
             greedy_epochs,
         ],
         [
-            "training, yielding (now)",
+            "training in a thread, yielding (before)",
             f"{statistics.median(polite):.3f}",
             f"{p95(polite):.3f}",
             f"{p95(polite) / base:.1f}x",
             polite_epochs,
+        ],
+        [
+            "training in a niced child process (now)",
+            f"{statistics.median(niced):.3f}",
+            f"{p95(niced):.3f}",
+            f"{p95(niced) / base:.1f}x",
+            niced_epochs,
         ],
     ]
     table(  # prints itself

@@ -8,4 +8,5 @@ A library without gradio (the Train tab in har_demo/app/studio_tab.py is a thin 
     archive.py   zip export, and a zip import that refuses anything unsafe
     sessions.py  per-session folders, removed when a session ends or grows old
     trainer.py   one training at a time per process, progress per epoch, Stop, a bundle at the end
+    train_process.py  that training in a niced child process, always reaped
 """

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +18,7 @@ from har_demo.studio.train_process import died, live_children
 from har_demo.studio.trainer import StudioTrainer, TrainOptions
 from tests.helpers import make_set
 
+REPO = Path(__file__).resolve().parents[2]
 NICENESS = 12  # above pytest's own (the suite runs under `nice -n 5`), below the default
 
 
@@ -104,3 +108,51 @@ def test_ending_the_session_reaps_its_child(tmp_path):
     assert last.kind == "error" and "session ended" in last.message, last.message
     assert not running(pid) and pid not in live_children()
     assert not class_set.folder.exists()
+
+
+@pytest.mark.slow
+def test_a_host_without_child_processes_trains_in_a_thread(tmp_path):
+    trainer = StudioTrainer(StudioLimits(train_subprocess=False))
+    job = trainer.start("gina", make_set(tmp_path / "s", clips_per_group=1, seed=8), TrainOptions(("lrcn",), 1))
+    done = job.wait()
+    assert done.kind == "done", done.message
+    assert job.pid is None and not live_children()
+
+
+APP = """
+import sys, time
+from pathlib import Path
+from har_demo.app.serve import stop_on_sigterm
+from har_demo.studio.limits import StudioLimits
+from har_demo.studio.trainer import StudioTrainer, TrainOptions
+from tests.helpers import make_set
+
+stop_on_sigterm()
+trainer = StudioTrainer(StudioLimits(train_niceness=12))
+job = trainer.start("hal", make_set(Path(sys.argv[1]), clips_per_group=1, seed=9), TrainOptions(("lrcn",), 30))
+for event in job.events():
+    if event.kind == "epoch":
+        print(job.pid, flush=True)
+        break
+time.sleep(600)
+"""
+
+
+@pytest.mark.slow
+def test_the_apps_sigterm_ends_its_training_child(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    app = subprocess.Popen(
+        [sys.executable, "-c", APP, str(tmp_path / "s")], stdout=subprocess.PIPE, text=True, env=env, cwd=REPO
+    )
+    try:
+        pid = int(app.stdout.readline())
+        assert running(pid)
+        app.send_signal(signal.SIGTERM)
+        assert app.wait(timeout=30) == 128 + signal.SIGTERM
+        deadline = time.monotonic() + 10
+        while running(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not running(pid)
+    finally:
+        app.kill()
+        app.wait()
