@@ -11,7 +11,8 @@ and the fair share of the host's time go the other way (an Event, a shared numbe
 relays the events to the TrainingJob while watching that the child lives: a child that dies
 (killed, out of memory) is a sentence on the page, never a wait. Every child is reaped: at the
 job's end, on `TrainingJob.end` (the session ended), and on SIGTERM or exit (`end_all`).
-The child holds its own TensorFlow: about 0.5 GB while it trains (docs/app.md, limits).
+The child holds its own TensorFlow: 1.0-1.3 GB peak RSS while it trains (docs/app.md, limits). As any
+"spawn" child it imports the script that started the app, which keeps its start under `__main__`.
 """
 
 from __future__ import annotations
