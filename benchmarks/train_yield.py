@@ -10,7 +10,7 @@ most MAX_YIELD_S a batch). In one process: the shipped models behind the app's E
 class set (../shared/data/real_tiny) training LRCN in the studio's trainer, and one prediction of
 a real clip's frames every 0.5 s: first with nothing training, then while it trains without
 yielding, then while it trains yielding, then while it trains in its own child process at
-niceness 15 (the studio's default now: har_demo/studio/train_process.py). Prints p50/p95 per phase and the ratio to idle, and
+the host's niceness (`--niceness`, several to compare; har_demo/studio/train_process.py). Prints p50/p95 per phase and the ratio to idle, and
 how many epochs each training reached in the same time.
 """
 
@@ -40,12 +40,12 @@ def measure(engine, frames, count: int) -> list[float]:
 
 
 def while_training(
-    engine, frames, count: int, class_set, yield_to, subprocess: bool = False
+    engine, frames, count: int, class_set, yield_to, subprocess: bool = False, niceness: int = 5
 ) -> tuple[list[float], int]:
     from har_demo.studio.limits import StudioLimits
     from har_demo.studio.trainer import StudioTrainer, TrainOptions
 
-    limits = StudioLimits(max_train_seconds=3600, max_epochs=200, train_subprocess=subprocess)
+    limits = StudioLimits(max_train_seconds=3600, max_epochs=200, train_subprocess=subprocess, train_niceness=niceness)
     trainer = StudioTrainer(limits, yield_to=yield_to)
     job = trainer.start("bench", class_set, TrainOptions(models=("lrcn",), epochs=200))
     epochs = 0
@@ -63,9 +63,12 @@ def while_training(
 
 
 def main(argv: list[str] | None = None) -> int:
+    from har_demo.studio.limits import StudioLimits
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--predictions", type=int, default=20)
     parser.add_argument("--clips-per-class", type=int, default=6)
+    parser.add_argument("--niceness", type=int, nargs="+", default=[StudioLimits().train_niceness])
     args = parser.parse_args(argv)
 
     from har_demo.app.engine import Engine, predictions_waiting
@@ -73,7 +76,6 @@ def main(argv: list[str] | None = None) -> int:
     from har_demo.inference import Predictor
     from har_demo.loader import load_bundle
     from har_demo.studio.classset import ClassSet
-    from har_demo.studio.limits import StudioLimits
 
     describe_machine()
     engine = Engine(Predictor(load_bundle("weights")))
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     idle = measure(engine, frames, args.predictions)
     greedy, greedy_epochs = while_training(engine, frames, args.predictions, class_set, None)
     polite, polite_epochs = while_training(engine, frames, args.predictions, class_set, predictions_waiting)
-    niced, niced_epochs = while_training(engine, frames, args.predictions, class_set, None, subprocess=True)
+    niced = {n: while_training(engine, frames, args.predictions, class_set, None, True, n) for n in args.niceness}
 
     def p95(values: list[float]) -> float:
         return sorted(values)[min(len(values) - 1, int(0.95 * len(values)))]
@@ -111,14 +113,17 @@ def main(argv: list[str] | None = None) -> int:
             f"{p95(polite) / base:.1f}x",
             polite_epochs,
         ],
-        [
-            "training in a niced child process (now)",
-            f"{statistics.median(niced):.3f}",
-            f"{p95(niced):.3f}",
-            f"{p95(niced) / base:.1f}x",
-            niced_epochs,
-        ],
     ]
+    for niceness, (seconds, epochs) in niced.items():
+        rows.append(
+            [
+                f"training in a child process at niceness {niceness}",
+                f"{statistics.median(seconds):.3f}",
+                f"{p95(seconds):.3f}",
+                f"{p95(seconds) / base:.1f}x",
+                epochs,
+            ]
+        )
     table(  # prints itself
         f"One clip's prediction (model call only), {args.predictions} a phase, every 0.5 s",
         ["phase", "p50 s", "p95 s", "p95 / idle", "epochs reached"],

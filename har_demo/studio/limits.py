@@ -12,7 +12,7 @@ HAR_STUDIO_SESSION_QUOTA_MB       one session's folder on disk (default 300)
 HAR_STUDIO_DISK_BUDGET_MB         every session's folders together; the oldest idle go first (default 2048)
 HAR_STUDIO_MAX_QUEUE              trainings waiting or running at once, all sessions (default 6)
 HAR_STUDIO_TRAIN_SUBPROCESS       train in a child process (default true; false: a thread of the app, as on ZeroGPU)
-HAR_STUDIO_TRAIN_NICENESS         the child's OS niceness, 1-19: visitors' predictions get the CPU first (default 15)
+HAR_STUDIO_TRAIN_NICENESS         the child's OS niceness, 1-19: visitors' predictions get the CPU first (default 5)
 
 Read and checked like the app's HAR_DEMO_* limits (har_demo.host_limits): a finite number above 0,
 so 0, negatives and `inf` are refused at start-up with a sentence.
@@ -44,7 +44,7 @@ class StudioLimits:
     disk_budget_mb: float = 2048.0
     max_queue: int = 6
     train_subprocess: bool = True
-    train_niceness: int = 15
+    train_niceness: int = 5
 
     def __post_init__(self) -> None:
         if not 1 <= self.train_niceness <= MAX_NICENESS:

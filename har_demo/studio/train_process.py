@@ -190,6 +190,9 @@ def limit_threads() -> None:
     backend = os.environ.get("KERAS_BACKEND", "tensorflow")
     n = cores()
     if backend == "tensorflow" and find_spec("tensorflow") is not None:
+        from har_demo.quiet_start import import_keras
+
+        import_keras()  # TensorFlow's start-up lines stay out of the app's log, as in the app itself
         import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(n)
