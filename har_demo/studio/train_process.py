@@ -50,7 +50,7 @@ class ChildJob:
 
 def run_in_child(job, out: Path, budget: float, fair_share: Callable[[], float], limits: StudioLimits) -> None:
     """Train `job` into `out` in a niced child process; relay its events to `job` until it ends, then reap it."""
-    from har_demo.studio.trainer import Progress
+    from har_demo.studio.train_job import Progress
 
     events = SPAWN.Queue()
     stop = SPAWN.Event()
@@ -102,7 +102,7 @@ def run_in_child(job, out: Path, budget: float, fair_share: Callable[[], float],
                 job.history = event.history
             if event.kind in ("done", "error"):
                 last = event
-            else:
+            elif not (event.kind == "epoch" and job.stop_event.is_set()):  # sent before the child saw Stop
                 job.emit(event)
     finally:
         reap(process, grace=0.0 if job.ended else EXIT_S)
@@ -159,7 +159,7 @@ def child_main(folder, set_limits, settings, options, out, budget, share, events
     lower_priority(niceness)
     limit_threads()
     from har_demo.studio.classset import ClassSet
-    from har_demo.studio.trainer import Progress, train_job
+    from har_demo.studio.train_job import Progress, train_job
 
     job = ChildJob(ClassSet(folder, set_limits, settings), options, events, stop)
     try:

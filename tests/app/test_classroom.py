@@ -361,7 +361,8 @@ def test_a_training_pauses_for_waiting_predictions_and_that_time_is_not_its_budg
     from types import SimpleNamespace
 
     from har_demo.app.engine import PREDICTIONS, predictions_waiting
-    from har_demo.studio.trainer import MAX_YIELD_S, StudioTrainer, TrainingJob, TrainOptions, _progress_callback
+    from har_demo.studio.train_job import MAX_YIELD_S, _progress_callback
+    from har_demo.studio.trainer import StudioTrainer, TrainingJob, TrainOptions
 
     job = TrainingJob(StudioTrainer(StudioLimits()), "s", None, TrainOptions())
     config = SimpleNamespace(models=("lrcn",), epochs=1)
