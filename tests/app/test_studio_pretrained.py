@@ -1,7 +1,7 @@
 """A pretrained model trained in the studio: the real trainer, one epoch on tiny real clips, then served.
 
 Skipped where the optional weights package is not installed (the page then says so: see
-tests/test_studio_actions.py). The studio decodes the clips again at the encoder's frame size,
+tests/app/test_studio_actions.py). The studio decodes the clips again at the encoder's frame size,
 trains the head on cached frame embeddings, evaluates on held-out groups and serves the bundle to
 this session, whose Predict answers with the new classes.
 """
