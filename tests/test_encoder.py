@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import CHILD_TIMEOUT_S, need
-from tests.test_backends import REPO
+from tests.paths import REPO
 
 TOLERANCE = 1e-4  # measured 8e-6 to 1.4e-5 over the backends (float32 summation order; docs/pretrained.md)
 CLIP = "v_HorseRace_g01_c04.avi"

@@ -10,9 +10,9 @@ from pathlib import Path
 import cv2
 import pytest
 
+from har_demo.timeline import window_starts
 from tests.helpers import made_timeline
 from tests.paths import REPO
-from tests.test_annotate import window_starts
 
 EXAMPLE = REPO / "examples" / "synthetic_TaiChi.webm"
 
