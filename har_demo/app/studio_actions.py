@@ -130,12 +130,13 @@ def add_clips(state: StudioState, sid: str | None, label: str | None, group, pat
         try:
             state.sessions.make_room(sid, Path(path).stat().st_size, state.trainer.busy)  # before writing
             if recorded:
-                trimmed = Path(tempfile.mkdtemp(dir=class_set.folder, prefix=".rec-")) / "recording.webm"
+                scratch = Path(tempfile.mkdtemp(dir=class_set.folder, prefix=".rec-"))  # ours alone, removed below
+                trimmed = scratch / "recording.webm"
                 try:
                     trim_recording(path, trimmed, recorded, lead=LEAD_SECONDS)
                     class_set.add_clip(label, trimmed, group)
                 finally:
-                    shutil.rmtree(trimmed.parent, ignore_errors=True)
+                    shutil.rmtree(scratch, ignore_errors=True)
                 added += 1
             else:  # a long video becomes several clips; a UCF name keeps its group
                 result = class_set.add_video(label, path, group)
